@@ -1,0 +1,101 @@
+# photofinish — plain GNU Make with pkg-config.
+#   make            build photofinishd and photofinish into $(BUILD)/
+#   make deps       install what is missing (Debian packages, npm packages)
+#   make test       unit + integration + deploy + gallery tests, with a summary line
+#   make asan       the same tests on an AddressSanitizer + UBSan build
+#   make lint       clang-format check, cppcheck, banned calls
+#   make bench      benchmarks; writes docs/benchmarks.md
+#   make fuzz       libFuzzer targets, FUZZ_SECONDS each
+#   make demo       the whole product locally
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PKGS := libevent libevent_pthreads libcurl openssl vips zbar jansson libuv expat
+PREFIX ?= /usr/local
+DESTDIR ?=
+SANITIZE ?=
+BUILD ?= build$(if $(SANITIZE),-san)
+FUZZ_SECONDS ?= 60
+
+CC ?= cc
+WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wno-unused-parameter
+CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 $(WARN) -pthread $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
+ifneq ($(SANITIZE),)
+CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+CPPFLAGS += -DPF_VERSION=\"$(VERSION)\"
+
+DAEMON_MAIN := src/main.c
+CLI_MAIN := src/cli.c
+LIB_SRC := $(filter-out $(DAEMON_MAIN) $(CLI_MAIN),$(wildcard src/*.c src/*/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard test/unit/test_*.c)
+UNIT_SUPPORT := $(filter-out $(UNIT_SRC),$(wildcard test/unit/*.c))
+UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
+FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
+
+.PHONY: all deps test unit integration asan lint format clean install bench fuzz demo check-tools
+
+all: $(BUILD)/photofinishd $(BUILD)/photofinish
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libphotofinish.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/photofinishd: $(BUILD)/src/main.o $(BUILD)/libphotofinish.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/photofinish: $(BUILD)/src/cli.o $(BUILD)/libphotofinish.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/test/%: test/unit/%.c $(UNIT_SUPPORT) $(BUILD)/libphotofinish.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itest/unit $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< \
+		$(UNIT_SUPPORT) $(BUILD)/libphotofinish.a $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+deps:
+	@scripts/deps
+
+# Every suite runs even when an earlier one fails; test/run prints the summary.
+test: all $(UNIT_BIN)
+	@BUILD=$(BUILD) test/run
+
+unit: $(UNIT_BIN)
+	@BUILD=$(BUILD) test/run unit
+
+asan:
+	$(MAKE) SANITIZE=address,undefined CFLAGS="-O1 -g" test
+
+bench: all
+	@BUILD=$(BUILD) bench/run
+
+fuzz:
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) test/fuzz/run
+
+demo: all
+	@BUILD=$(BUILD) scripts/demo
+
+lint:
+	@scripts/lint
+
+format:
+	clang-format -i $(wildcard src/*.c src/*/*.c src/*/*.h include/photofinish/*.h test/unit/*.c test/unit/*.h test/fuzz/*.c)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/photofinishd $(BUILD)/photofinish $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build build-san build-fuzz test-results
