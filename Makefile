@@ -37,11 +37,12 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard test/unit/test_*.c)
 UNIT_SUPPORT := $(filter-out $(UNIT_SRC),$(wildcard test/unit/*.c))
 UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
-FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
+TOOL_SRC := $(wildcard test/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:test/tools/%.c=$(BUILD)/tools/%)
 
 .PHONY: all deps test unit integration asan lint format clean install bench fuzz demo check-tools
 
-all: $(BUILD)/photofinishd $(BUILD)/photofinish
+all: $(BUILD)/photofinishd $(BUILD)/photofinish $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -62,6 +63,12 @@ $(BUILD)/test/%: test/unit/%.c $(UNIT_SUPPORT) $(BUILD)/libphotofinish.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itest/unit $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< \
 		$(UNIT_SUPPORT) $(BUILD)/libphotofinish.a $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+# Small C drivers the integration tests run against the library.
+$(BUILD)/tools/%: test/tools/%.c $(BUILD)/libphotofinish.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< \
+		$(BUILD)/libphotofinish.a $(LDLIBS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
