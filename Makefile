@@ -91,7 +91,9 @@ bench: all
 fuzz:
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) test/fuzz/run
 
-demo: all
+demo:
+	@scripts/deps
+	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) scripts/demo
 
 lint:
