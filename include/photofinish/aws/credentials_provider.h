@@ -1,0 +1,66 @@
+/*
+ * Credentials provider: the asynchronous credentials chain the transport
+ * signs with. Order: environment (AWS_ACCESS_KEY_ID...) → shared files
+ * (AWS_PROFILE, ~/.aws/credentials and config) → ECS container endpoint
+ * (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI with
+ * AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]) → EC2 IMDSv2 (unless
+ * AWS_EC2_METADATA_DISABLED=true; AWS_EC2_METADATA_SERVICE_ENDPOINT
+ * overrides the address). Parsing lives in credentials.c; this module does
+ * the I/O and the caching.
+ *
+ * Loop thread only. Guarantees: temporary credentials are refreshed 5
+ * minutes before they expire, in the background, at most one refresh at a
+ * time; callers asking during a refresh wait for it (and are answered
+ * together); the loop never blocks on the network. Secrets never reach a
+ * log line or an error message.
+ */
+#ifndef PHOTOFINISH_AWS_CREDENTIALS_PROVIDER_H
+#define PHOTOFINISH_AWS_CREDENTIALS_PROVIDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "photofinish/aws/sigv4.h"
+#include "photofinish/error.h"
+
+struct pf_aws;
+struct pf_credentials_provider;
+
+/* Refresh this long before a temporary credential expires. */
+#define PF_CREDENTIALS_REFRESH_AHEAD_MS (5 * 60 * 1000)
+
+/* creds is valid only during the callback (copy what you keep); NULL when
+ * err->code != 0 (no source had credentials, or the endpoint failed). */
+typedef void (*pf_credentials_cb)(const struct pf_sigv4_credentials *creds,
+                                  const struct pf_error *err, void *arg);
+
+/* Creates the provider; envp ("NAME=value", NULL-terminated, NULL for the
+ * process environment) is copied. aws is used for the HTTP sources and must
+ * outlive the provider (pf_aws_new creates and owns one). */
+int pf_credentials_provider_new(struct pf_aws *aws, char *const *envp,
+                                struct pf_credentials_provider **out, struct pf_error *err);
+
+/* Fails every waiting callback with PF_ECANCELED and frees; NULL is fine. */
+void pf_credentials_provider_free(struct pf_credentials_provider *p);
+
+/* Asks for credentials. Returns 0 (cb runs once later, on the loop thread,
+ * never from inside this call) or an error (cb never runs). */
+int pf_credentials_provider_get(struct pf_credentials_provider *p, pf_credentials_cb cb, void *arg,
+                                struct pf_error *err);
+
+/* The cached credentials when they are usable now (not within the refresh
+ * window of their expiry, or static); starts a background refresh when they
+ * are getting old. The pointers stay valid until the next call into the
+ * provider or a return to the loop. */
+bool pf_credentials_provider_peek(struct pf_credentials_provider *p,
+                                  struct pf_sigv4_credentials *out);
+
+/* Where the current credentials came from: "environment", "shared-file",
+ * "container", "imds", or NULL before the first successful load. */
+const char *pf_credentials_provider_source(const struct pf_credentials_provider *p);
+
+/* Expiry of the cached credentials in ms since the epoch, 0 if they do not
+ * expire or none are cached. */
+int64_t pf_credentials_provider_expiration(const struct pf_credentials_provider *p);
+
+#endif
