@@ -13,6 +13,9 @@
 #include "photofinish/config.h"
 #include "photofinish/error.h"
 
+/* Longest code: codes match ^[A-Z0-9_.-]{1,64}$. */
+#define PF_IMAGE_CODE_MAX 64
+
 /* Read-only after creation; shared by all workers (the overlay is decoded
  * once, the code pattern compiled once). */
 struct pf_image_ctx;
@@ -38,7 +41,7 @@ int pf_image_global_init(const char *argv0, struct pf_error *err);
 
 /* overlay_png may be NULL (no overlay). The bytes are copied/decoded. */
 int pf_image_ctx_new(const struct pf_config *cfg, const void *overlay_png, size_t overlay_len,
-		     struct pf_image_ctx **out, struct pf_error *err);
+                     struct pf_image_ctx **out, struct pf_error *err);
 void pf_image_ctx_free(struct pf_image_ctx *ctx);
 
 /* Processes one photo. On refusal returns PF_EIMAGE or PF_ETOOBIG with
@@ -46,8 +49,13 @@ void pf_image_ctx_free(struct pf_image_ctx *ctx);
  * "too_many_pixels", "unsupported_format", "corrupt", "empty", ...) and
  * err->message a human explanation; err->retryable is false for refusals. */
 int pf_image_process(const struct pf_image_ctx *ctx, const void *bytes, size_t len,
-		     struct pf_image_result *out, struct pf_error *err);
+                     struct pf_image_result *out, struct pf_error *err);
 
 void pf_image_result_free(struct pf_image_result *r);
+
+/* Normalises a participant code as the pipeline does (trim, upper-case) and
+ * validates it against ^[A-Z0-9_.-]{1,64}$; false when invalid. For codes
+ * that come from elsewhere (admin edits, API paths). Pure; any thread. */
+bool pf_image_code_normalise(const char *in, char out[PF_IMAGE_CODE_MAX + 1]);
 
 #endif

@@ -1,0 +1,524 @@
+/*
+ * The image pipeline: guards, decode, code detection, variants. One call of
+ * pf_image_process runs on one worker thread and touches nothing but its
+ * arguments and the read-only context; libvips runs single-threaded per call
+ * (parallelism comes from the worker pool, which scales better for whole
+ * photos than vips' tile threads).
+ *
+ * Guarantees: nothing is decoded before the byte limit, the loader allow-list
+ * and the header's pixel count have been checked; truncated or corrupt data
+ * is refused, never half-decoded; outputs are sRGB JPEGs with no metadata.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "image/image_int.h"
+#include "photofinish/log.h"
+#include "photofinish/util.h"
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_rc;
+static char init_msg[256];
+static const char *init_argv0;
+
+static void init_vips(void)
+{
+	static const char *const allowed[] = {"VipsForeignLoadJpeg", "VipsForeignLoadPng",
+	                                      "VipsForeignLoadWebp", "VipsForeignLoadTiff"};
+
+	if (VIPS_INIT(init_argv0 ? init_argv0 : "photofinish")) {
+		snprintf(init_msg, sizeof(init_msg), "cannot initialise libvips: %s",
+		         vips_error_buffer());
+		vips_error_clear();
+		init_rc = PF_EIO;
+		return;
+	}
+	/* Only the four photo formats may ever be decoded: everything else is
+	 * blocked at the operation level too, not just refused by our sniffing. */
+	vips_block_untrusted_set(TRUE);
+	vips_operation_block_set("VipsForeignLoad", TRUE);
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		vips_operation_block_set(allowed[i], FALSE);
+	/* The operation cache would keep whole decoded photos alive. */
+	vips_cache_set_max(0);
+	vips_cache_set_max_mem(0);
+	vips_cache_set_max_files(0);
+	vips_concurrency_set(1);
+	init_rc = 0;
+}
+
+int pf_image_global_init(const char *argv0, struct pf_error *err)
+{
+	init_argv0 = argv0;
+	pthread_once(&init_once, init_vips);
+	if (init_rc)
+		return pf_error_set(err, init_rc, "%s", init_msg);
+	return 0;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Takes libvips' error text (one line) and clears it. */
+static void vips_reason(char *buf, size_t size)
+{
+	char *text = vips_error_buffer_copy();
+	char *nl;
+
+	if (!text || !*text) {
+		snprintf(buf, size, "unknown error");
+	} else {
+		nl = strchr(text, '\n');
+		if (nl)
+			*nl = '\0';
+		snprintf(buf, size, "%s", text);
+	}
+	g_free(text);
+}
+
+static int refuse(struct pf_error *err, int code, const char *reason, const char *fmt,
+                  const char *arg)
+{
+	pf_error_set(err, code, fmt, arg);
+	snprintf(err->service_code, sizeof(err->service_code), "%s", reason);
+	err->retryable = false;
+	return code;
+}
+
+/* Allowed loaders by the name vips_foreign_find_load_buffer returns. */
+static bool loader_allowed(const char *name)
+{
+	static const char *const ok[] = {"jpegload_buffer",           "pngload_buffer",
+	                                 "webpload_buffer",           "tiffload_buffer",
+	                                 "VipsForeignLoadJpegBuffer", "VipsForeignLoadPngBuffer",
+	                                 "VipsForeignLoadWebpBuffer", "VipsForeignLoadTiffBuffer"};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		if (!strcmp(name, ok[i]))
+			return true;
+	}
+	return false;
+}
+
+/* Names a format from its first bytes for the refusal message. */
+static const char *sniff_format(const unsigned char *p, size_t len)
+{
+	if (len >= 6 && (!memcmp(p, "GIF87a", 6) || !memcmp(p, "GIF89a", 6)))
+		return "GIF";
+	if (len >= 5 && !memcmp(p, "%PDF-", 5))
+		return "PDF";
+	if (len >= 12 && !memcmp(p + 4, "ftyp", 4))
+		return "HEIF/AVIF or video";
+	if (len >= 2 && p[0] == 'B' && p[1] == 'M')
+		return "BMP";
+	for (size_t i = 0; i < len && i < 512; i++) {
+		if (p[i] == '<' && i + 4 < len &&
+		    (!memcmp(p + i, "<svg", 4) || (i + 5 < len && !memcmp(p + i, "<?xml", 5))))
+			return "SVG/XML";
+	}
+	return NULL;
+}
+
+/* To 8 bits per band before anything is kept in memory: 16-bit PNG/TIFF
+ * would double the decoded size for no visible gain. */
+static int to_uchar(VipsImage *in, VipsImage **out)
+{
+	switch (in->BandFmt) {
+	case VIPS_FORMAT_UCHAR:
+		g_object_ref(in);
+		*out = in;
+		return 0;
+	case VIPS_FORMAT_USHORT:
+	case VIPS_FORMAT_SHORT:
+		return vips_cast(in, out, VIPS_FORMAT_UCHAR, "shift", TRUE, NULL);
+	default:
+		if (in->Type == VIPS_INTERPRETATION_scRGB || in->Type == VIPS_INTERPRETATION_XYZ ||
+		    in->Type == VIPS_INTERPRETATION_LAB)
+			return vips_colourspace(in, out, VIPS_INTERPRETATION_sRGB, NULL);
+		return vips_cast(in, out, VIPS_FORMAT_UCHAR, NULL);
+	}
+}
+
+static bool is_cmyk(const VipsImage *im)
+{
+	return im->Type == VIPS_INTERPRETATION_CMYK && im->Bands >= 4;
+}
+
+/* sRGB, 3 bands, uchar, alpha flattened on white. CMYK and ICC-tagged input
+ * goes through lcms (CMYK without a profile through libvips' built-in CMYK
+ * profile) so colours survive, not just channels. */
+static int to_srgb(VipsImage *in, VipsImage **out)
+{
+	VipsObject *scope = VIPS_OBJECT(vips_image_new());
+	VipsImage **t = (VipsImage **)vips_object_local_array(scope, 5);
+	VipsImage *cur = in;
+	bool has_icc = vips_image_get_typeof(in, VIPS_META_ICC_NAME) != 0;
+	int rc = -1;
+
+	if (has_icc || is_cmyk(in)) {
+		if (vips_icc_transform(cur, &t[0], "srgb", "embedded", TRUE, "input_profile",
+		                       is_cmyk(in) ? "cmyk" : "srgb", NULL) == 0) {
+			cur = t[0];
+		} else {
+			/* A broken embedded profile: fall back to plain conversion. */
+			vips_error_clear();
+		}
+	}
+	if (cur->Type != VIPS_INTERPRETATION_sRGB || cur->Bands < 3) {
+		if (vips_colourspace(cur, &t[1], VIPS_INTERPRETATION_sRGB, NULL))
+			goto out_unref;
+		cur = t[1];
+	}
+	if (cur->Bands > 3) {
+		if (vips_image_hasalpha(cur) && cur->Bands == 4) {
+			VipsArrayDouble *white = vips_array_double_newv(3, 255.0, 255.0, 255.0);
+
+			rc = vips_flatten(cur, &t[2], "background", white, NULL);
+			vips_area_unref(VIPS_AREA(white));
+			if (rc)
+				goto out_unref;
+			rc = -1;
+		} else if (vips_extract_band(cur, &t[2], 0, "n", 3, NULL)) {
+			goto out_unref;
+		}
+		cur = t[2];
+	}
+	if (vips_cast(cur, &t[3], VIPS_FORMAT_UCHAR, NULL))
+		goto out_unref;
+	if (vips_copy(t[3], out, "interpretation", VIPS_INTERPRETATION_sRGB, NULL))
+		goto out_unref;
+	rc = 0;
+out_unref:
+	g_object_unref(scope);
+	return rc;
+}
+
+/* Greyscale plane of the decoded frame for the scanner, written in plain C:
+ * this is the hottest per-pixel loop after decoding. */
+static void to_grey(VipsImage *im, struct pf_image__grey *g)
+{
+	const unsigned char *src = (const unsigned char *)VIPS_IMAGE_ADDR(im, 0, 0);
+	size_t n = (size_t)im->Xsize * im->Ysize;
+	int bands = im->Bands;
+	unsigned char *dst;
+
+	g->w = im->Xsize;
+	g->h = im->Ysize;
+	g->px = dst = pf_xmalloc(n);
+	if (bands < 3) {
+		for (size_t i = 0; i < n; i++)
+			dst[i] = src[i * bands];
+	} else if (is_cmyk(im)) {
+		for (size_t i = 0; i < n; i++) {
+			const unsigned char *p = src + i * bands;
+			int ink = (77 * p[0] + 150 * p[1] + 29 * p[2]) / 256 + p[3];
+
+			dst[i] = (unsigned char)(ink > 255 ? 0 : 255 - ink);
+		}
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			const unsigned char *p = src + i * bands;
+
+			dst[i] = (unsigned char)((77 * p[0] + 150 * p[1] + 29 * p[2] + 128) >> 8);
+		}
+	}
+}
+
+static int save_jpeg(const struct pf_image_ctx *ctx, VipsImage *im, bool progressive,
+                     unsigned char **out, size_t *out_len)
+{
+	void *buf = NULL;
+	size_t len = 0;
+
+	if (vips_jpegsave_buffer(im, &buf, &len, "Q", ctx->jpeg_quality, "optimize_coding", TRUE,
+	                         "interlace", progressive, "strip", TRUE, NULL))
+		return -1;
+	/* Hand back plain malloc memory so owners can free() it. */
+	*out = pf_xmalloc(len);
+	memcpy(*out, buf, len);
+	*out_len = len;
+	g_free(buf);
+	return 0;
+}
+
+static double fit_scale(int w, int h, int max)
+{
+	int longest = w > h ? w : h;
+
+	return longest > max ? (double)max / longest : 1.0;
+}
+
+/* Builds both variants from the decoded frame: fullsize (resized, sRGB,
+ * rotated upright), then the thumbnail from the fullsize. */
+static int make_variants(const struct pf_image_ctx *ctx, VipsImage *full,
+                         struct pf_image_result *out, struct pf_error *err)
+{
+	VipsObject *scope = VIPS_OBJECT(vips_image_new());
+	VipsImage **t = (VipsImage **)vips_object_local_array(scope, 8);
+	char why[256];
+	double s;
+	int rc = PF_EIMAGE;
+
+	s = fit_scale(full->Xsize, full->Ysize, ctx->fullsize_max);
+	if (s < 1.0) {
+		if (vips_resize(full, &t[0], s, "kernel", VIPS_KERNEL_LANCZOS3, NULL))
+			goto out_fail;
+	} else {
+		t[0] = full;
+		g_object_ref(full);
+	}
+	if (to_srgb(t[0], &t[1]) || vips_autorot(t[1], &t[2], NULL))
+		goto out_fail;
+	/* Materialised once: the fullsize encode and the thumbnail both read it. */
+	t[3] = vips_image_copy_memory(t[2]);
+	if (!t[3])
+		goto out_fail;
+	out->width = t[3]->Xsize;
+	out->height = t[3]->Ysize;
+	if (pf_image__apply_overlay(ctx, t[3], &t[4]) ||
+	    save_jpeg(ctx, t[4], true, &out->fullsize_jpeg, &out->fullsize_len))
+		goto out_fail;
+
+	s = fit_scale(t[3]->Xsize, t[3]->Ysize, ctx->thumbnail_max);
+	if (s < 1.0) {
+		if (vips_resize(t[3], &t[5], s, "kernel", VIPS_KERNEL_LANCZOS3, NULL))
+			goto out_fail;
+	} else {
+		t[5] = t[3];
+		g_object_ref(t[3]);
+	}
+	if (pf_image__apply_overlay(ctx, t[5], &t[6]) ||
+	    save_jpeg(ctx, t[6], false, &out->thumbnail_jpeg, &out->thumbnail_len))
+		goto out_fail;
+	out->thumbnail_width = t[6]->Xsize;
+	out->thumbnail_height = t[6]->Ysize;
+	rc = 0;
+	goto out_unref;
+out_fail:
+	vips_reason(why, sizeof(why));
+	refuse(err, PF_EIMAGE, "corrupt", "the image could not be converted: %s", why);
+out_unref:
+	g_object_unref(scope);
+	return rc;
+}
+
+int pf_image_process(const struct pf_image_ctx *ctx, const void *bytes, size_t len,
+                     struct pf_image_result *out, struct pf_error *err)
+{
+	struct pf_image__codes codes = {0};
+	struct pf_image__grey grey = {0};
+	struct pf_image__scan_stats stats;
+	VipsImage *header = NULL, *u8 = NULL, *full = NULL;
+	const char *loader;
+	double t0 = now_ms(), t1, t2;
+	char why[256];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!bytes || len == 0)
+		return refuse(err, PF_EIMAGE, "empty", "the file is empty%s", "");
+	if ((int64_t)len > ctx->max_input_bytes) {
+		char n[64];
+
+		snprintf(n, sizeof(n), "%zu bytes, the limit is %lld", len,
+		         (long long)ctx->max_input_bytes);
+		return refuse(err, PF_ETOOBIG, "too_many_bytes", "the file is too large (%s)", n);
+	}
+	loader = vips_foreign_find_load_buffer(bytes, len);
+	if (!loader || !loader_allowed(loader)) {
+		const char *kind = sniff_format(bytes, len);
+
+		vips_error_clear();
+		if (kind)
+			return refuse(err, PF_EIMAGE, "unsupported_format",
+			              "%s files are not accepted; send JPEG, PNG, WebP or TIFF",
+			              kind);
+		return refuse(err, PF_EIMAGE, "unsupported_format",
+		              "not a JPEG, PNG, WebP or TIFF image%s", "");
+	}
+	/* Header only: libvips reads pixels when they are first asked for. */
+	header = vips_image_new_from_buffer(bytes, len, "", "access", VIPS_ACCESS_SEQUENTIAL,
+	                                    "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+	if (!header) {
+		vips_reason(why, sizeof(why));
+		return refuse(err, PF_EIMAGE, "corrupt", "the image header is unreadable: %s", why);
+	}
+	if ((int64_t)header->Xsize * header->Ysize > ctx->max_input_pixels) {
+		snprintf(why, sizeof(why), "%d x %d pixels, the limit is %lld", header->Xsize,
+		         header->Ysize, (long long)ctx->max_input_pixels);
+		rc = refuse(err, PF_ETOOBIG, "too_many_pixels", "the image is too large (%s)", why);
+		goto out_unref;
+	}
+	if (header->Bands > 5) {
+		snprintf(why, sizeof(why), "%d", header->Bands);
+		rc = refuse(err, PF_EIMAGE, "unsupported_format",
+		            "images with %s channels are not accepted", why);
+		goto out_unref;
+	}
+	pf_image__taken_at(header, out->taken_at);
+
+	/* Decode once, at full resolution, sequentially: the scanner needs
+	 * random access to full-resolution crops, the variants a resize. */
+	if (to_uchar(header, &u8))
+		goto out_corrupt;
+	full = vips_image_copy_memory(u8);
+	if (!full)
+		goto out_corrupt;
+	t1 = now_ms();
+	out->ms.decode = t1 - t0;
+
+	to_grey(full, &grey);
+	rc = pf_image__scan(ctx, &grey, &codes, &stats, err);
+	free(grey.px);
+	if (rc)
+		goto out_unref;
+	t2 = now_ms();
+	out->ms.scan = t2 - t1;
+
+	rc = make_variants(ctx, full, out, err);
+	if (rc)
+		goto out_unref;
+	out->ms.variants = now_ms() - t2;
+	out->codes = codes.v;
+	out->ncodes = codes.n;
+	memset(&codes, 0, sizeof(codes));
+	out->ms.total = now_ms() - t0;
+	rc = 0;
+	goto out_unref;
+
+out_corrupt:
+	vips_reason(why, sizeof(why));
+	rc = refuse(err, PF_EIMAGE, "corrupt", "the image data is truncated or corrupt: %s", why);
+out_unref:
+	pf_image__codes_free(&codes);
+	if (rc)
+		pf_image_result_free(out);
+	if (full)
+		g_object_unref(full);
+	if (u8)
+		g_object_unref(u8);
+	g_object_unref(header);
+	return rc;
+}
+
+void pf_image_result_free(struct pf_image_result *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->ncodes; i++)
+		free(r->codes[i]);
+	free(r->codes);
+	free(r->fullsize_jpeg);
+	free(r->thumbnail_jpeg);
+	memset(r, 0, sizeof(*r));
+}
+
+static int load_overlay(struct pf_image_ctx *ctx, const void *png, size_t len, struct pf_error *err)
+{
+	VipsObject *scope = VIPS_OBJECT(vips_image_new());
+	VipsImage **t = (VipsImage **)vips_object_local_array(scope, 5);
+	const char *loader = vips_foreign_find_load_buffer(png, len);
+	VipsImage *cur;
+	char why[256];
+	int rc = PF_EINVAL;
+
+	if (!loader ||
+	    (strcmp(loader, "pngload_buffer") && strcmp(loader, "VipsForeignLoadPngBuffer"))) {
+		vips_error_clear();
+		pf_error_set(err, PF_EINVAL, "the overlay is not a PNG file");
+		goto out_unref;
+	}
+	t[0] = vips_image_new_from_buffer(png, len, "", "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+	if (!t[0])
+		goto out_vips;
+	if ((int64_t)t[0]->Xsize * t[0]->Ysize > ctx->max_input_pixels) {
+		pf_error_set(err, PF_EINVAL, "the overlay is too large (%d x %d pixels)",
+		             t[0]->Xsize, t[0]->Ysize);
+		goto out_unref;
+	}
+	if (vips_colourspace(t[0], &t[1], VIPS_INTERPRETATION_sRGB, NULL))
+		goto out_vips;
+	cur = t[1];
+	if (!vips_image_hasalpha(cur)) {
+		if (vips_bandjoin_const1(cur, &t[2], 255.0, NULL))
+			goto out_vips;
+		cur = t[2];
+	}
+	if (vips_cast(cur, &t[3], VIPS_FORMAT_UCHAR, NULL))
+		goto out_vips;
+	ctx->overlay = vips_image_copy_memory(t[3]);
+	if (!ctx->overlay)
+		goto out_vips;
+	rc = 0;
+	goto out_unref;
+out_vips:
+	vips_reason(why, sizeof(why));
+	pf_error_set(err, PF_EINVAL, "the overlay PNG cannot be decoded: %s", why);
+out_unref:
+	g_object_unref(scope);
+	return rc;
+}
+
+int pf_image_ctx_new(const struct pf_config *cfg, const void *overlay_png, size_t overlay_len,
+                     struct pf_image_ctx **out, struct pf_error *err)
+{
+	struct pf_image_ctx *ctx;
+	int rc;
+
+	*out = NULL;
+	rc = pf_image_global_init(NULL, err);
+	if (rc)
+		return rc;
+	ctx = pf_xcalloc(1, sizeof(*ctx));
+	ctx->max_input_bytes = cfg->max_input_bytes;
+	ctx->max_input_pixels = cfg->max_input_pixels;
+	ctx->symbologies = cfg->symbologies ? cfg->symbologies : PF_SYM_QRCODE | PF_SYM_CODE128;
+	ctx->fullsize_max = cfg->fullsize_max;
+	ctx->thumbnail_max = cfg->thumbnail_max;
+	ctx->jpeg_quality = cfg->jpeg_quality;
+	ctx->overlay_gravity = cfg->overlay_gravity;
+	ctx->overlay_margin = cfg->overlay_margin;
+	ctx->overlay_width = cfg->overlay_width;
+	ctx->overlay_opacity = cfg->overlay_opacity;
+	if (cfg->code_pattern && *cfg->code_pattern) {
+		int r = regcomp(&ctx->pattern, cfg->code_pattern, REG_EXTENDED);
+
+		if (r) {
+			char msg[128];
+
+			regerror(r, &ctx->pattern, msg, sizeof(msg));
+			pf_error_set(err, PF_EINVAL, "the code pattern is not a valid regex: %s",
+			             msg);
+			free(ctx);
+			return PF_EINVAL;
+		}
+		ctx->has_pattern = true;
+	}
+	if (overlay_png && overlay_len) {
+		rc = load_overlay(ctx, overlay_png, overlay_len, err);
+		if (rc) {
+			pf_image_ctx_free(ctx);
+			return rc;
+		}
+	}
+	*out = ctx;
+	return 0;
+}
+
+void pf_image_ctx_free(struct pf_image_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	if (ctx->has_pattern)
+		regfree(&ctx->pattern);
+	if (ctx->overlay)
+		g_object_unref(ctx->overlay);
+	free(ctx);
+}

@@ -1,0 +1,105 @@
+/*
+ * Internals shared by the files of the image pipeline (src/image/). Pure
+ * helpers here are I/O-free so the unit tests and the fuzzer can call them
+ * directly. Everything runs on worker threads except pf_image__ctx setup.
+ */
+#ifndef PHOTOFINISH_IMAGE_INT_H
+#define PHOTOFINISH_IMAGE_INT_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <vips/vips.h>
+
+#include "photofinish/config.h"
+#include "photofinish/error.h"
+#include "photofinish/image.h"
+
+struct pf_image_ctx {
+	int64_t max_input_bytes;
+	int64_t max_input_pixels;
+	unsigned symbologies;
+	bool has_pattern;
+	regex_t pattern;
+	int fullsize_max;
+	int thumbnail_max;
+	int jpeg_quality;
+	VipsImage *overlay; /* sRGB uchar with alpha (4 bands), or NULL */
+	enum pf_gravity overlay_gravity;
+	double overlay_margin;
+	double overlay_width;
+	double overlay_opacity;
+};
+
+/* --- codes.c: payload -> code (pure) ---------------------------------- */
+
+/* A growing, sorted, deduplicated set of codes. */
+struct pf_image__codes {
+	char **v;
+	size_t n, cap;
+};
+
+/* Maps one decoded payload to a code: trims it, applies pattern (the first
+ * capture group, else the whole match; NULL = the whole payload), trims and
+ * upper-cases the result and validates it. Returns false when the payload
+ * yields no valid code (no match, bad characters, binary data). */
+bool pf_image__payload_to_code(const regex_t *pattern, const char *payload, size_t len,
+                               char out[PF_IMAGE_CODE_MAX + 1]);
+
+/* Adds a code (already normalised) keeping the set sorted and unique. */
+void pf_image__codes_add(struct pf_image__codes *set, const char *code);
+void pf_image__codes_free(struct pf_image__codes *set);
+
+/* --- overlay.c ------------------------------------------------------- */
+
+struct pf_image__rect {
+	int x, y, w, h;
+};
+
+/* Where the overlay goes on a variant of vw x vh: scaled to width_frac of
+ * the variant's width (aspect kept), kept margin_frac x vw from the edges
+ * named by gravity and shrunk to fit inside the margins. Returns false when
+ * the result would be empty (nothing to draw). */
+bool pf_image__overlay_geometry(int vw, int vh, int ow, int oh, enum pf_gravity gravity,
+                                double margin_frac, double width_frac, struct pf_image__rect *out);
+
+/* Composites ctx->overlay on in (sRGB uchar, 3 bands); *out is a new image
+ * (a reference to in when there is no overlay). */
+int pf_image__apply_overlay(const struct pf_image_ctx *ctx, VipsImage *in, VipsImage **out);
+
+/* --- exif.c ---------------------------------------------------------- */
+
+/* Parses EXIF "YYYY:MM:DD HH:MM:SS" (+ optional "+HH:MM" offset) into
+ * RFC 3339; false when the text is not a plausible date. */
+bool pf_image__exif_to_rfc3339(const char *datetime, const char *offset, char out[40]);
+
+/* Reads DateTimeOriginal/OffsetTimeOriginal from the header into out ("" when absent). */
+void pf_image__taken_at(VipsImage *header, char out[40]);
+
+/* --- detect.c -------------------------------------------------------- */
+
+struct pf_image__grey {
+	unsigned char *px; /* row-major, stride == w */
+	int w, h;
+};
+
+/* Scan statistics, for tests and benchmarks. */
+struct pf_image__scan_stats {
+	int regions;          /* candidate regions scanned */
+	long long scanned_px; /* pixels handed to zbar */
+};
+
+/* Finds codes in a full-resolution greyscale frame: candidate regions from a
+ * cheap block contrast map, each scanned at full resolution (and enlarged
+ * when small). Adds normalised codes to set. */
+int pf_image__scan(const struct pf_image_ctx *ctx, const struct pf_image__grey *g,
+                   struct pf_image__codes *set, struct pf_image__scan_stats *stats,
+                   struct pf_error *err);
+
+/* Runs zbar over the whole frame (no region finding); the slow baseline the
+ * detector is measured against. */
+int pf_image__scan_full(const struct pf_image_ctx *ctx, const struct pf_image__grey *g,
+                        struct pf_image__codes *set, struct pf_error *err);
+
+#endif
