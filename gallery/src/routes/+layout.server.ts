@@ -1,0 +1,5 @@
+import { env } from '$env/dynamic/private';
+import { themeFromEnv } from '$lib/server/theme';
+import type { LayoutServerLoad } from './$types';
+
+export const load: LayoutServerLoad = () => ({ theme: themeFromEnv(env) });
