@@ -29,11 +29,16 @@ struct pf_sigv4_header {
 struct pf_sigv4_request {
 	const char *method;
 	/* Path exactly as it goes on the wire (already percent-encoded once by
-	 * the caller for S3), without the query string. */
+	 * the caller for S3), without the query string. Must start with '/';
+	 * control characters, '?' and '#' are refused. */
 	const char *path;
 	/* Raw query string without '?', as on the wire; NULL or "" when none. */
 	const char *query;
-	const struct pf_sigv4_header *headers; /* must include Host */
+	/* Every header given is signed. Must include Host; must not include
+	 * Authorization, X-Amz-Date or X-Amz-Security-Token (the signer adds
+	 * them), nor X-Amz-Content-SHA256 when the signer adds it (header
+	 * signing with s3 or add_content_sha256): those are refused. */
+	const struct pf_sigv4_header *headers;
 	size_t nheaders;
 	/* Hex SHA-256 of the payload, or PF_SIGV4_UNSIGNED_PAYLOAD. When NULL,
 	 * it is computed from body/body_len. */
@@ -45,7 +50,7 @@ struct pf_sigv4_request {
 struct pf_sigv4_params {
 	const char *region;
 	const char *service;
-	int64_t time;          /* seconds since the epoch (the signing time) */
+	int64_t time; /* seconds since the epoch (the signing time) */
 	/* S3 rules: path used as given (encoded once, never normalised) and the
 	 * x-amz-content-sha256 header always added and signed. Generic rules
 	 * (false): the path is normalised (dot segments, duplicate slashes) and
@@ -55,9 +60,14 @@ struct pf_sigv4_params {
 	bool add_content_sha256;
 	/* Presigning only: seconds the URL stays valid, 1..604800. */
 	int64_t expires;
-	/* Presigning only: add X-Amz-Security-Token after signing instead of
-	 * signing it (a few services require that). */
+	/* Add X-Amz-Security-Token after signing instead of signing it (a few
+	 * services require that). Meant for presigning; header signing honours
+	 * it too (the token header is returned but not in SignedHeaders). */
 	bool omit_session_token;
+	/* Generic rules only: keep dot segments and duplicate slashes, still
+	 * encoding each segment again. No AWS service photofinish calls needs
+	 * it; it exists for the aws-c-auth "normalize": false cases. */
+	bool no_path_normalize;
 };
 
 /* What signing produced. Every string is owned by the struct. */
@@ -80,13 +90,13 @@ struct pf_sigv4_signed {
 
 /* Signs req with Authorization header semantics. Returns 0 or PF_EINVAL. */
 int pf_sigv4_sign_headers(const struct pf_sigv4_request *req, const struct pf_sigv4_params *params,
-			  const struct pf_sigv4_credentials *creds, struct pf_sigv4_signed *out,
-			  struct pf_error *err);
+                          const struct pf_sigv4_credentials *creds, struct pf_sigv4_signed *out,
+                          struct pf_error *err);
 
 /* Presigns req (query-string auth). Returns 0 or PF_EINVAL. */
 int pf_sigv4_presign(const struct pf_sigv4_request *req, const struct pf_sigv4_params *params,
-		     const struct pf_sigv4_credentials *creds, struct pf_sigv4_signed *out,
-		     struct pf_error *err);
+                     const struct pf_sigv4_credentials *creds, struct pf_sigv4_signed *out,
+                     struct pf_error *err);
 
 void pf_sigv4_signed_free(struct pf_sigv4_signed *s);
 
