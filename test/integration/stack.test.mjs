@@ -30,7 +30,12 @@ import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTableCommand,
+  TransactWriteItemsCommand,
+  TransactGetItemsCommand,
+  GetItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { PutCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 
 import {
@@ -555,6 +560,164 @@ describe('one stack', () => {
     assert.equal(r.Messages?.length, 1);
     await sqs.send(new DeleteMessageCommand({ QueueUrl: env.PHOTOFINISH_QUEUE_URL, ReceiptHandle: r.Messages[0].ReceiptHandle }));
     await expectNoMessage(stack, 1500); // past the 1 s visibility timeout
+  });
+});
+
+describe('DynamoDB transactions (added to dynalite)', () => {
+  let stack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  const S = (s) => ({ S: s });
+  const N = (n) => ({ N: String(n) });
+
+  async function item(pk, sk) {
+    const r = await stack.ddb.send(
+      new GetItemCommand({ TableName: stack.env.PHOTOFINISH_TABLE, Key: { pk: S(pk), sk: S(sk) }, ConsistentRead: true }),
+    );
+    return r.Item;
+  }
+
+  // The shape the catalog writes: the image item conditioned on its
+  // version, its code entries put or deleted alongside.
+  function catalogTx(version, expected, put, del) {
+    const T = stack.env.PHOTOFINISH_TABLE;
+    const image = {
+      Put: {
+        TableName: T,
+        Item: { pk: S('img#1'), sk: S('meta'), version: N(version) },
+        ...(expected === null
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : {
+              ConditionExpression: '#v = :v',
+              ExpressionAttributeNames: { '#v': 'version' },
+              ExpressionAttributeValues: { ':v': N(expected) },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            }),
+      },
+    };
+    return [
+      image,
+      ...del.map((code) => ({ Delete: { TableName: T, Key: { pk: S(`code#${code}`), sk: S('img#1') } } })),
+      ...put.map((code) => ({ Put: { TableName: T, Item: { pk: S(`code#${code}`), sk: S('img#1') } } })),
+    ];
+  }
+
+  it('applies all writes of a TransactWriteItems', async () => {
+    await stack.ddb.send(new TransactWriteItemsCommand({ TransactItems: catalogTx(1, null, ['A', 'B'], []) }));
+    assert.deepEqual(await item('img#1', 'meta'), { pk: S('img#1'), sk: S('meta'), version: N(1) });
+    assert.ok(await item('code#A', 'img#1'));
+    assert.ok(await item('code#B', 'img#1'));
+  });
+
+  it('writes nothing when a condition fails, and reports every item', async () => {
+    const err = await stack.ddb
+      .send(new TransactWriteItemsCommand({ TransactItems: catalogTx(2, 7, ['C'], ['A']) }))
+      .then(() => null, (e) => e);
+    assert.ok(err, 'must be cancelled');
+    assert.equal(err.name, 'TransactionCanceledException');
+    assert.match(err.message, /\[ConditionalCheckFailed, None, None\]/);
+    assert.deepEqual(err.CancellationReasons.map((r) => r.Code), ['ConditionalCheckFailed', 'None', 'None']);
+    assert.deepEqual(err.CancellationReasons[0].Item, { pk: S('img#1'), sk: S('meta'), version: N(1) });
+    assert.ok(await item('code#A', 'img#1'), 'A not deleted');
+    assert.equal(await item('code#C', 'img#1'), undefined, 'C not written');
+    assert.equal((await item('img#1', 'meta')).version.N, '1');
+  });
+
+  it('rolls back when a later write is rejected', async () => {
+    const T = stack.env.PHOTOFINISH_TABLE;
+    const err = await stack.ddb
+      .send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: { TableName: T, Item: { pk: S('rb#1'), sk: S('x') } } },
+            { Put: { TableName: T, Item: { pk: S('rb#2'), sk: N(1) } } }, // sk must be S
+          ],
+        }),
+      )
+      .then(() => null, (e) => e);
+    assert.equal(err?.name, 'ValidationException');
+    assert.equal(await item('rb#1', 'x'), undefined, 'first write undone');
+  });
+
+  it('refuses two operations on one item', async () => {
+    const T = stack.env.PHOTOFINISH_TABLE;
+    await assert.rejects(
+      stack.ddb.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: { TableName: T, Item: { pk: S('d#1'), sk: S('x') } } },
+            { Delete: { TableName: T, Key: { pk: S('d#1'), sk: S('x') } } },
+          ],
+        }),
+      ),
+      (e) => e.name === 'ValidationException' && /multiple operations on one item/.test(e.message),
+    );
+  });
+
+  it('is idempotent per ClientRequestToken', async () => {
+    const input = { ClientRequestToken: 'retry-1', TransactItems: catalogTx(2, 1, ['C'], ['A']) };
+    await stack.ddb.send(new TransactWriteItemsCommand(input));
+    // The same call again (a retry after a lost response) succeeds without re-applying.
+    await stack.ddb.send(new TransactWriteItemsCommand(input));
+    assert.equal((await item('img#1', 'meta')).version.N, '2');
+    assert.equal(await item('code#A', 'img#1'), undefined);
+    assert.ok(await item('code#C', 'img#1'));
+    await assert.rejects(
+      stack.ddb.send(new TransactWriteItemsCommand({ ClientRequestToken: 'retry-1', TransactItems: catalogTx(3, 2, [], []) })),
+      (e) => e.name === 'IdempotentParameterMismatchException',
+    );
+  });
+
+  it('serializes concurrent transactions: one of ten racing writers wins', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        stack.ddb.send(new TransactWriteItemsCommand({ TransactItems: catalogTx(3, 2, [`R${i}`], []) })),
+      ),
+    );
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    for (const r of results.filter((x) => x.status === 'rejected')) {
+      assert.equal(r.reason.name, 'TransactionCanceledException');
+    }
+    assert.equal((await item('img#1', 'meta')).version.N, '3');
+  });
+
+  it('TransactGetItems reads several items', async () => {
+    const T = stack.env.PHOTOFINISH_TABLE;
+    const r = await stack.ddb.send(
+      new TransactGetItemsCommand({
+        TransactItems: [
+          { Get: { TableName: T, Key: { pk: S('img#1'), sk: S('meta') } } },
+          { Get: { TableName: T, Key: { pk: S('none'), sk: S('meta') } } },
+        ],
+      }),
+    );
+    assert.equal(r.Responses[0].Item.version.N, '3');
+    assert.equal(r.Responses[1].Item, undefined);
+  });
+
+  it('survives a client that hangs up mid-request', async () => {
+    const url = new URL(stack.env.AWS_ENDPOINT_URL_DYNAMODB);
+    await new Promise((resolve) => {
+      const sock = net.connect({ host: url.hostname, port: Number(url.port) }, () => {
+        sock.write(
+          'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\n' +
+            'X-Amz-Target: DynamoDB_20120810.GetItem\r\nContent-Length: 1000\r\n\r\n{"TableName":',
+        );
+        setTimeout(() => {
+          sock.destroy();
+          resolve();
+        }, 50);
+      });
+      sock.on('error', resolve);
+    });
+    const { Table } = await stack.ddb.send(new DescribeTableCommand({ TableName: stack.env.PHOTOFINISH_TABLE }));
+    assert.equal(Table.TableStatus, 'ACTIVE');
+    assert.ok(processAlive(stack.pid));
   });
 });
 

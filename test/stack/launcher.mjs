@@ -3,7 +3,9 @@
 //   - DynamoDB (dynalite) on another,
 // both bound to 127.0.0.1 on ports chosen by the kernel, creates the
 // photofinish resources, and adds what the emulators lack: S3 event
-// notifications from the ingress bucket to the SQS queue.
+// notifications from the ingress bucket to the SQS queue (below) and
+// DynamoDB transactions (lib/dynamo.mjs); lib/fauxqs-fixes.mjs corrects
+// fauxqs where it differs from S3 in ways photofinish would notice.
 //
 // It is started by test/stack/start (never by hand): start passes the stack
 // directory and an IPC channel on which the launcher reports readiness.
@@ -21,7 +23,6 @@ import { rmSync, writeFileSync, renameSync, existsSync } from 'node:fs';
 import path from 'node:path';
 
 import { buildApp } from 'fauxqs';
-import dynalite from 'dynalite';
 import { S3Client, CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import {
   SQSClient,
@@ -33,6 +34,7 @@ import { DynamoDBClient, CreateTableCommand, DescribeTableCommand } from '@aws-s
 
 import { eventRecord, testEvent, makeSequencer } from './lib/s3events.mjs';
 import { fixListOrder, raiseS3BodyLimit } from './lib/fauxqs-fixes.mjs';
+import { createDynamo } from './lib/dynamo.mjs';
 
 // fauxqs keeps its stores internal; the stack owns them so that queue URLs
 // point at the emulator itself (http://127.0.0.1:PORT/000000000000/NAME)
@@ -238,7 +240,8 @@ app.addHook('onSend', async (request, reply, payload) => {
 
 // -------------------------------------------------------------- dynalite --
 
-const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+// dynalite with TransactWriteItems/TransactGetItems added (lib/dynamo.mjs).
+const dynamo = createDynamo({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
 
 function listen(server, port) {
   return new Promise((resolve, reject) => {
