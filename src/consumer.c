@@ -62,6 +62,7 @@ struct job {
 	struct pf_object_event ev;
 	char id[PF_CATALOG_ID_LEN + 1];
 	int attempt;
+	bool force; /* reprocess even when the catalog already has this version */
 	bool has_old;
 	struct pf_catalog_image old;
 	struct pf_catalog_image img;
@@ -635,10 +636,13 @@ static void on_old_image(const struct pf_catalog_image *old, const struct pf_err
 			job_transient(job, "delete variants", &e);
 		return;
 	}
-	if (old && old->status == PF_IMAGE_DELETED &&
+	if (old && job->ev.sequencer[0] && !job->force &&
 	    pf_events_sequencer_cmp(job->ev.sequencer, old->sequencer) == 0 &&
-	    job->ev.sequencer[0]) {
-		job_done(job, false, "stale");
+	    (old->status == PF_IMAGE_DELETED ||
+	     (old->etag && job->ev.etag && !strcmp(old->etag, job->ev.etag)))) {
+		/* The same event again (a redelivery after a crash, say): its
+		 * result is already in the catalog. */
+		job_done(job, false, "duplicate");
 		return;
 	}
 	if (pf_s3_get_object(c->d.aws, job->ev.bucket, job->ev.key,

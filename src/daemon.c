@@ -7,6 +7,7 @@
 #include "photofinish/daemon.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <event2/event.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,7 +42,8 @@ struct daemon {
 	struct pf_image_ctx *image;
 	struct pf_consumer *consumer;
 	struct pf_api *api;
-	struct event *sigterm, *sigint, *deadline, *grace;
+	struct event *sigterm, *sigint, *deadline, *grace, *probe;
+	bool probe_running;
 	bool draining;
 	bool queue_ok;   /* the last ReceiveMessage worked */
 	bool ever_ready; /* at least one AWS call worked */
@@ -122,6 +124,76 @@ static void render_extra_metrics(void *arg, struct pf_buf *out)
 	               d->pool ? pf_pool_pending(d->pool) : 0, not_ready_reason(d) ? 0 : 1);
 }
 
+/* ---- readiness probe ---------------------------------------------------- */
+
+/* A long poll can hang for its full wait when AWS stops answering, so
+ * readiness comes from a short, frequent call of its own; it also gives the
+ * queue depth for /metrics. */
+#define PROBE_INTERVAL_MS 2000
+#define PROBE_TIMEOUT_MS 3000
+
+static void on_probe(struct pf_aws_response *resp, const struct pf_error *err, void *arg)
+{
+	struct daemon *d = arg;
+	json_t *doc;
+
+	d->probe_running = false;
+	if (err->code == PF_ECANCELED)
+		return;
+	on_receive_status(d, err->code == 0);
+	if (err->code || !resp->body)
+		return;
+	doc = json_loadb(resp->body, resp->body_len, 0, NULL);
+	if (doc) {
+		json_t *attrs = json_object_get(doc, "Attributes");
+		int64_t visible = 0, hidden = 0;
+		const char *v = json_string_value(json_object_get(attrs, "ApproximateNumberOfMessages"));
+		const char *h = json_string_value(
+			json_object_get(attrs, "ApproximateNumberOfMessagesNotVisible"));
+
+		if (v && pf_parse_int64(v, 0, INT64_MAX, &visible))
+			pf_metrics_set(d->metrics, "photofinish_queue_visible_messages",
+				       "Messages waiting in the queue (approximate).", NULL,
+				       (double)visible);
+		if (h && pf_parse_int64(h, 0, INT64_MAX, &hidden))
+			pf_metrics_set(d->metrics, "photofinish_queue_invisible_messages",
+				       "Messages received by some consumer and not yet deleted "
+				       "(approximate).",
+				       NULL, (double)hidden);
+		json_decref(doc);
+	}
+}
+
+static void on_probe_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct pf_aws_header headers[] = {
+		{"Content-Type", "application/x-amz-json-1.0"},
+		{"X-Amz-Target", "AmazonSQS.GetQueueAttributes"},
+	};
+	struct pf_aws_request req;
+	struct pf_error err;
+	json_t *body;
+
+	if (d->probe_running || d->draining)
+		return;
+	body = json_pack("{s:s,s:[s,s]}", "QueueUrl", d->cfg->queue_url, "AttributeNames",
+			 "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible");
+	memset(&req, 0, sizeof(req));
+	req.service = PF_AWS_SQS;
+	req.operation = "GetQueueAttributes";
+	req.method = "POST";
+	req.headers = headers;
+	req.nheaders = 2;
+	req.body = json_dumps(body, JSON_COMPACT);
+	req.body_len = strlen(req.body);
+	req.free_body = true;
+	req.timeout_ms = PROBE_TIMEOUT_MS;
+	json_decref(body);
+	if (pf_aws_send(d->aws, &req, on_probe, d, &err) == 0)
+		d->probe_running = true;
+}
+
 /* ---- shutdown ---------------------------------------------------------- */
 
 static void on_drained(void *arg)
@@ -168,6 +240,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	        PF_LI("inflight", pf_consumer_inflight(d->consumer)),
 	        PF_LI("deadlineSeconds", d->cfg->drain_seconds));
 	pf_api_stop_accepting(d->api);
+	if (d->probe)
+		event_del(d->probe);
 	d->deadline = evtimer_new(d->base, on_deadline, d);
 	evtimer_add(d->deadline, &tv);
 	pf_consumer_drain(d->consumer, on_drained, d);
@@ -334,6 +408,12 @@ int pf_daemon_run(const struct pf_config *cfg)
 	        PF_LS("queue", cfg->queue_url), PF_LS("table", cfg->table),
 	        PF_LS("ingressBucket", cfg->ingress_bucket),
 	        PF_LS("processedBucket", cfg->processed_bucket));
+	{
+		struct timeval tv = {PROBE_INTERVAL_MS / 1000, (PROBE_INTERVAL_MS % 1000) * 1000};
+
+		d.probe = event_new(d.base, -1, EV_PERSIST, on_probe_timer, &d);
+		event_add(d.probe, &tv);
+	}
 	pf_consumer_start(d.consumer);
 	event_base_dispatch(d.base);
 	rc = 0;
@@ -358,6 +438,8 @@ out:
 		event_free(d.deadline);
 	if (d.grace)
 		event_free(d.grace);
+	if (d.probe)
+		event_free(d.probe);
 	pf_api_free(d.api);
 	pf_consumer_free(d.consumer);
 	pf_aws_free(d.aws);
