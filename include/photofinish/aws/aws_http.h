@@ -177,6 +177,8 @@ struct pf_aws_request {
 	size_t max_response_bytes;
 	/* Attempt timeout override (e.g. long polls); 0 means the client's. */
 	long timeout_ms;
+	/* Attempts override (e.g. 1 for a metadata probe); 0 means the client's. */
+	int max_attempts;
 };
 
 /* One response header (the last attempt's). */

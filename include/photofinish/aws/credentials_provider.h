@@ -48,15 +48,15 @@ void pf_credentials_provider_free(struct pf_credentials_provider *p);
 int pf_credentials_provider_get(struct pf_credentials_provider *p, pf_credentials_cb cb, void *arg,
                                 struct pf_error *err);
 
-/* The cached credentials when they are usable now (not within the refresh
- * window of their expiry, or static); starts a background refresh when they
- * are getting old. The pointers stay valid until the next call into the
- * provider or a return to the loop. */
+/* The cached credentials when they are usable now (static, or valid for at
+ * least another minute); starts a background refresh when they are within
+ * PF_CREDENTIALS_REFRESH_AHEAD_MS of expiring. The pointers stay valid
+ * until the next call into the provider or a return to the loop. */
 bool pf_credentials_provider_peek(struct pf_credentials_provider *p,
                                   struct pf_sigv4_credentials *out);
 
 /* Where the current credentials came from: "environment", "shared-file",
- * "container", "imds", or NULL before the first successful load. */
+ * "ecs", "imds", or NULL before the first successful load. */
 const char *pf_credentials_provider_source(const struct pf_credentials_provider *p);
 
 /* Expiry of the cached credentials in ms since the epoch, 0 if they do not
