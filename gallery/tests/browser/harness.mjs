@@ -160,9 +160,9 @@ export async function waitForHydration(page) {
 	await page.waitForFunction(() => document.documentElement.classList.contains('js'));
 }
 
-export async function screenshot(page, name) {
+export async function screenshot(page, name, { fullPage = true } = {}) {
 	mkdirSync(RESULTS_DIR, { recursive: true });
-	await page.screenshot({ path: path.join(RESULTS_DIR, `${name}.png`), fullPage: true });
+	await page.screenshot({ path: path.join(RESULTS_DIR, `${name}.png`), fullPage });
 }
 
 /** Serious or critical axe-core violations on the current page. */

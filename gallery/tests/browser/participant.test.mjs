@@ -110,7 +110,7 @@ for (const kind of ['desktop', 'phone']) {
 			assert.equal(await shown(), ids[0]);
 			assert.ok(await focusInDialog(), 'focus moves into the viewer');
 			await page.waitForFunction(() => document.querySelector('dialog[open] img.full')?.complete);
-			await screenshot(page, `viewer-${kind}`);
+			await screenshot(page, `viewer-${kind}`, { fullPage: false });
 
 			await page.keyboard.press('ArrowLeft');
 			assert.equal(await shown(), ids[0], 'no wrap-around before the first photo');
