@@ -44,6 +44,7 @@ struct daemon {
 	struct pf_api *api;
 	struct event *sigterm, *sigint, *deadline, *grace, *probe;
 	bool probe_running;
+	int64_t probe_started_ms;
 	bool draining;
 	bool queue_ok;   /* the last ReceiveMessage worked */
 	bool ever_ready; /* at least one AWS call worked */
@@ -175,8 +176,14 @@ static void on_probe_timer(evutil_socket_t fd, short what, void *arg)
 	struct pf_error err;
 	json_t *body;
 
-	if (d->probe_running || d->draining)
+	if (d->draining)
 		return;
+	if (d->probe_running) {
+		/* No answer within the timeout is already an answer. */
+		if (pf_monotonic_ms() - d->probe_started_ms > PROBE_TIMEOUT_MS)
+			on_receive_status(d, false);
+		return;
+	}
 	body = json_pack("{s:s,s:[s,s]}", "QueueUrl", d->cfg->queue_url, "AttributeNames",
 			 "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible");
 	memset(&req, 0, sizeof(req));
@@ -190,8 +197,10 @@ static void on_probe_timer(evutil_socket_t fd, short what, void *arg)
 	req.free_body = true;
 	req.timeout_ms = PROBE_TIMEOUT_MS;
 	json_decref(body);
-	if (pf_aws_send(d->aws, &req, on_probe, d, &err) == 0)
+	if (pf_aws_send(d->aws, &req, on_probe, d, &err) == 0) {
 		d->probe_running = true;
+		d->probe_started_ms = pf_monotonic_ms();
+	}
 }
 
 /* ---- shutdown ---------------------------------------------------------- */
