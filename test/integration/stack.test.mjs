@@ -432,6 +432,38 @@ describe('one stack', () => {
     assert.equal(r.s3.object.eTag, md5(body));
   });
 
+  it('takes plain HTTP PUTs: form content type, empty body; refuses UploadPartCopy clearly', async () => {
+    const { env } = stack;
+    const base = `${env.AWS_ENDPOINT_URL_S3}/${env.PHOTOFINISH_PROCESSED_BUCKET}`;
+    // curl --data-binary sends application/x-www-form-urlencoded.
+    let res = await fetch(`${base}/plain/form.jpg`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'a=b&c',
+    });
+    assert.equal(res.status, 200);
+    res = await fetch(`${base}/plain/form.jpg`);
+    assert.equal(await res.text(), 'a=b&c');
+    assert.equal(res.headers.get('content-type'), 'application/x-www-form-urlencoded');
+    // An empty object without Content-Type.
+    res = await fetch(`${base}/plain/empty.jpg`, { method: 'PUT', headers: { 'content-length': '0' } });
+    assert.equal(res.status, 200);
+    res = await fetch(`${base}/plain/empty.jpg`, { method: 'HEAD' });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-length'), '0');
+    // UploadPartCopy is not there: say so instead of a 500.
+    const { UploadId } = await stack.s3.send(
+      new CreateMultipartUploadCommand({ Bucket: env.PHOTOFINISH_PROCESSED_BUCKET, Key: 'plain/mp.jpg' }),
+    );
+    res = await fetch(`${base}/plain/mp.jpg?partNumber=1&uploadId=${UploadId}`, {
+      method: 'PUT',
+      headers: { 'x-amz-copy-source': `/${env.PHOTOFINISH_PROCESSED_BUCKET}/plain/form.jpg` },
+    });
+    assert.equal(res.status, 501);
+    assert.match(await res.text(), /<Code>NotImplemented<\/Code>/);
+    await expectNoMessage(stack, 300);
+  });
+
   it('pages through ListObjectsV2 in S3 (UTF-8 byte) order without repeats or gaps', async () => {
     const { env, s3 } = stack;
     const Bucket = env.PHOTOFINISH_PROCESSED_BUCKET;

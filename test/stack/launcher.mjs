@@ -33,7 +33,7 @@ import {
 import { DynamoDBClient, CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 
 import { eventRecord, testEvent, makeSequencer } from './lib/s3events.mjs';
-import { fixListOrder, raiseS3BodyLimit } from './lib/fauxqs-fixes.mjs';
+import { fixListOrder, raiseS3BodyLimit, fixPutBodies } from './lib/fauxqs-fixes.mjs';
 import { createDynamo } from './lib/dynamo.mjs';
 
 // fauxqs keeps its stores internal; the stack owns them so that queue URLs
@@ -111,6 +111,7 @@ const app = buildApp({
   stores: { sqsStore, snsStore, s3Store },
 });
 fixListOrder(s3Store);
+fixPutBodies(app);
 if (!raiseS3BodyLimit(app, S3_BODY_LIMIT)) {
   log('warning: could not raise the S3 request body limit; it stays at 11 MiB');
 }

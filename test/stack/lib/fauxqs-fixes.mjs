@@ -89,3 +89,45 @@ export function raiseS3BodyLimit(app, limit) {
   catchAll.bodyLimit = limit;
   return true;
 }
+
+/**
+ * 3. PUT bodies.
+ *    - fauxqs parses application/x-www-form-urlencoded (SNS) and
+ *      application/x-amz-json-1.0 (SQS) bodies on every route, so a
+ *      PutObject/UploadPart with such a Content-Type (curl --data-binary
+ *      sends the form type by default) failed with 500. S3 has no such PUT
+ *      of its own: PUT bodies are read raw, and the Content-Type is given
+ *      back before the handler runs, so the object keeps it.
+ *    - A PUT without a body and without Content-Type (an empty object)
+ *      failed with 500: it gets an empty body.
+ *    - UploadPartCopy (a part PUT with x-amz-copy-source) is not
+ *      implemented by fauxqs (500): answered 501 NotImplemented.
+ */
+export function fixPutBodies(app) {
+  const parsed = /application\/x-www-form-urlencoded|application\/x-amz-json-1\.0/i;
+  const saved = Symbol('photofinish.contentType');
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'PUT') return;
+    const query = request.query ?? {};
+    if ('uploadId' in query && 'partNumber' in query && request.headers['x-amz-copy-source'] !== undefined) {
+      reply
+        .code(501)
+        .header('content-type', 'application/xml')
+        .send(
+          '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NotImplemented</Code>' +
+            '<Message>UploadPartCopy is not implemented by the local stack</Message></Error>',
+        );
+      return reply;
+    }
+    const ct = request.headers['content-type'];
+    if (typeof ct === 'string' && parsed.test(ct)) {
+      request[saved] = ct;
+      request.raw.headers['content-type'] = 'application/octet-stream';
+    }
+  });
+  app.addHook('preHandler', async (request) => {
+    if (request.method !== 'PUT') return;
+    if (request[saved] !== undefined) request.raw.headers['content-type'] = request[saved];
+    if (request.body === undefined || request.body === null) request.body = Buffer.alloc(0);
+  });
+}
