@@ -22,11 +22,11 @@ const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 const photo = (n) => path.join(fixtures, `photo-${n}.jpg`);
 
 const PHOTOS = [
-	{ id: '9f2c0a7d41e3b6c5', file: photo(1), takenAt: '2026-05-03T08:02:11.480Z', codes: ['10423'] },
-	{ id: '3b7e91c2d0a4f856', file: photo(2), takenAt: '2026-05-03T08:31:45.000Z', codes: ['10577', 'A-7'] },
-	{ id: 'c41d8e2f6a9b0317', file: photo(3), takenAt: '2026-05-03T08:47:02.250Z', codes: ['10423', '10577'] },
-	{ id: '72a5f0e9c3d1b846', file: photo(2), takenAt: '2026-05-03T09:14:07.120Z', codes: ['10423'] },
-	{ id: 'e8b3d6a1f2c4097e', file: photo(3), takenAt: null, codes: ['10423'] }
+	{ id: '627c5e0e5ad279eaebcd10b859e51132', file: photo(1), takenAt: '2026-05-03T08:02:11.480Z', codes: ['10423'] },
+	{ id: '4a77628f80b6a86fb771dac9129953c9', file: photo(2), takenAt: '2026-05-03T08:31:45.000Z', codes: ['10577', 'A-7'] },
+	{ id: '9b4ebf961535db5375dac1c23f515009', file: photo(3), takenAt: '2026-05-03T08:47:02.250Z', codes: ['10423', '10577'] },
+	{ id: '7ffa9b39bea3e00a111a0a50d59ecf68', file: photo(2), takenAt: '2026-05-03T09:14:07.120Z', codes: ['10423'] },
+	{ id: 'b5ed7d3656ce38bc15fbfc60b06f340b', file: photo(3), takenAt: null, codes: ['10423'] }
 ];
 
 export async function startBackend() {

@@ -168,6 +168,22 @@ for (const kind of ['desktop', 'phone']) {
 				assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-id')), ids[1]);
 				await cdp.detach();
 			});
+
+			it('viewer: the Back button closes it and stays on the gallery', async () => {
+				await page.goto(`${gallery.url}/p/${code}`);
+				await waitForHydration(page);
+				await page.tap('a.thumb >> nth=2');
+				await page.waitForSelector('dialog[open]');
+				await page.evaluate(() => history.back());
+				await page.waitForSelector('dialog', { state: 'detached' });
+				assert.equal(page.url(), `${gallery.url}/p/${code}`);
+				assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-id')), ids[2]);
+				// The viewer still opens again afterwards.
+				await page.tap('a.thumb >> nth=0');
+				await page.waitForSelector('dialog[open]');
+				await page.keyboard.press('Escape');
+				await page.waitForSelector('dialog', { state: 'detached' });
+			});
 		}
 
 		it('download gives a JPEG attachment for each photo', async () => {
