@@ -712,13 +712,16 @@ static void on_delete_batch(struct pf_aws_response *r, const struct pf_error *er
 		delete_finish(o, err);
 		return;
 	}
-	if (pf_s3__parse_delete_result(r->body, r->body_len, &o->result, &e) < 0 ||
-	    (o->next < o->nkeys && delete_next_batch(o, &e) < 0)) {
+	if (pf_s3__parse_delete_result(r->body, r->body_len, &o->result, &e) < 0) {
 		delete_finish(o, &e);
 		return;
 	}
-	if (o->next >= o->nkeys)
-		delete_finish(o, &e);
+	if (o->next < o->nkeys) {
+		if (delete_next_batch(o, &e) < 0)
+			delete_finish(o, &e);
+		return;
+	}
+	delete_finish(o, &e);
 }
 
 static void on_delete_empty(evutil_socket_t fd, short what, void *arg)
