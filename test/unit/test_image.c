@@ -1,0 +1,566 @@
+/*
+ * Unit tests for the image pipeline's pure parts (payload to code, code
+ * normalisation, the code set, overlay geometry, EXIF dates) and for
+ * pf_image_process on small inputs: every refusal reason, codes from the
+ * committed fixtures, variant sizes, overlay, orientation.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "image/image_int.h"
+#include "photofinish/config.h"
+#include "photofinish/error.h"
+#include "photofinish/image.h"
+#include "photofinish/util.h"
+
+#ifndef FIXTURES
+#define FIXTURES "test/images"
+#endif
+
+static bool to_code(const char *pattern, const char *payload, char out[PF_IMAGE_CODE_MAX + 1])
+{
+	regex_t re;
+	bool ok;
+
+	if (!pattern)
+		return pf_image__payload_to_code(NULL, payload, strlen(payload), out);
+	assert_int_equal(regcomp(&re, pattern, REG_EXTENDED), 0);
+	ok = pf_image__payload_to_code(&re, payload, strlen(payload), out);
+	regfree(&re);
+	return ok;
+}
+
+static void test_payload_without_pattern(void **state)
+{
+	char code[PF_IMAGE_CODE_MAX + 1];
+
+	assert_true(to_code(NULL, "10423", code));
+	assert_string_equal(code, "10423");
+	assert_true(to_code(NULL, "  a7-19\r\n", code));
+	assert_string_equal(code, "A7-19");
+	assert_true(to_code(NULL, "run_2024.b", code));
+	assert_string_equal(code, "RUN_2024.B");
+	/* Characters outside the code alphabet reject the payload. */
+	assert_false(to_code(NULL, "https://race.example/p/10423", code));
+	assert_false(to_code(NULL, "10 423", code));
+	assert_false(to_code(NULL, "", code));
+	assert_false(to_code(NULL, "   ", code));
+	assert_false(to_code(NULL, "caf\xc3\xa9", code));
+}
+
+static void test_payload_with_pattern(void **state)
+{
+	char code[PF_IMAGE_CODE_MAX + 1];
+
+	/* First capture group. */
+	assert_true(
+	    to_code("^https://race\\.example/p/([0-9]+)$", "https://race.example/p/10423", code));
+	assert_string_equal(code, "10423");
+	/* Payloads that do not match are dropped. */
+	assert_false(
+	    to_code("^https://race\\.example/p/([0-9]+)$", "https://evil.example/p/1", code));
+	assert_false(to_code("^https://race\\.example/p/([0-9]+)$", "10423", code));
+	/* No group: the whole match. */
+	assert_true(to_code("[0-9]{3,6}", "bib 10423 ok", code));
+	assert_string_equal(code, "10423");
+	/* The extracted part is trimmed and upper-cased, then validated. */
+	assert_true(to_code("id=([a-z0-9 ]+)", "id= ab12 ", code));
+	assert_string_equal(code, "AB12");
+	assert_false(to_code("id=(.*)", "id=a/b", code));
+	/* The trailing newline some printers add does not defeat an anchor. */
+	assert_true(to_code("([0-9]{3,6})$", "https://race.example/p/555\n", code));
+	assert_string_equal(code, "555");
+	/* An optional group that did not take part: the whole match. */
+	assert_true(to_code("(x)?[0-9]+", "77", code));
+	assert_string_equal(code, "77");
+}
+
+static void test_payload_limits(void **state)
+{
+	char code[PF_IMAGE_CODE_MAX + 1];
+	char long_code[80];
+	char binary[] = {'1', '2', '\0', '3'};
+
+	memset(long_code, 'A', 64);
+	long_code[64] = '\0';
+	assert_true(to_code(NULL, long_code, code));
+	assert_int_equal(strlen(code), 64);
+	long_code[64] = 'B';
+	long_code[65] = '\0';
+	assert_false(to_code(NULL, long_code, code));
+	/* Embedded NUL: binary payload, never a code. */
+	assert_false(pf_image__payload_to_code(NULL, binary, sizeof(binary), code));
+	assert_false(pf_image__payload_to_code(NULL, NULL, 0, code));
+}
+
+static void test_code_normalise(void **state)
+{
+	char code[PF_IMAGE_CODE_MAX + 1];
+
+	assert_true(pf_image_code_normalise(" x-1 ", code));
+	assert_string_equal(code, "X-1");
+	assert_false(pf_image_code_normalise("a/b", code));
+	assert_false(pf_image_code_normalise("", code));
+	assert_false(pf_image_code_normalise(NULL, code));
+}
+
+static void test_codes_set_sorted_unique(void **state)
+{
+	struct pf_image__codes set = {0};
+	const char *in[] = {"300", "100", "B", "200", "100", "A", "300", "10"};
+
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		pf_image__codes_add(&set, in[i]);
+	assert_int_equal(set.n, 6);
+	assert_string_equal(set.v[0], "10");
+	assert_string_equal(set.v[1], "100");
+	assert_string_equal(set.v[2], "200");
+	assert_string_equal(set.v[3], "300");
+	assert_string_equal(set.v[4], "A");
+	assert_string_equal(set.v[5], "B");
+	pf_image__codes_free(&set);
+	assert_null(set.v);
+}
+
+static void test_overlay_geometry_gravity(void **state)
+{
+	struct pf_image__rect r;
+
+	/* 2000x1333 variant, 600x180 logo, 20 % wide, 2 % margin (40 px). */
+	assert_true(
+	    pf_image__overlay_geometry(2000, 1333, 600, 180, PF_GRAVITY_SOUTH_EAST, 0.02, 0.2, &r));
+	assert_int_equal(r.w, 400);
+	assert_int_equal(r.h, 120);
+	assert_int_equal(r.x, 2000 - 400 - 40);
+	assert_int_equal(r.y, 1333 - 120 - 40);
+
+	assert_true(
+	    pf_image__overlay_geometry(2000, 1333, 600, 180, PF_GRAVITY_NORTH_WEST, 0.02, 0.2, &r));
+	assert_int_equal(r.x, 40);
+	assert_int_equal(r.y, 40);
+
+	assert_true(
+	    pf_image__overlay_geometry(2000, 1333, 600, 180, PF_GRAVITY_CENTRE, 0.02, 0.2, &r));
+	assert_int_equal(r.x, 800);
+	assert_int_equal(r.y, (1333 - 120) / 2);
+
+	assert_true(
+	    pf_image__overlay_geometry(2000, 1333, 600, 180, PF_GRAVITY_NORTH, 0.02, 0.2, &r));
+	assert_int_equal(r.x, 800);
+	assert_int_equal(r.y, 40);
+
+	assert_true(
+	    pf_image__overlay_geometry(2000, 1333, 600, 180, PF_GRAVITY_EAST, 0.02, 0.2, &r));
+	assert_int_equal(r.x, 1560);
+	assert_int_equal(r.y, (1333 - 120) / 2);
+
+	assert_true(
+	    pf_image__overlay_geometry(2000, 1333, 600, 180, PF_GRAVITY_SOUTH_WEST, 0.0, 0.2, &r));
+	assert_int_equal(r.x, 0);
+	assert_int_equal(r.y, 1333 - 120);
+}
+
+static void test_overlay_geometry_fits(void **state)
+{
+	struct pf_image__rect r;
+
+	/* A tall logo on a wide, short variant is limited by the height. */
+	assert_true(
+	    pf_image__overlay_geometry(500, 100, 100, 400, PF_GRAVITY_SOUTH_EAST, 0.02, 0.5, &r));
+	assert_int_equal(r.h, 100 - 2 * 10);
+	assert_int_equal(r.w, 20);
+	assert_true(r.x + r.w <= 500 - 10);
+	assert_true(r.y >= 10);
+	/* Full width with a margin shrinks to the room left. */
+	assert_true(
+	    pf_image__overlay_geometry(1000, 1000, 100, 100, PF_GRAVITY_CENTRE, 0.1, 1.0, &r));
+	assert_int_equal(r.w, 800);
+	assert_int_equal(r.h, 800);
+	assert_int_equal(r.x, 100);
+	/* Nothing to draw. */
+	assert_false(pf_image__overlay_geometry(0, 100, 10, 10, PF_GRAVITY_CENTRE, 0, 0.2, &r));
+	assert_false(pf_image__overlay_geometry(100, 100, 0, 10, PF_GRAVITY_CENTRE, 0, 0.2, &r));
+	assert_false(pf_image__overlay_geometry(100, 100, 10, 10, PF_GRAVITY_CENTRE, 0.5, 0.2, &r));
+	assert_false(pf_image__overlay_geometry(2, 2, 1000, 1, PF_GRAVITY_CENTRE, 0, 0.01, &r));
+}
+
+static void test_exif_dates(void **state)
+{
+	char out[40];
+
+	assert_true(pf_image__exif_to_rfc3339("2024:04:14 09:31:07", "+02:00", out));
+	assert_string_equal(out, "2024-04-14T09:31:07+02:00");
+	assert_true(pf_image__exif_to_rfc3339("2024:04:14 09:31:07", NULL, out));
+	assert_string_equal(out, "2024-04-14T09:31:07Z");
+	assert_true(pf_image__exif_to_rfc3339("2024:04:14 09:31:07", "-05:30", out));
+	assert_string_equal(out, "2024-04-14T09:31:07-05:30");
+	/* A malformed offset is ignored, not propagated. */
+	assert_true(pf_image__exif_to_rfc3339("2024:04:14 09:31:07", "2h", out));
+	assert_string_equal(out, "2024-04-14T09:31:07Z");
+	/* Unset camera clocks. */
+	assert_false(pf_image__exif_to_rfc3339("0000:00:00 00:00:00", NULL, out));
+	assert_string_equal(out, "");
+	assert_false(pf_image__exif_to_rfc3339("    :  :     :  :  ", NULL, out));
+	assert_false(pf_image__exif_to_rfc3339("2024-04-14T09:31:07", NULL, out));
+	assert_false(pf_image__exif_to_rfc3339("2024:13:14 09:31:07", NULL, out));
+	assert_false(pf_image__exif_to_rfc3339(NULL, NULL, out));
+}
+
+/* --- pf_image_process ------------------------------------------------- */
+
+static struct pf_config cfg;
+
+static int setup_cfg(void **state)
+{
+	struct pf_buf problems;
+	char *env[] = {NULL};
+
+	pf_buf_init(&problems);
+	assert_int_equal(
+	    pf_config_load_env(&cfg, PF_CONFIG_PROCESS, env, NULL, NULL, false, &problems), 0);
+	pf_buf_free(&problems);
+	return 0;
+}
+
+static int teardown_cfg(void **state)
+{
+	pf_config_free(&cfg);
+	return 0;
+}
+
+static unsigned char *slurp(const char *name, size_t *len)
+{
+	char *path = pf_xasprintf("%s/%s", FIXTURES, name);
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf;
+	long n;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = pf_xmalloc((size_t)n);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	free(path);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* Encodes a synthetic picture with libvips (format by suffix, e.g. ".png[bitdepth=16]"). */
+static unsigned char *make_image(int w, int h, int bands, const char *suffix, size_t *len)
+{
+	VipsImage *im = NULL, *cast = NULL;
+	void *buf = NULL;
+
+	assert_int_equal(vips_xyz(&im, w, h, NULL), 0);
+	assert_int_equal(vips_cast(im, &cast, VIPS_FORMAT_UCHAR, NULL), 0);
+	g_object_unref(im);
+	if (bands == 3) {
+		VipsImage *rgb = NULL;
+
+		assert_int_equal(vips_bandjoin_const1(cast, &rgb, 128, NULL), 0);
+		g_object_unref(cast);
+		cast = rgb;
+		assert_int_equal(vips_bandjoin_const1(cast, &rgb, 200, NULL), 0);
+		g_object_unref(cast);
+		cast = rgb;
+		cast->Type = VIPS_INTERPRETATION_sRGB;
+	}
+	assert_int_equal(vips_image_write_to_buffer(cast, suffix, &buf, len, NULL), 0);
+	g_object_unref(cast);
+	return buf;
+}
+
+static int process(struct pf_image_ctx *ctx, const void *bytes, size_t len,
+                   struct pf_image_result *res, struct pf_error *err)
+{
+	pf_error_clear(err);
+	return pf_image_process(ctx, bytes, len, res, err);
+}
+
+static void expect_refusal(struct pf_image_ctx *ctx, const void *bytes, size_t len,
+                           const char *reason)
+{
+	struct pf_image_result res;
+	struct pf_error err;
+	int rc = process(ctx, bytes, len, &res, &err);
+
+	assert_true(rc == PF_EIMAGE || rc == PF_ETOOBIG);
+	assert_string_equal(err.service_code, reason);
+	assert_false(err.retryable);
+	assert_true(strlen(err.message) > 0);
+	assert_null(res.fullsize_jpeg);
+	assert_int_equal(res.ncodes, 0);
+}
+
+static void test_refusals(void **state)
+{
+	struct pf_image_ctx *ctx;
+	struct pf_error err;
+	unsigned char *jpeg;
+	size_t jpeg_len;
+	static const char svg[] =
+	    "<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\" "
+	    "width=\"10\" height=\"10\"><rect width=\"10\" height=\"10\"/></svg>";
+	static const char pdf[] = "%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+	static const unsigned char gif[] = {'G', 'I', 'F', '8', '9', 'a', 1,   0,   1, 0, 0x80, 0,
+	                                    0,   0,   0,   0,   255, 255, 255, ',', 0, 0, 0,    0,
+	                                    1,   0,   1,   0,   0,   2,   2,   'D', 1, 0, ';'};
+	static const char text[] = "this is not a picture, just text in a file named photo.jpg\n";
+
+	assert_int_equal(pf_image_ctx_new(&cfg, NULL, 0, &ctx, &err), 0);
+	expect_refusal(ctx, "", 0, "empty");
+	expect_refusal(ctx, NULL, 0, "empty");
+	expect_refusal(ctx, svg, sizeof(svg) - 1, "unsupported_format");
+	expect_refusal(ctx, pdf, sizeof(pdf) - 1, "unsupported_format");
+	expect_refusal(ctx, gif, sizeof(gif), "unsupported_format");
+	expect_refusal(ctx, text, sizeof(text) - 1, "unsupported_format");
+
+	jpeg = make_image(640, 480, 3, ".jpg", &jpeg_len);
+	/* Truncated: refused, not half-decoded. */
+	expect_refusal(ctx, jpeg, jpeg_len / 2, "corrupt");
+	expect_refusal(ctx, jpeg, 200, "corrupt");
+	/* A JPEG with its middle overwritten. */
+	memset(jpeg + jpeg_len / 3, 0xff, jpeg_len / 3);
+	{
+		struct pf_image_result res;
+		int rc = process(ctx, jpeg, jpeg_len, &res, &err);
+
+		/* libjpeg may resynchronise on some damage; never crash, and a
+		 * refusal says so. */
+		if (rc)
+			assert_string_equal(err.service_code, "corrupt");
+		pf_image_result_free(&res);
+	}
+	g_free(jpeg);
+	pf_image_ctx_free(ctx);
+}
+
+/* A PNG whose IHDR declares w x h: refused from the header alone. */
+static unsigned char *png_header(uint32_t w, uint32_t h, size_t *len)
+{
+	static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+	static const unsigned char idat[23] = {0x00, 0x00, 0x00, 0x0b, 0x49, 0x44, 0x41, 0x54,
+	                                       0x78, 0x9c, 0x63, 0x60, 0x80, 0x01, 0x00, 0x00,
+	                                       0x0a, 0x00, 0x01, 0x7f, 0x80, 0x74, 0x5e};
+	unsigned char *p = pf_xcalloc(1, 96);
+	unsigned char ihdr[17] = {'I', 'H', 'D', 'R'};
+	uint32_t crc = 0xffffffffu;
+
+	ihdr[4] = (unsigned char)(w >> 24);
+	ihdr[5] = (unsigned char)(w >> 16);
+	ihdr[6] = (unsigned char)(w >> 8);
+	ihdr[7] = (unsigned char)w;
+	ihdr[8] = (unsigned char)(h >> 24);
+	ihdr[9] = (unsigned char)(h >> 16);
+	ihdr[10] = (unsigned char)(h >> 8);
+	ihdr[11] = (unsigned char)h;
+	ihdr[12] = 8; /* bit depth */
+	ihdr[13] = 2; /* RGB */
+	for (size_t i = 0; i < sizeof(ihdr); i++) {
+		crc ^= ihdr[i];
+		for (int b = 0; b < 8; b++)
+			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
+	}
+	crc ^= 0xffffffffu;
+	memcpy(p, sig, 8);
+	p[11] = 13;
+	memcpy(p + 12, ihdr, sizeof(ihdr));
+	p[29] = (unsigned char)(crc >> 24);
+	p[30] = (unsigned char)(crc >> 16);
+	p[31] = (unsigned char)(crc >> 8);
+	p[32] = (unsigned char)crc;
+	/* A tiny IDAT (the decoder reads up to the first one for the header). */
+	memcpy(p + 33, idat, sizeof(idat));
+	/* IEND: zero length (calloc), type, CRC. */
+	memcpy(p + 33 + sizeof(idat) + 4, "IEND\xae\x42\x60\x82", 8);
+	*len = 33 + sizeof(idat) + 12;
+	return p;
+}
+
+static void test_limits(void **state)
+{
+	struct pf_config small = cfg;
+	struct pf_image_ctx *ctx;
+	struct pf_error err;
+	unsigned char *png, *jpeg;
+	size_t len, jpeg_len;
+
+	assert_int_equal(pf_image_ctx_new(&cfg, NULL, 0, &ctx, &err), 0);
+	png = png_header(50000, 50000, &len);
+	expect_refusal(ctx, png, len, "too_many_pixels");
+	free(png);
+	pf_image_ctx_free(ctx);
+
+	jpeg = make_image(320, 240, 3, ".jpg", &jpeg_len);
+	small.max_input_bytes = (int64_t)jpeg_len - 1;
+	assert_int_equal(pf_image_ctx_new(&small, NULL, 0, &ctx, &err), 0);
+	expect_refusal(ctx, jpeg, jpeg_len, "too_many_bytes");
+	pf_image_ctx_free(ctx);
+
+	small = cfg;
+	small.max_input_pixels = 320 * 240 - 1;
+	assert_int_equal(pf_image_ctx_new(&small, NULL, 0, &ctx, &err), 0);
+	expect_refusal(ctx, jpeg, jpeg_len, "too_many_pixels");
+	pf_image_ctx_free(ctx);
+	g_free(jpeg);
+}
+
+static void test_codes_from_fixtures(void **state)
+{
+	struct pf_config c = cfg;
+	struct pf_image_ctx *ctx;
+	struct pf_image_result res;
+	struct pf_error err;
+	unsigned char *qr, *bar;
+	size_t qr_len, bar_len;
+
+	qr = slurp("qr_10423.png", &qr_len);
+	bar = slurp("code128_a7-19.png", &bar_len);
+
+	/* Without a pattern the URL is not a valid code; the barcode is. */
+	assert_int_equal(pf_image_ctx_new(&c, NULL, 0, &ctx, &err), 0);
+	assert_int_equal(process(ctx, qr, qr_len, &res, &err), 0);
+	assert_int_equal(res.ncodes, 0);
+	pf_image_result_free(&res);
+	assert_int_equal(process(ctx, bar, bar_len, &res, &err), 0);
+	assert_int_equal(res.ncodes, 1);
+	assert_string_equal(res.codes[0], "A7-19");
+	pf_image_result_free(&res);
+	pf_image_ctx_free(ctx);
+
+	c.code_pattern = "^https://race\\.example/p/([0-9]+)$";
+	assert_int_equal(pf_image_ctx_new(&c, NULL, 0, &ctx, &err), 0);
+	assert_int_equal(process(ctx, qr, qr_len, &res, &err), 0);
+	assert_int_equal(res.ncodes, 1);
+	assert_string_equal(res.codes[0], "10423");
+	pf_image_result_free(&res);
+	/* The barcode does not match the pattern: dropped. */
+	assert_int_equal(process(ctx, bar, bar_len, &res, &err), 0);
+	assert_int_equal(res.ncodes, 0);
+	pf_image_result_free(&res);
+	pf_image_ctx_free(ctx);
+
+	/* Only the configured symbologies are read. */
+	c = cfg;
+	c.symbologies = PF_SYM_CODE128;
+	assert_int_equal(pf_image_ctx_new(&c, NULL, 0, &ctx, &err), 0);
+	assert_int_equal(process(ctx, qr, qr_len, &res, &err), 0);
+	assert_int_equal(res.ncodes, 0);
+	pf_image_result_free(&res);
+	pf_image_ctx_free(ctx);
+	free(qr);
+	free(bar);
+}
+
+static void test_variants(void **state)
+{
+	struct pf_image_ctx *ctx;
+	struct pf_image_result res;
+	struct pf_error err;
+	unsigned char *img, *logo;
+	size_t len, logo_len;
+	VipsImage *out;
+
+	logo = make_image(60, 20, 1, ".png", &logo_len);
+	assert_int_equal(pf_image_ctx_new(&cfg, logo, logo_len, &ctx, &err), 0);
+
+	/* Large: both variants reduced to fit, aspect kept. */
+	img = make_image(3000, 2000, 3, ".jpg", &len);
+	assert_int_equal(process(ctx, img, len, &res, &err), 0);
+	assert_int_equal(res.width, 2000);
+	assert_int_equal(res.height, 1333);
+	assert_int_equal(res.thumbnail_width, 500);
+	assert_int_equal(res.thumbnail_height, 333);
+	assert_string_equal(res.taken_at, "");
+	out = vips_image_new_from_buffer(res.fullsize_jpeg, res.fullsize_len, "", NULL);
+	assert_non_null(out);
+	assert_int_equal(out->Xsize, 2000);
+	assert_int_equal(out->Bands, 3);
+	/* Progressive fullsize, no metadata left. */
+	assert_int_equal(vips_image_get_typeof(out, VIPS_META_EXIF_NAME), 0);
+	assert_int_equal(vips_image_get_typeof(out, VIPS_META_ICC_NAME), 0);
+	g_object_unref(out);
+	pf_image_result_free(&res);
+	g_free(img);
+
+	/* Small: never upscaled. */
+	img = make_image(300, 200, 3, ".png", &len);
+	assert_int_equal(process(ctx, img, len, &res, &err), 0);
+	assert_int_equal(res.width, 300);
+	assert_int_equal(res.height, 200);
+	assert_int_equal(res.thumbnail_width, 300);
+	pf_image_result_free(&res);
+	g_free(img);
+
+	/* 16-bit PNG and greyscale, WebP and TIFF are accepted. */
+	img = make_image(800, 600, 3, ".png[bitdepth=16]", &len);
+	assert_int_equal(process(ctx, img, len, &res, &err), 0);
+	assert_int_equal(res.width, 800);
+	pf_image_result_free(&res);
+	g_free(img);
+	img = make_image(800, 600, 1, ".webp", &len);
+	assert_int_equal(process(ctx, img, len, &res, &err), 0);
+	assert_int_equal(res.thumbnail_width, 500);
+	assert_int_equal(res.thumbnail_height, 375);
+	pf_image_result_free(&res);
+	g_free(img);
+	img = make_image(600, 800, 3, ".tif", &len);
+	assert_int_equal(process(ctx, img, len, &res, &err), 0);
+	assert_int_equal(res.width, 600);
+	assert_int_equal(res.thumbnail_height, 500);
+	pf_image_result_free(&res);
+	g_free(img);
+
+	pf_image_ctx_free(ctx);
+	g_free(logo);
+}
+
+static void test_overlay_must_be_png(void **state)
+{
+	struct pf_image_ctx *ctx = NULL;
+	struct pf_error err;
+	unsigned char *jpeg;
+	size_t len;
+
+	jpeg = make_image(60, 20, 3, ".jpg", &len);
+	pf_error_clear(&err);
+	assert_int_equal(pf_image_ctx_new(&cfg, jpeg, len, &ctx, &err), PF_EINVAL);
+	assert_null(ctx);
+	assert_non_null(strstr(err.message, "PNG"));
+	g_free(jpeg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_payload_without_pattern),
+	    cmocka_unit_test(test_payload_with_pattern),
+	    cmocka_unit_test(test_payload_limits),
+	    cmocka_unit_test(test_code_normalise),
+	    cmocka_unit_test(test_codes_set_sorted_unique),
+	    cmocka_unit_test(test_overlay_geometry_gravity),
+	    cmocka_unit_test(test_overlay_geometry_fits),
+	    cmocka_unit_test(test_exif_dates),
+	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_codes_from_fixtures),
+	    cmocka_unit_test(test_variants),
+	    cmocka_unit_test(test_overlay_must_be_png),
+	};
+	struct pf_error err;
+
+	if (pf_image_global_init("test_image", &err)) {
+		fprintf(stderr, "%s\n", err.message);
+		return 1;
+	}
+	return cmocka_run_group_tests(tests, setup_cfg, teardown_cfg);
+}
