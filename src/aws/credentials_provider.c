@@ -411,8 +411,11 @@ bool pf_credentials_provider_peek(struct pf_credentials_provider *p,
 	if (!usable(p))
 		return false;
 	if (p->creds->expiration != 0 && !p->refreshing && now >= p->next_background_refresh &&
-	    pf_credentials_is_expiring(p->creds, now, PF_CREDENTIALS_REFRESH_AHEAD_MS / 1000))
+	    pf_credentials_is_expiring(p->creds, now, PF_CREDENTIALS_REFRESH_AHEAD_MS / 1000)) {
+		/* short-lived credentials must not turn every request into a fetch */
+		p->next_background_refresh = now + RETRY_AFTER_FAILURE_S;
 		refresh_start(p);
+	}
 	pf_credentials_to_sigv4(p->creds, out);
 	return true;
 }

@@ -52,7 +52,7 @@ static void usage(void)
 	        "  ddb-update TABLE KEY EXPR [EXTRA]   ddb-delete TABLE KEY [EXTRA]\n"
 	        "  ddb-query|ddb-scan TABLE PARAMS [--all] [--max N]\n"
 	        "  ddb-batch-write REQUEST-ITEMS   ddb-transact TRANSACT-ITEMS [EXTRA]\n"
-	        "  creds\n");
+	        "  creds   creds-refresh\n");
 	exit(1);
 }
 
@@ -711,7 +711,7 @@ static int run(int argc, char **argv, struct pf_error *e)
 	if (strcmp(op, "ddb-transact") == 0 && n >= 1)
 		return pf_dynamodb_transact_write(
 		    aws, parse_json(a[0]), n >= 2 ? parse_json(a[1]) : NULL, on_ddb, NULL, e);
-	if (strcmp(op, "creds") == 0)
+	if (strcmp(op, "creds") == 0 || strcmp(op, "creds-refresh") == 0)
 		return pf_credentials_provider_get(pf_aws_credentials(aws), on_creds, NULL, e);
 	usage();
 	return -1;
@@ -768,6 +768,18 @@ int main(int argc, char **argv)
 		else
 			json_object_set_new(out, "url", json_string(url));
 		free(url);
+	}
+	if (strcmp(argv[1], "creds-refresh") == 0 && !failed) {
+		struct pf_sigv4_credentials c;
+
+		/* signing three times while the credentials are close to expiry
+		 * starts one background refresh; wait for it and show the result */
+		for (int i = 0; i < 3; i++)
+			pf_credentials_provider_peek(pf_aws_credentials(aws), &c);
+		pf_aws_wait(aws, NULL);
+		if (pf_credentials_provider_peek(pf_aws_credentials(aws), &c))
+			json_object_set_new(out, "access_key_id_after",
+			                    json_string(c.access_key_id));
 	}
 	if (json_object_get(out, "_list_state")) {
 		struct list_state *ls =
