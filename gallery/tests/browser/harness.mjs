@@ -194,3 +194,19 @@ export function busiestParticipant(participants) {
 export function isJpeg(bytes) {
 	return bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
 }
+
+/** Close the photo viewer with Esc and wait until it is gone and focus is back on a thumbnail. */
+export async function closeViewerWithEscape(page) {
+	await page.keyboard.press('Escape');
+	await page.waitForSelector('dialog', { state: 'detached' });
+	await page.waitForFunction(() => document.activeElement?.classList.contains('thumb'));
+}
+
+/** Wait until the thumbnail of photo `id` has focus. */
+export async function waitForThumbnailFocus(page, id) {
+	await page.waitForFunction(
+		(id) => document.activeElement?.classList.contains('thumb') && document.activeElement.getAttribute('data-id') === id,
+		id,
+		{ timeout: 5000 }
+	);
+}

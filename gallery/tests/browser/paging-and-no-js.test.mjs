@@ -6,12 +6,14 @@ import { after, before, describe, it } from 'node:test';
 import { startBackend } from './backend.mjs';
 import {
 	busiestParticipant,
+	closeViewerWithEscape,
 	isJpeg,
 	openBrowser,
 	screenshot,
 	startGallery,
 	thumbnailIds,
-	waitForHydration
+	waitForHydration,
+	waitForThumbnailFocus
 } from './harness.mjs';
 
 const PAGE_SIZE = 2;
@@ -50,11 +52,8 @@ describe('load more with JavaScript (desktop)', () => {
 			await more.click();
 			const expected = Math.min(ids.length, shown + PAGE_SIZE);
 			await page.waitForFunction((n) => document.querySelectorAll('a.thumb').length === n, expected);
-			assert.equal(
-				await page.evaluate(() => document.activeElement?.getAttribute('data-id')),
-				ids[shown],
-				'focus moves to the first newly loaded photo'
-			);
+			// Focus moves to the first newly loaded photo.
+			await waitForThumbnailFocus(page, ids[shown]);
 			shown = expected;
 		}
 		assert.deepEqual(await thumbnailIds(page), ids);
@@ -66,7 +65,7 @@ describe('load more with JavaScript (desktop)', () => {
 		await page.waitForSelector('dialog[open]');
 		await page.keyboard.press('ArrowRight');
 		assert.equal(await page.getAttribute('dialog[open] img.full', 'data-id'), ids[PAGE_SIZE]);
-		await page.keyboard.press('Escape');
+		await closeViewerWithEscape(page);
 	});
 
 	it('a stale cursor in the address gives a 400 page with a way back', async () => {

@@ -6,13 +6,15 @@ import { after, before, describe, it } from 'node:test';
 import { startBackend } from './backend.mjs';
 import {
 	busiestParticipant,
+	closeViewerWithEscape,
 	isJpeg,
 	openBrowser,
 	screenshot,
 	startGallery,
 	TEST_THEME,
 	thumbnailIds,
-	waitForHydration
+	waitForHydration,
+	waitForThumbnailFocus
 } from './harness.mjs';
 
 let backend;
@@ -128,12 +130,8 @@ for (const kind of ['desktop', 'phone']) {
 
 			await page.keyboard.press('Escape');
 			await page.waitForSelector('dialog', { state: 'detached' });
-			const focused = await page.evaluate(() => ({
-				cls: document.activeElement?.className ?? '',
-				id: document.activeElement?.getAttribute('data-id')
-			}));
-			assert.match(focused.cls, /\bthumb\b/);
-			assert.equal(focused.id, ids[1], 'focus returns to the thumbnail of the photo last shown');
+			// Focus returns to the thumbnail of the photo last shown.
+			await waitForThumbnailFocus(page, ids[1]);
 		});
 
 		if (kind === 'phone') {
@@ -165,7 +163,7 @@ for (const kind of ['desktop', 'phone']) {
 				assert.equal(await shown(), ids[1]);
 				await page.tap('dialog[open] button.close');
 				await page.waitForSelector('dialog', { state: 'detached' });
-				assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-id')), ids[1]);
+				await waitForThumbnailFocus(page, ids[1]);
 				await cdp.detach();
 			});
 
@@ -177,12 +175,11 @@ for (const kind of ['desktop', 'phone']) {
 				await page.evaluate(() => history.back());
 				await page.waitForSelector('dialog', { state: 'detached' });
 				assert.equal(page.url(), `${gallery.url}/p/${code}`);
-				assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-id')), ids[2]);
+				await waitForThumbnailFocus(page, ids[2]);
 				// The viewer still opens again afterwards.
 				await page.tap('a.thumb >> nth=0');
 				await page.waitForSelector('dialog[open]');
-				await page.keyboard.press('Escape');
-				await page.waitForSelector('dialog', { state: 'detached' });
+				await closeViewerWithEscape(page);
 			});
 		}
 
@@ -204,7 +201,7 @@ for (const kind of ['desktop', 'phone']) {
 			]);
 			assert.ok(isJpeg(await readFile(await download2.path())));
 			assert.match(download2.suggestedFilename(), /-003\.jpg$/);
-			await page.keyboard.press('Escape');
+			await closeViewerWithEscape(page);
 
 			for (const id of ids) {
 				const res = await page.request.get(`${gallery.url}/p/${code}/download/${id}`);
