@@ -20,11 +20,11 @@ CC ?= cc
 WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wno-unused-parameter
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 $(WARN) -pthread $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+override CFLAGS += -std=c11 $(WARN) -pthread $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
 ifneq ($(SANITIZE),)
-CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
-LDFLAGS += -fsanitize=$(SANITIZE)
+override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+override LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
@@ -100,7 +100,7 @@ lint:
 	@scripts/lint
 
 format:
-	clang-format -i $(wildcard src/*.c src/*/*.c src/*/*.h include/photofinish/*.h test/unit/*.c test/unit/*.h test/fuzz/*.c)
+	clang-format -i $(wildcard src/*.c src/*/*.c src/*/*.h include/photofinish/*.h include/photofinish/*/*.h test/unit/*.c test/unit/*.h test/fuzz/*.c)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -12,11 +12,13 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "photofinish/admin.h"
 #include "photofinish/aws/aws_http.h"
 #include "photofinish/aws/s3.h"
 #include "photofinish/aws/sigv4.h"
@@ -236,6 +238,7 @@ void pf_api_invalidate(struct pf_api *api, char *const *codes, size_t n)
 		struct cache_entry *e = *p;
 		bool hit = false;
 
+		hit = n == 0; /* nothing named: everything (a race was cleared) */
 		for (size_t i = 0; i < n && !hit; i++)
 			hit = !strcmp(e->code, codes[i]);
 		if (hit) {
@@ -475,6 +478,382 @@ static void handle_participant(struct pf_api *api, struct evhttp_request *req, c
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_connection_closed, l);
 }
 
+/* ---- admin --------------------------------------------------------------- */
+
+/* An admin request waiting for AWS; req is NULL once its connection closed. */
+struct pending {
+	struct pf_api *api;
+	struct evhttp_request *req;
+	const char *route;
+	int64_t t_start;
+};
+
+static void on_pending_closed(struct evhttp_connection *conn, void *arg)
+{
+	((struct pending *)arg)->req = NULL;
+}
+
+static struct pending *pending_new(struct pf_api *api, struct evhttp_request *req,
+                                   const char *route, int64_t t_start)
+{
+	struct pending *p = pf_xcalloc(1, sizeof(*p));
+
+	p->api = api;
+	p->req = req;
+	p->route = route;
+	p->t_start = t_start;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_pending_closed, p);
+	return p;
+}
+
+/* Detaches from the connection; returns the request to answer, or NULL. */
+static struct evhttp_request *pending_take(struct pending *p)
+{
+	struct evhttp_request *req = p->req;
+
+	if (req)
+		evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
+	return req;
+}
+
+static void send_doc(struct pf_api *api, struct evhttp_request *req, int status, json_t *doc,
+                     const char *route, int64_t t_start)
+{
+	char *body = json_dumps(doc, JSON_COMPACT);
+
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+	send_json(api, req, status, body, strlen(body), route, t_start);
+	free(body);
+	json_decref(doc);
+}
+
+static void send_aws_error(struct pf_api *api, struct evhttp_request *req,
+                           const struct pf_error *err, const char *route, int64_t t_start)
+{
+	switch (err->code) {
+	case PF_ENOTFOUND:
+		send_error(api, req, 404, "not_found", err->message, route, t_start);
+		break;
+	case PF_EINVAL:
+		send_error(api, req, 400, "invalid_body", err->message, route, t_start);
+		break;
+	case PF_ECONFLICT:
+		send_error(api, req, 409, "conflict", err->message, route, t_start);
+		break;
+	default:
+		pf_warn("admin request failed", PF_LS("route", route),
+		        PF_LS("error", err->message));
+		send_error(api, req, 503, "unavailable", "AWS could not be reached; try again",
+		           route, t_start);
+	}
+}
+
+static void on_admin_image(const struct pf_catalog_image *img, const struct pf_error *err,
+                           void *arg)
+{
+	struct pending *p = arg;
+	struct evhttp_request *req = pending_take(p);
+
+	if (req && err->code)
+		send_aws_error(p->api, req, err, p->route, p->t_start);
+	else if (req)
+		send_doc(p->api, req, 200, pf_admin_image_json(img), p->route, p->t_start);
+	free(p);
+}
+
+/* GET of one photo: a deleted photo's tombstone is not a photo. */
+static void on_admin_get(const struct pf_catalog_image *img, const struct pf_error *err, void *arg)
+{
+	struct pending *p = arg;
+
+	if (!err->code && (!img || img->status == PF_IMAGE_DELETED)) {
+		struct evhttp_request *req = pending_take(p);
+
+		if (req)
+			send_error(p->api, req, 404, "not_found", "no such photo", p->route,
+			           p->t_start);
+		free(p);
+		return;
+	}
+	on_admin_image(img, err, arg);
+}
+
+static void on_admin_listing(json_t *entries, const char *next_cursor, const struct pf_error *err,
+                             void *arg)
+{
+	struct pending *p = arg;
+	struct evhttp_request *req = pending_take(p);
+	json_t *images;
+	size_t i;
+	const json_t *e;
+
+	if (!req)
+		goto out;
+	if (err->code) {
+		send_aws_error(p->api, req, err, p->route, p->t_start);
+		goto out;
+	}
+	images = json_array();
+	json_array_foreach(entries, i, e)
+	{
+		struct pf_error uerr;
+		json_t *img = json_object_get(e, "reason") ? NULL : image_json(p->api, e, &uerr);
+		json_t *row = json_pack(
+		    "{s:s?,s:s?,s:s?,s:s?}", "id",
+		    json_string_value(json_object_get(json_object_get(e, "id"), "S")), "key",
+		    json_string_value(json_object_get(json_object_get(e, "key"), "S")), "reason",
+		    json_string_value(json_object_get(json_object_get(e, "reason"), "S")),
+		    "message",
+		    json_string_value(json_object_get(json_object_get(e, "message"), "S")));
+
+		if (img)
+			json_object_update(row, img);
+		json_decref(img);
+		json_array_append_new(images, row);
+	}
+	send_doc(p->api, req, 200,
+	         json_pack("{s:o,s:s?}", "images", images, "nextCursor", next_cursor), p->route,
+	         p->t_start);
+out:
+	free(p);
+}
+
+static bool admin_authorised(struct pf_api *api, struct evhttp_request *req)
+{
+	const char *auth =
+	    evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+	const char *token = api->d.cfg->admin_token;
+	size_t n = strlen(token);
+
+	return auth && !strncmp(auth, "Bearer ", 7) && strlen(auth + 7) == n &&
+	       CRYPTO_memcmp(auth + 7, token, n) == 0;
+}
+
+/* The request body as JSON; NULL (and a 400 sent) when it is not. */
+static json_t *read_body(struct pf_api *api, struct evhttp_request *req, const char *route,
+                         int64_t t_start)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	json_t *doc = NULL;
+
+	if (len > 0 && len <= MAX_BODY_BYTES) {
+		char *text = pf_xmalloc(len + 1);
+
+		evbuffer_copyout(in, text, len);
+		doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+		free(text);
+	}
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		send_error(api, req, 400, "invalid_body", "the body must be a JSON object", route,
+		           t_start);
+		return NULL;
+	}
+	return doc;
+}
+
+static void admin_set_codes(struct pf_api *api, struct evhttp_request *req, const char *id,
+                            const char *route, int64_t t_start)
+{
+	json_t *doc = read_body(api, req, route, t_start);
+	json_t *list = json_object_get(doc, "codes");
+	char *codes[PF_CATALOG_MAX_CODES];
+	size_t n = 0, i;
+	json_t *c;
+	struct pf_error err;
+	struct pending *p;
+
+	if (!doc)
+		return;
+	if (!json_is_array(list) || json_array_size(list) > PF_CATALOG_MAX_CODES) {
+		send_error(api, req, 400, "invalid_body",
+		           "send {\"codes\":[\"10423\", ...]} with at most 40 codes", route,
+		           t_start);
+		json_decref(doc);
+		return;
+	}
+	json_array_foreach(list, i, c)
+	{
+		char *code = json_is_string(c) ? pf_xstrdup(json_string_value(c)) : NULL;
+		bool dup = false;
+
+		if (!code || strlen(code) > 64 || !pf_api_normalize_code(code)) {
+			free(code);
+			for (size_t k = 0; k < n; k++)
+				free(codes[k]);
+			send_error(api, req, 400, "invalid_code",
+			           "codes are 1 to 64 letters, digits, '_', '.' or '-'", route,
+			           t_start);
+			json_decref(doc);
+			return;
+		}
+		for (size_t k = 0; k < n && !dup; k++)
+			dup = !strcmp(codes[k], code);
+		if (dup)
+			free(code);
+		else
+			codes[n++] = code;
+	}
+	json_decref(doc);
+	/* Sorted, like detected codes. */
+	for (size_t a = 1; a < n; a++)
+		for (size_t b = a; b > 0 && strcmp(codes[b - 1], codes[b]) > 0; b--) {
+			char *t = codes[b];
+
+			codes[b] = codes[b - 1];
+			codes[b - 1] = t;
+		}
+	p = pending_new(api, req, route, t_start);
+	if (pf_admin_set_codes(api->d.admin, id, codes, n, on_admin_image, p, &err) < 0) {
+		pending_take(p);
+		free(p);
+		send_aws_error(api, req, &err, route, t_start);
+	}
+	for (size_t k = 0; k < n; k++)
+		free(codes[k]);
+}
+
+static void handle_admin(struct pf_api *api, struct evhttp_request *req, const char *path,
+                         const struct evkeyvalq *query, int64_t t_start)
+{
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	const char *rest = path + 7; /* after "/admin/" */
+	const char *route = "/admin";
+	struct pf_error err;
+	struct pending *p;
+	char id[PF_CATALOG_ID_LEN + 1];
+
+	if (!api->d.cfg->admin_token || !api->d.admin) {
+		send_error(api, req, 404, "not_found",
+		           "the admin API is off (set PHOTOFINISH_ADMIN_TOKEN)", route, t_start);
+		return;
+	}
+	if (!admin_authorised(api, req)) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+		                  "Bearer");
+		send_error(api, req, 401, "unauthorized",
+		           "send Authorization: Bearer <PHOTOFINISH_ADMIN_TOKEN>", route, t_start);
+		return;
+	}
+
+	if (!strncmp(rest, "images/", 7) && strlen(rest + 7) >= PF_CATALOG_ID_LEN) {
+		const char *tail = rest + 7 + PF_CATALOG_ID_LEN;
+
+		memcpy(id, rest + 7, PF_CATALOG_ID_LEN);
+		id[PF_CATALOG_ID_LEN] = '\0';
+		if (!strcmp(tail, "/codes")) {
+			route = "/admin/images/{id}/codes";
+			if (cmd != EVHTTP_REQ_PUT)
+				goto not_allowed;
+			admin_set_codes(api, req, id, route, t_start);
+			return;
+		}
+		if (*tail)
+			goto not_found;
+		route = "/admin/images/{id}";
+		p = pending_new(api, req, route, t_start);
+		if (cmd == EVHTTP_REQ_GET) {
+			if (strspn(id, "0123456789abcdef") != PF_CATALOG_ID_LEN) {
+				pending_take(p);
+				free(p);
+				goto not_found;
+			}
+			if (pf_catalog_get(api->d.catalog, id, on_admin_get, p, &err) == 0)
+				return;
+		} else if (cmd == EVHTTP_REQ_DELETE) {
+			if (pf_admin_delete_image(api->d.admin, id, on_admin_image, p, &err) == 0)
+				return;
+		} else {
+			pending_take(p);
+			free(p);
+			goto not_allowed;
+		}
+		pending_take(p);
+		free(p);
+		send_aws_error(api, req, &err, route, t_start);
+		return;
+	}
+	if (!strcmp(rest, "unmatched") || !strcmp(rest, "failed")) {
+		const char *limit_s = evhttp_find_header(query, "limit");
+		const char *cursor = evhttp_find_header(query, "cursor");
+		int64_t limit = DEFAULT_LIMIT;
+
+		route = !strcmp(rest, "failed") ? "/admin/failed" : "/admin/unmatched";
+		if (cmd != EVHTTP_REQ_GET)
+			goto not_allowed;
+		if (limit_s && !pf_parse_int64(limit_s, 1, MAX_LIMIT, &limit)) {
+			send_error(api, req, 400, "invalid_limit",
+			           "limit must be a whole number from 1 to 500", route, t_start);
+			return;
+		}
+		p = pending_new(api, req, route, t_start);
+		if (pf_catalog_list(api->d.catalog,
+		                    !strcmp(rest, "failed") ? "FAILED" : "UNMATCHED", (int)limit,
+		                    cursor, on_admin_listing, p, &err) < 0) {
+			pending_take(p);
+			free(p);
+			if (err.code == PF_EINVAL)
+				send_error(api, req, 400, "invalid_cursor",
+				           "cursor is not one this API returned", route, t_start);
+			else
+				send_aws_error(api, req, &err, route, t_start);
+		}
+		return;
+	}
+	if (!strcmp(rest, "reprocess")) {
+		route = "/admin/reprocess";
+		if (cmd != EVHTTP_REQ_POST)
+			goto not_allowed;
+		send_doc(api, req, 202, pf_admin_start_reprocess(api->d.admin), route, t_start);
+		return;
+	}
+	if (!strcmp(rest, "clear")) {
+		json_t *doc;
+		const char *confirm;
+
+		route = "/admin/clear";
+		if (cmd != EVHTTP_REQ_POST)
+			goto not_allowed;
+		doc = read_body(api, req, route, t_start);
+		if (!doc)
+			return;
+		confirm = json_string_value(json_object_get(doc, "confirm"));
+		if (!confirm || strcmp(confirm, api->d.cfg->table) != 0) {
+			char *msg =
+			    pf_xasprintf("clearing deletes every photo record and variant of "
+			                 "this race; send {\"confirm\":\"%s\"}",
+			                 api->d.cfg->table);
+
+			send_error(api, req, 400, "invalid_body", msg, route, t_start);
+			free(msg);
+			json_decref(doc);
+			return;
+		}
+		json_decref(doc);
+		send_doc(api, req, 202, pf_admin_start_clear(api->d.admin), route, t_start);
+		return;
+	}
+	if (!strncmp(rest, "jobs/", 5)) {
+		json_t *job;
+
+		route = "/admin/jobs/{id}";
+		if (cmd != EVHTTP_REQ_GET)
+			goto not_allowed;
+		job = pf_admin_job(api->d.admin, rest + 5);
+		if (!job)
+			goto not_found;
+		send_doc(api, req, 200, job, route, t_start);
+		return;
+	}
+not_found:
+	send_error(api, req, 404, "not_found", "no such admin route or photo", route, t_start);
+	return;
+not_allowed:
+	send_error(api, req, 405, "method_not_allowed", "wrong method for this admin route", route,
+	           t_start);
+}
+
 /* ---- routing ----------------------------------------------------------- */
 
 static void handle_metrics(struct pf_api *api, struct evhttp_request *req, int64_t t_start)
@@ -511,6 +890,17 @@ static void on_request(struct evhttp_request *req, void *arg)
 	if (!path) {
 		send_error(api, req, 400, "bad_request", "malformed request target", "other",
 		           t_start);
+		return;
+	}
+	if (!strncmp(path, "/admin/", 7)) {
+		memset(&query, 0, sizeof(query));
+		if (query_s && evhttp_parse_query_str(query_s, &query) < 0) {
+			send_error(api, req, 400, "bad_request", "malformed query string", "/admin",
+			           t_start);
+			return;
+		}
+		handle_admin(api, req, path, &query, t_start);
+		evhttp_clear_headers(&query);
 		return;
 	}
 	if (!strncmp(path, "/participants/", 14))

@@ -636,6 +636,11 @@ static void on_old_image(const struct pf_catalog_image *old, const struct pf_err
 			job_transient(job, "delete variants", &e);
 		return;
 	}
+	if (old && job->force && old->status == PF_IMAGE_DELETED) {
+		/* A reprocess request for a deleted photo: its removal stands. */
+		job_done(job, false, "stale");
+		return;
+	}
 	if (old && job->ev.sequencer[0] && !job->force &&
 	    pf_events_sequencer_cmp(job->ev.sequencer, old->sequencer) == 0 &&
 	    (old->status == PF_IMAGE_DELETED ||
@@ -687,6 +692,7 @@ static void start_event(struct msg *m, struct pf_object_event *ev)
 	job = pf_xcalloc(1, sizeof(*job));
 	job->msg = m;
 	job->ev = *ev;
+	job->force = ev->force;
 	memset(ev, 0, sizeof(*ev)); /* the job owns the strings now */
 	job->t_start = pf_monotonic_ms();
 	pf_catalog_image_id(job->ev.bucket, job->ev.key, job->id);

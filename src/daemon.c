@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "photofinish/admin.h"
 #include "photofinish/api.h"
 #include "photofinish/aws/aws_http.h"
 #include "photofinish/aws/credentials_provider.h"
@@ -41,6 +42,7 @@ struct daemon {
 	struct pf_metrics *metrics;
 	struct pf_image_ctx *image;
 	struct pf_consumer *consumer;
+	struct pf_admin *admin;
 	struct pf_api *api;
 	struct event *sigterm, *sigint, *deadline, *grace, *probe;
 	bool probe_running;
@@ -148,19 +150,20 @@ static void on_probe(struct pf_aws_response *resp, const struct pf_error *err, v
 	if (doc) {
 		json_t *attrs = json_object_get(doc, "Attributes");
 		int64_t visible = 0, hidden = 0;
-		const char *v = json_string_value(json_object_get(attrs, "ApproximateNumberOfMessages"));
+		const char *v =
+		    json_string_value(json_object_get(attrs, "ApproximateNumberOfMessages"));
 		const char *h = json_string_value(
-			json_object_get(attrs, "ApproximateNumberOfMessagesNotVisible"));
+		    json_object_get(attrs, "ApproximateNumberOfMessagesNotVisible"));
 
 		if (v && pf_parse_int64(v, 0, INT64_MAX, &visible))
 			pf_metrics_set(d->metrics, "photofinish_queue_visible_messages",
-				       "Messages waiting in the queue (approximate).", NULL,
-				       (double)visible);
+			               "Messages waiting in the queue (approximate).", NULL,
+			               (double)visible);
 		if (h && pf_parse_int64(h, 0, INT64_MAX, &hidden))
 			pf_metrics_set(d->metrics, "photofinish_queue_invisible_messages",
-				       "Messages received by some consumer and not yet deleted "
-				       "(approximate).",
-				       NULL, (double)hidden);
+			               "Messages received by some consumer and not yet deleted "
+			               "(approximate).",
+			               NULL, (double)hidden);
 		json_decref(doc);
 	}
 }
@@ -169,8 +172,8 @@ static void on_probe_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 	struct pf_aws_header headers[] = {
-		{"Content-Type", "application/x-amz-json-1.0"},
-		{"X-Amz-Target", "AmazonSQS.GetQueueAttributes"},
+	    {"Content-Type", "application/x-amz-json-1.0"},
+	    {"X-Amz-Target", "AmazonSQS.GetQueueAttributes"},
 	};
 	struct pf_aws_request req;
 	struct pf_error err;
@@ -185,7 +188,7 @@ static void on_probe_timer(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	body = json_pack("{s:s,s:[s,s]}", "QueueUrl", d->cfg->queue_url, "AttributeNames",
-			 "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible");
+	                 "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible");
 	memset(&req, 0, sizeof(req));
 	req.service = PF_AWS_SQS;
 	req.operation = "GetQueueAttributes";
@@ -376,7 +379,19 @@ int pf_daemon_run(const struct pf_config *cfg)
 	if (pf_catalog_new(d.aws, cfg->table, &d.catalog, &err) < 0)
 		goto fail;
 
+	{
+		struct pf_admin_deps admin_deps = {.aws = d.aws,
+		                                   .catalog = d.catalog,
+		                                   .cfg = cfg,
+		                                   .on_codes_changed = on_codes_changed,
+		                                   .arg = &d};
+
+		if (pf_admin_new(&admin_deps, &d.admin, &err) < 0)
+			goto fail;
+	}
+
 	memset(&adeps, 0, sizeof(adeps));
+	adeps.admin = d.admin;
 	adeps.base = d.base;
 	adeps.cfg = cfg;
 	adeps.aws = d.aws;
@@ -452,6 +467,7 @@ out:
 	pf_api_free(d.api);
 	pf_consumer_free(d.consumer);
 	pf_aws_free(d.aws);
+	pf_admin_free(d.admin);
 	pf_catalog_free(d.catalog);
 	if (d.pool)
 		pf_pool_free(d.pool);

@@ -232,6 +232,8 @@ static int parse_s3_records(const json_t *records, struct pf_event_list *out, st
 			                    "record %zu has unsupported eventName %.64s", i, name);
 		}
 		e->event_name = pf_xstrndup(name, strlen(name) > 64 ? 64 : strlen(name));
+		e->force =
+		    json_is_true(json_object_get(json_object_get(rec, "photofinish"), "reprocess"));
 		if (str_field(rec, "eventTime"))
 			e->event_time = pf_xstrndup(str_field(rec, "eventTime"), 40);
 		rc = fill_common(e, str_field(bucket, "name"), decoded, object, "record", err);

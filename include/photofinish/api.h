@@ -1,9 +1,9 @@
 /*
  * The HTTP API (evhttp): GET /participants/{code}, /healthz, /readyz,
- * /metrics. Every error is a JSON body; header, body, connection-time and
- * concurrency limits are enforced. Participant answers are cached in-process
- * for PHOTOFINISH_CACHE_TTL seconds and invalidated by the daemon's own
- * writes. Loop thread only.
+ * /metrics, and the operators' /admin routes (bearer token). Every error is a JSON body; header,
+ * body, connection-time and concurrency limits are enforced. Participant answers are cached
+ * in-process for PHOTOFINISH_CACHE_TTL seconds and invalidated by the daemon's own writes. Loop
+ * thread only.
  */
 #ifndef PHOTOFINISH_API_H
 #define PHOTOFINISH_API_H
@@ -19,6 +19,7 @@ struct pf_buf;
 struct pf_catalog;
 struct pf_config;
 struct pf_metrics;
+struct pf_admin;
 struct pf_api;
 
 struct pf_api_deps {
@@ -27,6 +28,7 @@ struct pf_api_deps {
 	struct pf_aws *aws;
 	struct pf_catalog *catalog;
 	struct pf_metrics *metrics;
+	struct pf_admin *admin; /* /admin routes; NULL or no token: off */
 	/* NULL when ready, else why not (for /readyz). */
 	const char *(*not_ready_reason)(void *arg);
 	/* Appends the daemon's own gauges to /metrics. */
@@ -36,7 +38,7 @@ struct pf_api_deps {
 
 /* Binds cfg->listen. PF_EIO with the reason when the address is unusable. */
 int pf_api_new(const struct pf_api_deps *deps, struct pf_api **out, struct pf_error *err);
-/* Forgets cached answers for these codes. */
+/* Forgets cached answers for these codes (n == 0: all of them). */
 void pf_api_invalidate(struct pf_api *api, char *const *codes, size_t n);
 /* Stops accepting connections (drain); requests in progress finish. */
 void pf_api_stop_accepting(struct pf_api *api);

@@ -33,6 +33,9 @@ struct pf_object_event {
 	char *sequencer;  /* left-padded with zeros to PF_EVENTS_SEQUENCER_LEN; "" when absent */
 	char *event_time; /* RFC 3339 as sent, or NULL */
 	char *event_name; /* e.g. "ObjectCreated:Put" */
+	/* Set by the admin reprocess job ("photofinish":{"reprocess":true} in
+	 * the record): process again even when the catalog has this version. */
+	bool force;
 };
 
 #define PF_EVENTS_SEQUENCER_LEN 32
