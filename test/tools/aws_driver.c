@@ -34,6 +34,16 @@ static json_t *out;   /* the result object */
 static json_t *calls; /* one entry per finished call */
 static int pending;
 static bool failed;
+/* what the operations keep alive until exit (bodies must outlive the calls) */
+static void *keep[64];
+static size_t nkeep;
+
+static void *keep_until_exit(void *p)
+{
+	if (nkeep < sizeof(keep) / sizeof(keep[0]))
+		keep[nkeep++] = p;
+	return p;
+}
 
 static void usage(void)
 {
@@ -308,7 +318,7 @@ static void on_part(const char *etag, const struct pf_error *err, void *arg)
 		done();
 		return;
 	}
-	m->etags[m->part - 1] = pf_xstrdup(etag ? etag : "");
+	m->etags[m->part - 1] = keep_until_exit(pf_xstrdup(etag ? etag : ""));
 	m->parts[m->part - 1].part_number = m->part;
 	m->parts[m->part - 1].etag = m->etags[m->part - 1];
 	mp_next(m);
@@ -354,7 +364,7 @@ static void on_mp_created(const char *upload_id, const struct pf_error *err, voi
 		done();
 		return;
 	}
-	m->upload_id = pf_xstrdup(upload_id);
+	m->upload_id = keep_until_exit(pf_xstrdup(upload_id));
 	json_object_set_new(out, "upload_id", json_string(upload_id));
 	mp_next(m);
 }
@@ -569,6 +579,7 @@ static int run(int argc, char **argv, struct pf_error *e)
 			usage();
 			return -1;
 		}
+		keep_until_exit(data);
 		set_sha(out, data, len);
 		json_object_set_new(out, "len", json_integer((json_int_t)len));
 		/* data stays alive until exit: it is the caller-owned body */
@@ -578,6 +589,7 @@ static int run(int argc, char **argv, struct pf_error *e)
 		return pf_s3_delete_object(aws, a[0], a[1], on_s3_done, NULL, e);
 	if (strcmp(op, "delete-objects") == 0 && n >= 1) {
 		const char **keys = pf_xcalloc((size_t)n + 1, sizeof(*keys));
+		int rc;
 		size_t nkeys = 0;
 
 		if (opt(n, a, "--keys-file")) {
@@ -585,6 +597,7 @@ static int run(int argc, char **argv, struct pf_error *e)
 			char *text = read_file(opt(n, a, "--keys-file"), &len);
 			char *save = NULL;
 
+			keep_until_exit(text);
 			text[len] = '\0';
 			keys = pf_xrealloc(keys, (len + 1) * sizeof(*keys));
 			for (char *k = strtok_r(text, "\n", &save); k;
@@ -594,10 +607,12 @@ static int run(int argc, char **argv, struct pf_error *e)
 			for (int i = 1; i < n; i++)
 				keys[nkeys++] = a[i];
 		}
-		return pf_s3_delete_objects(aws, a[0], keys, nkeys, on_delete_objects, NULL, e);
+		rc = pf_s3_delete_objects(aws, a[0], keys, nkeys, on_delete_objects, NULL, e);
+		free(keys); /* copied by the call */
+		return rc;
 	}
 	if (strcmp(op, "list") == 0 && n >= 1) {
-		struct list_state *ls = pf_xcalloc(1, sizeof(*ls));
+		struct list_state *ls = keep_until_exit(pf_xcalloc(1, sizeof(*ls)));
 
 		ls->bucket = a[0];
 		ls->opts.prefix = opt(n, a, "--prefix");
@@ -623,17 +638,17 @@ static int run(int argc, char **argv, struct pf_error *e)
 		return pf_credentials_provider_get(pf_aws_credentials(aws), on_creds, NULL, e);
 	}
 	if (strcmp(op, "multipart") == 0 && n >= 2 && opt(n, a, "--file")) {
-		struct mp_state *m = pf_xcalloc(1, sizeof(*m));
+		struct mp_state *m = keep_until_exit(pf_xcalloc(1, sizeof(*m)));
 		size_t parts;
 
 		m->bucket = a[0];
 		m->key = a[1];
-		m->data = read_file(opt(n, a, "--file"), &m->len);
+		m->data = keep_until_exit(read_file(opt(n, a, "--file"), &m->len));
 		m->part_size = (size_t)num(opt(n, a, "--part-size"), 5 * 1024 * 1024);
 		m->abort_instead = flag(n, a, "--abort");
 		parts = m->len / m->part_size + 2;
-		m->parts = pf_xcalloc(parts, sizeof(*m->parts));
-		m->etags = pf_xcalloc(parts, sizeof(*m->etags));
+		m->parts = keep_until_exit(pf_xcalloc(parts, sizeof(*m->parts)));
+		m->etags = keep_until_exit(pf_xcalloc(parts, sizeof(*m->etags)));
 		set_sha(out, m->data, m->len);
 		return pf_s3_create_multipart_upload(aws, m->bucket, m->key, NULL, on_mp_created, m,
 		                                     e);
@@ -648,11 +663,12 @@ static int run(int argc, char **argv, struct pf_error *e)
 	if ((strcmp(op, "sqs-delete-batch") == 0 || strcmp(op, "sqs-visibility-batch") == 0 ||
 	     strcmp(op, "sqs-send-batch") == 0) &&
 	    n >= 2) {
-		json_t *keep;
+		json_t *kept;
 		size_t ne;
-		struct pf_sqs_batch_entry *entries = batch_entries(a[1], &ne, &keep);
+		struct pf_sqs_batch_entry *entries =
+		    keep_until_exit(batch_entries(a[1], &ne, &kept));
 
-		json_object_set_new(out, "_input", keep);
+		json_object_set_new(out, "_input", kept);
 		if (strcmp(op, "sqs-delete-batch") == 0)
 			return pf_sqs_delete_message_batch(aws, a[0], entries, ne, on_batch, NULL,
 			                                   e);
@@ -691,12 +707,14 @@ static int run(int argc, char **argv, struct pf_error *e)
 			            : pf_dynamodb_query_all(aws, a[0], parse_json(a[1]), max,
 			                                    on_page, NULL, e);
 		if (flag(n, a, "--pages")) {
-			struct page_state *ps = pf_xcalloc(1, sizeof(*ps));
+			struct page_state *ps = keep_until_exit(pf_xcalloc(1, sizeof(*ps)));
 
 			ps->table = a[0];
 			ps->params = parse_json(a[1]);
 			ps->scan = scan;
 			ps->items = json_array();
+			json_object_set_new(out, "_items", ps->items);
+			json_object_set_new(out, "_params", ps->params);
 			return scan ? pf_dynamodb_scan(aws, a[0], json_deep_copy(ps->params), NULL,
 			                               on_manual_page, ps, e)
 			            : pf_dynamodb_query(aws, a[0], json_deep_copy(ps->params), NULL,
@@ -785,12 +803,15 @@ int main(int argc, char **argv)
 		struct list_state *ls =
 		    (void *)(intptr_t)json_integer_value(json_object_get(out, "_list_state"));
 
+		free(ls->token);
 		json_object_set_new(out, "pages", json_integer(ls->pages));
 		json_object_set_new(out, "count",
 		                    json_integer((json_int_t)json_array_size(ls->keys)));
 		json_object_del(out, "_list_state");
 	}
 	json_object_del(out, "_input");
+	json_object_del(out, "_items");
+	json_object_del(out, "_params");
 	pf_aws_get_counters(aws, &counters);
 	stats = json_object();
 	for (int s = 0; s < PF_AWS_SERVICE_COUNT; s++)
@@ -813,6 +834,8 @@ int main(int argc, char **argv)
 	printf("%s\n", text);
 	free(text);
 	json_decref(out);
+	for (size_t i = 0; i < nkeep; i++)
+		free(keep[i]);
 	rc = failed ? 2 : 0;
 	return rc;
 }
