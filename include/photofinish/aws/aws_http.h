@@ -124,7 +124,8 @@ int pf_aws_new(struct event_base *base, const struct pf_aws_options *opts, struc
                struct pf_error *err);
 
 /* Cancels every request still in flight (each callback runs once with
- * PF_ECANCELED, from inside this call) and frees the client. NULL is fine. */
+ * PF_ECANCELED, from inside this call) and frees the client. NULL is fine.
+ * Not from inside one of the client's callbacks. */
 void pf_aws_free(struct pf_aws *aws);
 
 struct event_base *pf_aws_base(const struct pf_aws *aws);
