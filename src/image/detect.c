@@ -10,6 +10,7 @@
  * ms for 24 MP) and typically leaves a few percent of the frame for zbar,
  * whose cost is proportional to the pixels it scans.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,12 +21,13 @@
 
 /* Tunables, measured with bench/run (docs/benchmarks.md). */
 #define BLOCK 16         /* map cell, full-resolution pixels */
-#define EDGE_STEP 40     /* grey difference over 2 px counted as an edge */
-#define EDGE_MIN_FRAC 10 /* % of samples in a cell that are edges */
-#define RANGE_MIN 80     /* max - min grey within a cell */
+#define EDGE_STEP 80     /* grey difference over 2 px counted as an edge */
+#define EDGE_MIN_FRAC 15 /* % of samples in a cell that are edges */
+#define RANGE_MIN 120    /* max - min grey within a cell */
 #define MIN_CELLS 4      /* smaller blobs cannot hold a readable code */
-#define PAD 40           /* px around a blob: quiet zone and blur */
-#define SMALL_REGION 700 /* regions up to this size are retried enlarged */
+#define PAD 48           /* px around a blob: a 12 px module QR code's quiet zone */
+#define SMALL_REGION 320 /* regions up to this size are retried enlarged */
+#define LARGE_REGION 600 /* regions from this size are retried at half size */
 
 static const struct {
 	unsigned bit;
@@ -147,6 +149,102 @@ static unsigned char *crop(const struct pf_image__grey *g, const struct box *b, 
 	return out;
 }
 
+/* 2 x 2 box average of a plane. */
+static unsigned char *halve(const unsigned char *px, int w, int h)
+{
+	int hw = w / 2, hh = h / 2;
+	unsigned char *out = pf_xmalloc((size_t)hw * hh + 1);
+
+	for (int y = 0; y < hh; y++) {
+		const unsigned char *r0 = px + (size_t)2 * y * w, *r1 = r0 + w;
+
+		for (int x = 0; x < hw; x++)
+			out[(size_t)y * hw + x] = (unsigned char)((r0[2 * x] + r0[2 * x + 1] +
+			                                           r1[2 * x] + r1[2 * x + 1] + 2) >>
+			                                          2);
+	}
+	return out;
+}
+
+/* Dominant gradient direction of a plane (structure tensor over strong
+ * edges): *angle in radians, returns the coherence in [0, 1] — near 1 for
+ * parallel bars, near 0 for a QR code's two orthogonal edge families. */
+static double edge_orientation(const unsigned char *px, int w, int h, double *angle)
+{
+	double txx = 0, tyy = 0, txy = 0, sum;
+
+	/* Per cell, so that a tilted barcode's cells (all edges parallel) are
+	 * told apart from the digits and texture around it: only coherent
+	 * cells vote. */
+	for (int cy = 1; cy + BLOCK < h; cy += BLOCK) {
+		for (int cx = 1; cx + BLOCK < w; cx += BLOCK) {
+			double sxx = 0, syy = 0, sxy = 0, e, c;
+
+			for (int y = cy; y < cy + BLOCK; y += 2) {
+				const unsigned char *r = px + (size_t)y * w;
+
+				for (int x = cx; x < cx + BLOCK; x++) {
+					int gx = r[x + 1] - r[x - 1], gy = r[x + w] - r[x - w];
+
+					if (gx * gx + gy * gy < 60 * 60)
+						continue;
+					sxx += (double)gx * gx;
+					syy += (double)gy * gy;
+					sxy += (double)gx * gy;
+				}
+			}
+			e = sxx + syy;
+			if (e <= 0)
+				continue;
+			c = sqrt((sxx - syy) * (sxx - syy) + 4 * sxy * sxy) / e;
+			if (c < 0.8)
+				continue;
+			txx += sxx;
+			tyy += syy;
+			txy += sxy;
+		}
+	}
+	sum = txx + tyy;
+	*angle = 0.5 * atan2(2 * txy, txx - tyy);
+	return sum > 0 ? sqrt((txx - tyy) * (txx - tyy) + 4 * txy * txy) / sum : 0;
+}
+
+/* Rotates a plane by -angle about its centre (bilinear, white outside) into
+ * a new buffer large enough for the whole input. */
+static unsigned char *rotate(const unsigned char *px, int w, int h, double angle, int *ow, int *oh)
+{
+	double c = cos(angle), s = sin(angle);
+	int nw = (int)ceil(fabs(w * c) + fabs(h * s)), nh = (int)ceil(fabs(w * s) + fabs(h * c));
+	double cx = w / 2.0, cy = h / 2.0, ncx = nw / 2.0, ncy = nh / 2.0;
+	unsigned char *out = pf_xmalloc((size_t)nw * nh);
+
+	for (int y = 0; y < nh; y++) {
+		for (int x = 0; x < nw; x++) {
+			/* Output (x, y) comes from the input point turned back by +angle. */
+			double dx = x + 0.5 - ncx, dy = y + 0.5 - ncy;
+			double sx = c * dx - s * dy + cx - 0.5, sy = s * dx + c * dy + cy - 0.5;
+			int x0 = (int)floor(sx), y0 = (int)floor(sy);
+			double fx = sx - x0, fy = sy - y0;
+			unsigned char *o = out + (size_t)y * nw + x;
+
+			if (x0 < 0 || y0 < 0 || x0 + 1 >= w || y0 + 1 >= h) {
+				*o = 255;
+				continue;
+			}
+			{
+				const unsigned char *p = px + (size_t)y0 * w + x0;
+				double top = p[0] + fx * (p[1] - p[0]);
+				double bot = p[w] + fx * (p[w + 1] - p[w]);
+
+				*o = (unsigned char)(top + fy * (bot - top) + 0.5);
+			}
+		}
+	}
+	*ow = nw;
+	*oh = nh;
+	return out;
+}
+
 /* Marks map cells that look like printed code: many strong edges and a wide
  * grey range. Samples every second row and column. */
 static void contrast_map(const struct pf_image__grey *g, unsigned char *map, int mw, int mh)
@@ -183,6 +281,37 @@ static void contrast_map(const struct pf_image__grey *g, unsigned char *map, int
 	}
 }
 
+static bool boxes_touch(const struct box *a, const struct box *b)
+{
+	return a->x0 < b->x1 && b->x0 < a->x1 && a->y0 < b->y1 && b->y0 < a->y1;
+}
+
+/* Merges overlapping boxes until none overlap: the pieces of one wide-module
+ * barcode (whose wide bars leave gaps in the map) become one region, and no
+ * pixel is scanned twice. */
+static size_t merge_boxes(struct box *b, size_t n)
+{
+	bool merged = true;
+
+	while (merged) {
+		merged = false;
+		for (size_t i = 0; i < n; i++) {
+			for (size_t j = i + 1; j < n; j++) {
+				if (!boxes_touch(&b[i], &b[j]))
+					continue;
+				b[i].x0 = b[j].x0 < b[i].x0 ? b[j].x0 : b[i].x0;
+				b[i].y0 = b[j].y0 < b[i].y0 ? b[j].y0 : b[i].y0;
+				b[i].x1 = b[j].x1 > b[i].x1 ? b[j].x1 : b[i].x1;
+				b[i].y1 = b[j].y1 > b[i].y1 ? b[j].y1 : b[i].y1;
+				b[j] = b[--n];
+				merged = true;
+				j = i;
+			}
+		}
+	}
+	return n;
+}
+
 /* Connected blobs of marked cells (8-neighbourhood, after a one-cell dilation
  * so a code's cells join up) as padded pixel boxes. */
 static size_t blobs(const unsigned char *map, int mw, int mh, const struct pf_image__grey *g,
@@ -208,7 +337,7 @@ static size_t blobs(const unsigned char *map, int mw, int mh, const struct pf_im
 		}
 	}
 	for (size_t i = 0; i < ncells; i++) {
-		int bx0, by0, bx1, by1, core = 0;
+		int bx0, by0, bx1, by1, core = 0, pad;
 		size_t sp = 0;
 
 		if (dil[i] != 1)
@@ -247,16 +376,79 @@ static size_t blobs(const unsigned char *map, int mw, int mh, const struct pf_im
 			cap = cap ? cap * 2 : 16;
 			boxes = pf_xrealloc(boxes, cap * sizeof(*boxes));
 		}
-		boxes[nboxes].x0 = bx0 * BLOCK - PAD < 0 ? 0 : bx0 * BLOCK - PAD;
-		boxes[nboxes].y0 = by0 * BLOCK - PAD < 0 ? 0 : by0 * BLOCK - PAD;
-		boxes[nboxes].x1 = (bx1 + 1) * BLOCK + PAD > g->w ? g->w : (bx1 + 1) * BLOCK + PAD;
-		boxes[nboxes].y1 = (by1 + 1) * BLOCK + PAD > g->h ? g->h : (by1 + 1) * BLOCK + PAD;
+		/* Big modules leave edge-free cells inside the code: pad big blobs more. */
+		pad = PAD + (bx1 - bx0 + by1 - by0 + 2) * BLOCK / 16;
+		boxes[nboxes].x0 = bx0 * BLOCK - pad < 0 ? 0 : bx0 * BLOCK - pad;
+		boxes[nboxes].y0 = by0 * BLOCK - pad < 0 ? 0 : by0 * BLOCK - pad;
+		boxes[nboxes].x1 = (bx1 + 1) * BLOCK + pad > g->w ? g->w : (bx1 + 1) * BLOCK + pad;
+		boxes[nboxes].y1 = (by1 + 1) * BLOCK + pad > g->h ? g->h : (by1 + 1) * BLOCK + pad;
 		nboxes++;
 	}
 	free(stack);
 	free(dil);
 	*out = boxes;
-	return nboxes;
+	return merge_boxes(boxes, nboxes);
+}
+
+/* Scans one candidate region: as is; then, if nothing was read, turned so
+ * that bars stand upright when the edges say it holds a tilted barcode
+ * (zbar reads 1-D codes along rows and columns only, and a short, wide
+ * barcode tilted by more than ~15 degrees has no row crossing all of it);
+ * then enlarged when small, for 2-3 px modules. */
+static void scan_region(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
+                        const struct pf_image__grey *g, const struct box *b,
+                        struct pf_image__codes *set, struct pf_image__scan_stats *stats)
+{
+	int w = b->x1 - b->x0, h = b->y1 - b->y0, cw, ch, rw, rh;
+	unsigned char *px = crop(g, b, 1, &cw, &ch);
+	double angle, coherence;
+	int read;
+
+	stats->regions++;
+	stats->scanned_px += (long long)cw * ch;
+	read = scan_buffer(ctx, sc, px, cw, ch, set);
+	if (read)
+		stats->read_plain++;
+	/* Tried even when something was read: a region may hold a bib's QR
+	 * code next to another bib's tilted barcode. */
+	coherence = edge_orientation(px, cw, ch, &angle);
+	if (coherence > 0.35 && fabs(sin(2 * angle)) > 0.12) {
+		/* Turn the gradient to the nearer axis. */
+		double turn = angle;
+		unsigned char *rot;
+
+		while (turn > M_PI / 4)
+			turn -= M_PI / 2;
+		while (turn < -M_PI / 4)
+			turn += M_PI / 2;
+		rot = rotate(px, cw, ch, turn, &rw, &rh);
+		if (scan_buffer(ctx, sc, rot, rw, rh, set)) {
+			stats->read_turned++;
+			read++;
+		}
+		stats->scanned_px += (long long)rw * rh;
+		free(rot);
+	}
+	if (read)
+		goto out_free;
+	if (w <= SMALL_REGION && h <= SMALL_REGION) {
+		free(px);
+		px = crop(g, b, 2, &cw, &ch);
+		if (scan_buffer(ctx, sc, px, cw, ch, set))
+			stats->read_enlarged++;
+		stats->scanned_px += (long long)cw * ch;
+	} else if (w >= LARGE_REGION || h >= LARGE_REGION) {
+		/* zbar's edge finder loses very wide bars (12 px modules make
+		 * 48 px bars); at half size they are ordinary. */
+		unsigned char *half = halve(px, cw, ch);
+
+		if (scan_buffer(ctx, sc, half, cw / 2, ch / 2, set))
+			stats->read_reduced++;
+		stats->scanned_px += (long long)(cw / 2) * (ch / 2);
+		free(half);
+	}
+out_free:
+	free(px);
 }
 
 int pf_image__scan(const struct pf_image_ctx *ctx, const struct pf_image__grey *g,
@@ -279,22 +471,8 @@ int pf_image__scan(const struct pf_image_ctx *ctx, const struct pf_image__grey *
 	map = pf_xmalloc((size_t)mw * mh);
 	contrast_map(g, map, mw, mh);
 	nboxes = blobs(map, mw, mh, g, &boxes);
-	for (size_t i = 0; i < nboxes; i++) {
-		const struct box *b = &boxes[i];
-		int w = b->x1 - b->x0, h = b->y1 - b->y0, cw, ch;
-		unsigned char *px = crop(g, b, 1, &cw, &ch);
-		int found = scan_buffer(ctx, sc, px, cw, ch, set);
-
-		stats->regions++;
-		stats->scanned_px += (long long)cw * ch;
-		free(px);
-		if (found || w > SMALL_REGION || h > SMALL_REGION)
-			continue;
-		px = crop(g, b, 2, &cw, &ch);
-		scan_buffer(ctx, sc, px, cw, ch, set);
-		stats->scanned_px += (long long)cw * ch;
-		free(px);
-	}
+	for (size_t i = 0; i < nboxes; i++)
+		scan_region(ctx, sc, g, &boxes[i], set, stats);
 	free(boxes);
 	free(map);
 	zbar_image_scanner_destroy(sc);

@@ -9,6 +9,7 @@
  * and the header's pixel count have been checked; truncated or corrupt data
  * is refused, never half-decoded; outputs are sRGB JPEGs with no metadata.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,10 @@ static void init_vips(void)
 	vips_operation_block_set("VipsForeignLoad", TRUE);
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		vips_operation_block_set(allowed[i], FALSE);
+	/* Pixel buffers (tens of MB, one per photo) always come from and go
+	 * back to mmap: glibc's adaptive threshold would otherwise move them
+	 * into per-thread heaps after the first free and let RSS creep. */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	/* The operation cache would keep whole decoded photos alive. */
 	vips_cache_set_max(0);
 	vips_cache_set_max_mem(0);

@@ -88,6 +88,10 @@ struct pf_image__grey {
 struct pf_image__scan_stats {
 	int regions;          /* candidate regions scanned */
 	long long scanned_px; /* pixels handed to zbar */
+	int read_plain;       /* regions read as they are */
+	int read_turned;      /* regions read after turning a tilted barcode upright */
+	int read_enlarged;    /* regions read after enlarging */
+	int read_reduced;     /* regions read at half size */
 };
 
 /* Finds codes in a full-resolution greyscale frame: candidate regions from a
