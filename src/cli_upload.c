@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,21 +60,23 @@ struct uploader {
 	struct pf_aws *aws;
 	const char *bucket;
 	struct upload_list *list;
-	size_t next;    /* index of the next file to start */
-	int active;     /* uploads in flight */
-	int remaining;  /* files not finished yet; pf_aws_wait runs until 0 */
-	int parallel;   /* most uploads in flight */
-	bool force;     /* upload even when an object of the same size exists */
-	bool progress;  /* progress bar on stderr instead of JSON lines on stdout */
-	bool pumping;   /* inside pump(): a finishing upload must not recurse */
-	bool bar_drawn; /* the bar is on the terminal's current line */
-	bool closing;   /* pf_aws_free is cancelling what is left: report nothing */
+	size_t next;     /* index of the next file to start */
+	int active;      /* uploads in flight */
+	int remaining;   /* files not finished yet; pf_aws_wait runs until 0 */
+	int parallel;    /* most uploads in flight */
+	bool force;      /* upload even when an object of the same size exists */
+	bool progress;   /* progress bar on stderr instead of JSON lines on stdout */
+	bool pumping;    /* inside pump(): a finishing upload must not recurse */
+	bool bar_drawn;  /* the bar is on the terminal's current line */
+	bool closing;    /* pf_aws_free is cancelling what is left: report nothing */
+	int interrupted; /* the signal that asked us to stop, 0 if none */
 	size_t uploaded, skipped, failed;
 	int64_t bytes_total;  /* of every file found */
 	int64_t bytes_done;   /* uploaded or skipped so far (parts count as they finish) */
 	int64_t bytes_sent;   /* uploaded so far: the transfer rate */
 	int64_t started_ms;   /* monotonic */
 	struct event *ticker; /* redraws the bar so the rate and ETA stay fresh */
+	struct event *sigint, *sigterm;
 };
 
 /* One file being uploaded: a HeadObject, then a PutObject or a multipart upload. */
@@ -513,16 +516,19 @@ static void report_summary(struct uploader *u)
 		format_bytes(u->bytes_sent, sent);
 		format_duration((elapsed + 500) / 1000, took);
 		fprintf(stderr,
-		        "photofinish upload: %zu uploaded (%s), %zu skipped, %zu failed of %zu "
+		        "photofinish upload: %zu uploaded (%s), %zu skipped, %zu failed%s of %zu "
 		        "photos in %s\n",
-		        u->uploaded, sent, u->skipped, u->failed, u->list->n, took);
+		        u->uploaded, sent, u->skipped, u->failed,
+		        u->interrupted ? " (interrupted: run again to send the rest)" : "",
+		        u->list->n, took);
 		return;
 	}
 	printf("{\"summary\":true,\"files\":%zu,\"uploaded\":%zu,\"skipped\":%zu,\"failed\":%zu,"
-	       "\"ignored\":%zu,\"bytes\":%" PRId64 ",\"uploaded_bytes\":%" PRId64
-	       ",\"seconds\":%.3f}\n",
-	       u->list->n, u->uploaded, u->skipped, u->failed, u->list->ignored, u->bytes_total,
-	       u->bytes_sent, (double)elapsed / 1000.0);
+	       "\"not_started\":%zu,\"ignored\":%zu,\"bytes\":%" PRId64
+	       ",\"uploaded_bytes\":%" PRId64 ",\"seconds\":%.3f,\"interrupted\":%s}\n",
+	       u->list->n, u->uploaded, u->skipped, u->failed,
+	       u->list->n - u->uploaded - u->skipped - u->failed, u->list->ignored, u->bytes_total,
+	       u->bytes_sent, (double)elapsed / 1000.0, u->interrupted ? "true" : "false");
 	fflush(stdout);
 }
 
@@ -683,6 +689,10 @@ static void on_part(const char *etag, const struct pf_error *err, void *arg)
 	job->u->bytes_sent += (int64_t)job->buf_len;
 	if (job->u->progress)
 		draw_bar(job->u);
+	if (job->parts_done < job->nparts && job->u->interrupted) {
+		job_fail_msg(job, PF_ECANCELED, "interrupted");
+		return;
+	}
 	if (job->parts_done < job->nparts) {
 		send_part(job);
 		return;
@@ -802,7 +812,10 @@ static void on_head(const struct pf_s3_object_info *info, const struct pf_error 
 	 * credentials get 403 from HeadObject): upload it. */
 	if (!err->code || err->code == PF_ENOTFOUND ||
 	    (err->code == PF_EAWS && err->http_status == 403)) {
-		job_upload(job);
+		if (job->u->interrupted)
+			job_fail_msg(job, PF_ECANCELED, "interrupted before it was sent");
+		else
+			job_upload(job);
 		return;
 	}
 	job_fail(job, err);
@@ -835,6 +848,30 @@ static void pump(struct uploader *u)
 	while (u->active < u->parallel && u->next < u->list->n)
 		job_start(u, &u->list->files[u->next++]);
 	u->pumping = false;
+}
+
+/* The first Ctrl-C stops cleanly: nothing new starts, single uploads in
+ * flight finish and multipart uploads are aborted after their current part,
+ * so that no orphaned parts are left behind. A second one stops at once. */
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct uploader *u = arg;
+	size_t unstarted = u->list->n - u->next;
+
+	if (u->interrupted) {
+		signal((int)sig, SIG_DFL);
+		raise((int)sig);
+		return;
+	}
+	u->interrupted = (int)sig;
+	u->next = u->list->n;
+	u->remaining -= (int)unstarted;
+	if (u->progress)
+		clear_bar(u);
+	fprintf(stderr,
+	        "photofinish upload: interrupted: %d in flight will finish (multipart ones are "
+	        "aborted), %zu not started; interrupt again to stop at once\n",
+	        u->active, unstarted);
 }
 
 /* -------------------------------------------------------------- command -- */
@@ -1024,6 +1061,10 @@ int pf_cli_upload(int argc, char **argv)
 		event_add(u.ticker, &tv);
 		draw_bar(&u);
 	}
+	u.sigint = evsignal_new(base, SIGINT, on_signal, &u);
+	u.sigterm = evsignal_new(base, SIGTERM, on_signal, &u);
+	event_add(u.sigint, NULL);
+	event_add(u.sigterm, NULL);
 	pump(&u);
 	if (u.remaining > 0 && pf_aws_wait(u.aws, &u.remaining) < 0) {
 		clear_bar(&u);
@@ -1035,8 +1076,10 @@ int pf_cli_upload(int argc, char **argv)
 	}
 	if (u.ticker)
 		event_free(u.ticker);
+	event_free(u.sigint);
+	event_free(u.sigterm);
 	report_summary(&u);
-	status = u.failed ? 1 : 0;
+	status = u.interrupted ? 128 + u.interrupted : (u.failed ? 1 : 0);
 
 	u.closing = true;
 	pf_aws_free(u.aws);

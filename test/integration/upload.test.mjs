@@ -39,7 +39,7 @@ const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
 
 /** Runs `photofinish upload ARGS` with only the given environment; resolves
  * to { status, stdout, stderr, lines (parsed JSON lines), summary }. */
-function upload(args, { env = stack.env, timeoutMs = 120000, raw = false } = {}) {
+function upload(args, { env = stack.env, timeoutMs = 120000, raw = false, onStdout } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, ['upload', ...args], {
       env: { PATH: process.env.PATH, HOME: tmp, AWS_EC2_METADATA_DISABLED: 'true', ...env },
@@ -47,7 +47,10 @@ function upload(args, { env = stack.env, timeoutMs = 120000, raw = false } = {})
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      onStdout?.(child, stdout);
+    });
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', (err) => {
@@ -231,6 +234,37 @@ test('an unreachable endpoint fails with a network error and exit status 1', asy
   assert.ok(r.lines[0].error.length > 0);
   assert.match(r.stderr, /b\.png: /);
   assert.equal(r.summary.failed, 1);
+});
+
+test('Ctrl-C stops cleanly: nothing new starts, multipart uploads are aborted, exit status 130', async () => {
+  const dir = path.join(tmp, 'interrupt');
+  mkdirSync(dir);
+  for (let i = 1; i <= 4; i++) writeFileSync(path.join(dir, `pano${i}.tif`), randomBytes(48 * MiB));
+  let signalled = false;
+  const r = await upload(['--parallel', '1', '--prefix', 'interrupt', dir], {
+    onStdout: (child, out) => {
+      if (!signalled && out.includes('"status":"uploaded"')) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    },
+  });
+  assert.ok(signalled, r.stderr);
+  assert.equal(r.status, 130, r.stderr);
+  assert.match(r.stderr, /interrupted/);
+  assert.equal(r.summary.interrupted, true);
+  assert.ok(r.summary.not_started >= 1, JSON.stringify(r.summary));
+  assert.equal(r.summary.uploaded + r.summary.failed + r.summary.not_started, 4);
+  const bucket = stack.env.PHOTOFINISH_INGRESS_BUCKET;
+  const mp = await stack.s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+  assert.equal((mp.Uploads ?? []).length, 0, 'the interrupted multipart upload was aborted');
+  // What is in the bucket is whole; a second run sends the rest.
+  const uploadedKeys = r.lines.filter((l) => l.status === 'uploaded').map((l) => l.key).sort();
+  assert.deepEqual(await listKeys(bucket, 'interrupt/'), uploadedKeys);
+  const again = await upload(['--prefix', 'interrupt', dir]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(again.summary.skipped, uploadedKeys.length);
+  assert.equal(again.summary.uploaded, 4 - uploadedKeys.length);
 });
 
 test('usage and configuration errors exit 2 before anything is uploaded', async () => {
