@@ -122,8 +122,10 @@ static void usage(FILE *out)
 	    "({\"file\",\"key\",\"bytes\",\"status\":\"uploaded\"|\"skipped\"|\"failed\",\"error\"}"
 	    ")\n"
 	    "followed by a summary line.\n"
+	    "The first Ctrl-C lets uploads in flight finish (multipart ones are aborted) and\n"
+	    "starts no more; run the command again to send the rest.\n"
 	    "Exit status: 0 when every photo was uploaded or skipped, 1 when any failed,\n"
-	    "2 for usage or configuration errors.\n",
+	    "2 for usage or configuration errors, 130 when interrupted.\n",
 	    out);
 }
 
