@@ -555,6 +555,10 @@ static void job_finish(struct upload_job *job, enum upload_status status, const 
 {
 	struct uploader *u = job->u;
 
+	if (u->closing) {
+		job_free(job);
+		return;
+	}
 	switch (status) {
 	case UPLOAD_UPLOADED:
 		u->uploaded++;
