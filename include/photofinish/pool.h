@@ -27,7 +27,7 @@ int pf_pool_new(struct event_base *base, int workers, struct pf_pool **out, stru
 
 /* Queues job. If it returns an error, neither callback runs. */
 int pf_pool_submit(struct pf_pool *pool, void *job, pf_pool_work_fn work, pf_pool_done_fn done,
-		   struct pf_error *err);
+                   struct pf_error *err);
 
 /* Jobs submitted and not yet completed. */
 int pf_pool_pending(const struct pf_pool *pool);
