@@ -488,6 +488,7 @@ int pf_catalog_write(struct pf_catalog *cat, const struct pf_catalog_image *img,
 struct page_ctx {
 	pf_catalog_page_cb cb;
 	void *arg;
+	int limit;
 };
 
 static void on_page(json_t *items, json_t *last_evaluated_key, json_t *page,
@@ -497,6 +498,13 @@ static void on_page(json_t *items, json_t *last_evaluated_key, json_t *page,
 	char *cursor = NULL;
 	const char *sk = get_s(last_evaluated_key, "sk");
 
+	/* One item more than asked was requested: it only says whether another
+	 * page exists, so a reader never follows a cursor to an empty page. */
+	if (!err->code && json_array_size(items) > (size_t)ctx->limit) {
+		sk = get_s(json_array_get(items, (size_t)ctx->limit - 1), "sk");
+		while (json_array_size(items) > (size_t)ctx->limit)
+			json_array_remove(items, json_array_size(items) - 1);
+	}
 	if (!err->code && sk)
 		cursor = pf_catalog_cursor_encode(sk);
 	ctx->cb(err->code ? NULL : items, cursor, err, ctx->arg);
@@ -520,11 +528,12 @@ int pf_catalog_list(struct pf_catalog *cat, const char *pk, int limit, const cha
 		free(sk);
 	}
 	params = json_pack("{s:s,s:{s:{s:s}},s:i,s:b}", "KeyConditionExpression", "pk = :pk",
-	                   "ExpressionAttributeValues", ":pk", "S", pk, "Limit", limit,
+	                   "ExpressionAttributeValues", ":pk", "S", pk, "Limit", limit + 1,
 	                   "ScanIndexForward", 1);
-	ctx = pf_xmalloc(sizeof(*ctx));
+	ctx = pf_xcalloc(1, sizeof(*ctx));
 	ctx->cb = cb;
 	ctx->arg = arg;
+	ctx->limit = limit;
 	rc = pf_dynamodb_query(cat->aws, cat->table, params, start, on_page, ctx, err);
 	json_decref(start);
 	if (rc < 0)

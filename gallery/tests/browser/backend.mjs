@@ -10,42 +10,60 @@
 //   stopApi()     stop only the participant API (the gallery must then show its 502 page)
 //   stop()        stop everything that startBackend() started
 //
-// Today this serves the API contract from tests/fixtures/*.jpg through
-// contract-server.mjs. It is meant to be replaced by one that starts the real
-// storage stack and photofinishd, uploads generated photos, waits for them to
-// be processed, and reports what the daemon found.
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startContractServer } from './contract-server.mjs';
-
-const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures');
-const photo = (n) => path.join(fixtures, `photo-${n}.jpg`);
+// It starts the real thing: the local AWS stack (test/stack), photofinishd
+// from the build directory, and uploads generated photos whose codes are
+// known; the expected answers are derived from what was uploaded, not from
+// the daemon.
+import { rmSync } from 'node:fs';
+import { startStack, waitFor } from '../../../test/integration/lib/stack.mjs';
+import { startDaemon } from '../../../test/integration/lib/daemon.mjs';
+import { imageId, makePhotos, uploadPhotos } from '../../../test/integration/lib/photos.mjs';
 
 const PHOTOS = [
-	{ id: '627c5e0e5ad279eaebcd10b859e51132', file: photo(1), takenAt: '2026-05-03T08:02:11.480Z', codes: ['10423'] },
-	{ id: '4a77628f80b6a86fb771dac9129953c9', file: photo(2), takenAt: '2026-05-03T08:31:45.000Z', codes: ['10577', 'A-7'] },
-	{ id: '9b4ebf961535db5375dac1c23f515009', file: photo(3), takenAt: '2026-05-03T08:47:02.250Z', codes: ['10423', '10577'] },
-	{ id: '7ffa9b39bea3e00a111a0a50d59ecf68', file: photo(2), takenAt: '2026-05-03T09:14:07.120Z', codes: ['10423'] },
-	{ id: 'b5ed7d3656ce38bc15fbfc60b06f340b', file: photo(3), takenAt: null, codes: ['10423'] }
-];
+	{ file: 'start/IMG_0001.jpg', codes: ['10423'], takenAt: '2026:05:03 08:02:11', seed: 1 },
+	{ file: 'course/IMG_0102.jpg', codes: ['10577', 'A-7'], takenAt: '2026:05:03 08:31:45', seed: 2 },
+	{ file: 'course/IMG_0150.jpg', codes: ['10423', '10577'], takenAt: '2026:05:03 08:47:02', seed: 3 },
+	{ file: 'finish/IMG_0301.jpg', codes: ['10423'], takenAt: '2026:05:03 09:14:07', seed: 4 },
+	// No capture time: sorts by upload time, after the others.
+	{ file: 'finish/IMG_0399.jpg', codes: ['10423'], seed: 5 }
+].map((p) => ({ ...p, width: 1800, height: 1200 }));
 
 export async function startBackend() {
-	const api = await startContractServer({ photos: PHOTOS });
-
-	const participants = {};
-	const order = [...PHOTOS].sort((a, b) => {
-		if (a.takenAt === b.takenAt) return a.id.localeCompare(b.id);
-		if (a.takenAt === null) return 1;
-		if (b.takenAt === null) return -1;
-		return Date.parse(a.takenAt) - Date.parse(b.takenAt);
-	});
-	for (const p of order) for (const code of p.codes) (participants[code] ??= []).push(p.id);
-
-	return {
-		apiUrl: api.url,
-		participants,
-		unknownCode: '99999',
-		stopApi: () => api.stop(),
-		stop: () => api.stop()
-	};
+	const stack = await startStack();
+	let daemon;
+	let dir;
+	try {
+		daemon = await startDaemon(stack.env, { env: { PHOTOFINISH_CACHE_TTL: '2' } });
+		dir = makePhotos(PHOTOS);
+		const bucket = stack.env.PHOTOFINISH_INGRESS_BUCKET;
+		const participants = {};
+		await uploadPhotos(stack, dir, PHOTOS);
+		for (const p of PHOTOS) for (const code of p.codes) (participants[code] ??= []).push(imageId(bucket, p.file));
+		await waitFor(
+			async () => {
+				for (const [code, ids] of Object.entries(participants)) {
+					const r = await fetch(`${daemon.url}/participants/${code}`);
+					if (!r.ok || (await r.json()).images.length !== ids.length) return false;
+				}
+				return true;
+			},
+			{ timeoutMs: 180000, intervalMs: 200, what: 'photos processed' }
+		);
+		return {
+			apiUrl: daemon.url,
+			participants,
+			unknownCode: '99999',
+			stopApi: () => daemon.stop(),
+			stop: async () => {
+				await daemon.stop();
+				await stack.stop();
+				rmSync(dir, { recursive: true, force: true });
+			}
+		};
+	} catch (e) {
+		await daemon?.stop('SIGKILL');
+		await stack.stop();
+		if (dir) rmSync(dir, { recursive: true, force: true });
+		throw e;
+	}
 }
