@@ -77,7 +77,8 @@ bool pf_api_normalize_code(char *code)
 	memmove(code, code + start, n - start);
 	n -= start;
 	code[n] = '\0';
-	if (n == 0 || n > 64)
+	/* "." and ".." would be collapsed out of a URL path by browsers. */
+	if (n == 0 || n > 64 || strspn(code, ".") == n)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = (char)toupper((unsigned char)code[i]);

@@ -163,10 +163,10 @@ static int fill_common(struct pf_object_event *e, const char *bucket, const char
 	const char *etag = str_field(object, "eTag");
 	const char *seq = str_field(object, "sequencer");
 
+	e->key = (char *)key_decoded; /* owned by e from here, also on error */
 	if (!bucket || !*bucket || strlen(bucket) > 63)
 		return pf_error_set(err, PF_EINVAL, "%s has no valid bucket name", what);
 	e->bucket = pf_xstrdup(bucket);
-	e->key = (char *)key_decoded;
 	if (json_is_integer(size) && json_integer_value(size) >= 0)
 		e->size = json_integer_value(size);
 	if (!etag)

@@ -50,7 +50,11 @@ char *pf_xstrdup(const char *s)
 
 char *pf_xstrndup(const char *s, size_t n)
 {
-	char *p = pf_xmalloc(n + 1);
+	char *p;
+
+	/* At most n bytes, stopping at a NUL, like strndup. */
+	n = strnlen(s, n);
+	p = pf_xmalloc(n + 1);
 
 	memcpy(p, s, n);
 	p[n] = '\0';

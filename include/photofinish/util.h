@@ -15,6 +15,7 @@ void *pf_xmalloc(size_t n);
 void *pf_xcalloc(size_t count, size_t size);
 void *pf_xrealloc(void *p, size_t n);
 char *pf_xstrdup(const char *s);
+/* At most n bytes of s (stopping at a NUL), NUL-terminated. */
 char *pf_xstrndup(const char *s, size_t n);
 /* printf into a freshly allocated string. */
 char *pf_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
