@@ -76,7 +76,7 @@ int pf_image__apply_overlay(const struct pf_image_ctx *ctx, VipsImage *in, VipsI
 	struct pf_image__rect r;
 	VipsObject *scope;
 	VipsImage **t;
-	int rc = -1;
+	int rc = -1, w, h;
 
 	if (!ctx->overlay ||
 	    !pf_image__overlay_geometry(in->Xsize, in->Ysize, ctx->overlay->Xsize,
@@ -88,7 +88,7 @@ int pf_image__apply_overlay(const struct pf_image_ctx *ctx, VipsImage *in, VipsI
 		return 0;
 	}
 	scope = VIPS_OBJECT(vips_image_new());
-	t = (VipsImage **)vips_object_local_array(scope, 6);
+	t = (VipsImage **)vips_object_local_array(scope, 8);
 	/* Premultiplied so the resize does not bleed dark fringes from
 	 * transparent pixels, and so opacity is one multiply of all bands. */
 	if (vips_premultiply(ctx->overlay, &t[0], NULL) ||
@@ -102,10 +102,15 @@ int pf_image__apply_overlay(const struct pf_image_ctx *ctx, VipsImage *in, VipsI
 		t[2] = t[1];
 		g_object_ref(t[2]);
 	}
-	if (vips_composite2(in, t[2], &t[3], VIPS_BLEND_MODE_OVER, "x", r.x, "y", r.y,
-	                    "premultiplied", TRUE, NULL) ||
-	    vips_extract_band(t[3], &t[4], 0, "n", 3, NULL) ||
-	    vips_cast(t[4], out, VIPS_FORMAT_UCHAR, NULL))
+	/* Blend only the patch under the logo and paste it back: compositing
+	 * the whole variant would convert every pixel to float and back. */
+	w = t[2]->Xsize < in->Xsize - r.x ? t[2]->Xsize : in->Xsize - r.x;
+	h = t[2]->Ysize < in->Ysize - r.y ? t[2]->Ysize : in->Ysize - r.y;
+	if (vips_extract_area(in, &t[3], r.x, r.y, w, h, NULL) ||
+	    vips_composite2(t[3], t[2], &t[4], VIPS_BLEND_MODE_OVER, "premultiplied", TRUE, NULL) ||
+	    vips_extract_band(t[4], &t[5], 0, "n", 3, NULL) ||
+	    vips_cast(t[5], &t[6], VIPS_FORMAT_UCHAR, NULL) ||
+	    vips_insert(in, t[6], out, r.x, r.y, NULL))
 		goto out_unref;
 	rc = 0;
 out_unref:
