@@ -4,8 +4,14 @@
  * crash, no leak, no UB" it checks what callers rely on: a refusal is
  * PF_EIMAGE or PF_ETOOBIG with a reason and a message and no outputs; a
  * success has both JPEGs, sizes within the limits, and codes that are valid,
- * sorted and unique. The first input byte also drives the payload-to-code
- * function directly with the rest as a payload.
+ * sorted and unique.
+ *
+ * Without seeds random bytes rarely get past the format sniffing, so two
+ * input shapes reach deeper: 'P' + payload drives the payload-to-code
+ * function directly; 'S' + w, h, format, bands + (offset, value) pairs
+ * encodes a small synthetic picture in that format with libvips, overwrites
+ * the given bytes and runs the damaged file through the pipeline (corrupt
+ * data inside real JPEG, PNG, WebP and TIFF structures).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -73,15 +79,61 @@ static bool valid_code(const char *c)
 	return true;
 }
 
+/* Encodes a w x h picture with the given bands in one of the four formats. */
+static void *synth(const uint8_t *p, size_t *len)
+{
+	static const char *const fmts[] = {".jpg", ".png", ".webp", ".tif", ".png[bitdepth=16]"};
+	int w = 1 + p[0] % 160, h = 1 + p[1] % 160, bands = 1 + p[3] % 4;
+	const char *fmt = fmts[p[2] % 5];
+	VipsImage *im = NULL, *t = NULL;
+	void *buf = NULL;
+
+	check(vips_xyz(&im, w, h, NULL) == 0);
+	check(vips_cast(im, &t, VIPS_FORMAT_UCHAR, NULL) == 0);
+	g_object_unref(im);
+	im = t;
+	while (im->Bands < bands) {
+		check(vips_bandjoin_const1(im, &t, 77.0 * im->Bands, NULL) == 0);
+		g_object_unref(im);
+		im = t;
+	}
+	if (strstr(fmt, "16")) {
+		check(vips_cast(im, &t, VIPS_FORMAT_USHORT, NULL) == 0);
+		g_object_unref(im);
+		im = t;
+	}
+	if (vips_image_write_to_buffer(im, fmt, &buf, len, NULL)) {
+		vips_error_clear();
+		buf = NULL;
+	}
+	g_object_unref(im);
+	return buf;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pf_image_result res;
 	struct pf_error err;
 	char code[PF_IMAGE_CODE_MAX + 1];
+	void *made = NULL;
 	int rc;
 
 	if (!ctx)
 		init();
+	if (size >= 5 && data[0] == 'S') {
+		size_t len = 0;
+
+		made = synth(data + 1, &len);
+		if (!made)
+			return 0;
+		for (size_t i = 5; i + 2 < size; i += 3) {
+			size_t at = ((size_t)data[i] << 8 | data[i + 1]) % len;
+
+			((uint8_t *)made)[at] = data[i + 2];
+		}
+		data = made;
+		size = len;
+	}
 	if (size > 0 && data[0] == 'P') {
 		if (pf_image__payload_to_code(&pattern, (const char *)data + 1, size - 1, code))
 			check(valid_code(code));
@@ -97,6 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(err.message[0] != '\0');
 		check(!err.retryable);
 		check(res.fullsize_jpeg == NULL && res.thumbnail_jpeg == NULL && res.ncodes == 0);
+		g_free(made);
 		return 0;
 	}
 	check(res.fullsize_jpeg && res.fullsize_len > 0);
@@ -110,5 +163,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(strcmp(res.codes[i - 1], res.codes[i]) < 0);
 	}
 	pf_image_result_free(&res);
+	g_free(made);
 	return 0;
 }
