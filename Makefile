@@ -76,7 +76,10 @@ deps:
 	@scripts/deps
 
 # Every suite runs even when an earlier one fails; test/run prints the summary.
+# scripts/deps first: quiet and quick when everything is present, and a fresh
+# clone gets its npm packages from the lock files.
 test: all $(UNIT_BIN)
+	@scripts/deps
 	@BUILD=$(BUILD) test/run
 
 unit: $(UNIT_BIN)

@@ -442,7 +442,7 @@ static void on_reprocess_page(const struct pf_s3_list_page *page, const struct p
 	struct job *job = arg;
 	struct pf_admin *admin = job->admin;
 	struct pf_sqs_batch_entry entries[PF_SQS_MAX_BATCH];
-	char ids[PF_SQS_MAX_BATCH][8];
+	char ids[PF_SQS_MAX_BATCH][24];
 	struct pf_error e;
 
 	if (job_abandoned(job, err))
