@@ -19,8 +19,9 @@
 #include "photofinish/log.h"
 #include "photofinish/util.h"
 
-/* Finished jobs kept for their progress to be read. */
+/* Jobs kept for their progress to be read, and how many may run at once. */
 #define MAX_JOBS 32
+#define MAX_RUNNING_JOBS 4
 
 enum job_kind { JOB_REPROCESS, JOB_CLEAR };
 enum job_state { JOB_RUNNING, JOB_DONE, JOB_FAILED };
@@ -36,6 +37,7 @@ struct job {
 	int64_t listed, queued, skipped;
 	/* clear */
 	int64_t items_deleted, objects_deleted;
+	size_t batch; /* items in the delete batch in flight */
 	/* paging */
 	char *token;
 	json_t *last_key;
@@ -352,7 +354,14 @@ static bool job_abandoned(struct job *job, const struct pf_error *err)
 
 static struct job *job_new(struct pf_admin *admin, enum job_kind kind)
 {
-	struct job *job = pf_xcalloc(1, sizeof(*job));
+	struct job *job;
+	size_t running = 0;
+
+	for (size_t i = 0; i < admin->njobs; i++)
+		running += admin->jobs[i]->state == JOB_RUNNING;
+	if (running >= MAX_RUNNING_JOBS)
+		return NULL;
+	job = pf_xcalloc(1, sizeof(*job));
 
 	job->admin = admin;
 	job->kind = kind;
@@ -373,8 +382,8 @@ static struct job *job_new(struct pf_admin *admin, enum job_kind kind)
 			}
 		}
 	}
-	if (admin->njobs < MAX_JOBS)
-		admin->jobs[admin->njobs++] = job;
+	/* Room exists: at most MAX_RUNNING_JOBS of MAX_JOBS are running. */
+	admin->jobs[admin->njobs++] = job;
 	return job;
 }
 
@@ -503,6 +512,8 @@ json_t *pf_admin_start_reprocess(struct pf_admin *admin)
 {
 	struct job *job = job_new(admin, JOB_REPROCESS);
 
+	if (!job)
+		return NULL;
 	pf_info("admin job started", PF_LS("job", job->id), PF_LS("kind", "reprocess"));
 	reprocess_list_next(job);
 	return job_json(job);
@@ -522,6 +533,7 @@ static void on_items_deleted(json_t *response, const struct pf_error *err, void 
 		job_end(job, err);
 		return;
 	}
+	job->items_deleted += (int64_t)job->batch;
 	clear_next(job);
 }
 
@@ -556,7 +568,7 @@ static void on_scan_page(json_t *items, json_t *last_evaluated_key, json_t *page
 		                                          "Key", "pk", json_object_get(item, "pk"),
 		                                          "sk", json_object_get(item, "sk")));
 	}
-	job->items_deleted += (int64_t)json_array_size(items);
+	job->batch = json_array_size(items);
 	if (pf_dynamodb_batch_write(admin->d.aws, json_pack("{s:o}", admin->d.cfg->table, requests),
 	                            on_items_deleted, job, &e) < 0)
 		job_end(job, &e);
@@ -574,6 +586,14 @@ static void on_objects_deleted(const struct pf_s3_delete_result *res, const stru
 		return;
 	}
 	job->objects_deleted += (int64_t)res->ndeleted;
+	if (res->nerrors) {
+		struct pf_error e;
+
+		pf_error_set(&e, PF_EAWS, "S3 refused to delete %zu processed objects (first: %s)",
+		             res->nerrors, res->errors[0].code ? res->errors[0].code : "?");
+		job_end(job, &e);
+		return;
+	}
 	if (!job->token) {
 		if (job->admin->d.on_codes_changed)
 			job->admin->d.on_codes_changed(job->admin->d.arg, NULL, 0);
@@ -633,6 +653,8 @@ json_t *pf_admin_start_clear(struct pf_admin *admin)
 {
 	struct job *job = job_new(admin, JOB_CLEAR);
 
+	if (!job)
+		return NULL;
 	pf_warn("admin job started", PF_LS("job", job->id), PF_LS("kind", "clear"));
 	clear_next(job);
 	return job_json(job);

@@ -33,6 +33,8 @@
 #define CONNECTION_TIMEOUT_SECONDS 30
 #define MAX_PENDING_LOOKUPS 256
 #define CACHE_MAX_ENTRIES 4096
+/* Bytes of cached answers; a forged variety of limits and cursors cannot grow it past this. */
+#define CACHE_MAX_BYTES (64 * 1024 * 1024)
 #define DEFAULT_LIMIT 100
 #define MAX_LIMIT 500
 
@@ -53,6 +55,10 @@ struct pf_api {
 	int pending_lookups;
 	struct cache_entry *cache; /* most recent first */
 	size_t cache_size;
+	size_t cache_bytes;
+	/* Bumped by every invalidation: a lookup that started before one must
+	 * not cache what it read. */
+	uint64_t cache_generation;
 };
 
 struct lookup {
@@ -62,6 +68,7 @@ struct lookup {
 	char *cache_key;
 	int64_t t_start;
 	int limit;
+	uint64_t generation;
 };
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -172,8 +179,10 @@ static void send_error(struct pf_api *api, struct evhttp_request *req, int statu
 
 /* ---- cache ------------------------------------------------------------- */
 
-static void cache_entry_free(struct cache_entry *e)
+static void cache_entry_free(struct pf_api *api, struct cache_entry *e)
 {
+	api->cache_size--;
+	api->cache_bytes -= e->len;
 	free(e->lookup);
 	free(e->code);
 	free(e->body);
@@ -191,8 +200,7 @@ static struct cache_entry *cache_find(struct pf_api *api, const char *lookup)
 			continue;
 		if (e->expires_ms <= now) {
 			*p = e->next;
-			cache_entry_free(e);
-			api->cache_size--;
+			cache_entry_free(api, e);
 			return NULL;
 		}
 		/* Move to front: hot participants stay cheap to find. */
@@ -209,17 +217,17 @@ static void cache_put(struct pf_api *api, const char *lookup, const char *code, 
 {
 	struct cache_entry *e;
 
-	if (api->d.cfg->cache_ttl <= 0)
+	if (api->d.cfg->cache_ttl <= 0 || len > CACHE_MAX_BYTES / 16)
 		return;
-	if (api->cache_size >= CACHE_MAX_ENTRIES) {
+	while (api->cache &&
+	       (api->cache_size >= CACHE_MAX_ENTRIES || api->cache_bytes + len > CACHE_MAX_BYTES)) {
 		/* Drop the least recently used (the tail). */
 		struct cache_entry **p = &api->cache;
 
 		while ((*p)->next)
 			p = &(*p)->next;
-		cache_entry_free(*p);
+		cache_entry_free(api, *p);
 		*p = NULL;
-		api->cache_size--;
 	}
 	e = pf_xcalloc(1, sizeof(*e));
 	e->lookup = pf_xstrdup(lookup);
@@ -231,10 +239,12 @@ static void cache_put(struct pf_api *api, const char *lookup, const char *code, 
 	e->next = api->cache;
 	api->cache = e;
 	api->cache_size++;
+	api->cache_bytes += len;
 }
 
 void pf_api_invalidate(struct pf_api *api, char *const *codes, size_t n)
 {
+	api->cache_generation++;
 	for (struct cache_entry **p = &api->cache; *p;) {
 		struct cache_entry *e = *p;
 		bool hit = false;
@@ -244,8 +254,7 @@ void pf_api_invalidate(struct pf_api *api, char *const *codes, size_t n)
 			hit = !strcmp(e->code, codes[i]);
 		if (hit) {
 			*p = e->next;
-			cache_entry_free(e);
-			api->cache_size--;
+			cache_entry_free(api, e);
 		} else {
 			p = &e->next;
 		}
@@ -391,7 +400,8 @@ static void on_participant_page(json_t *entries, const char *next_cursor,
 	body = json_dumps(doc, JSON_COMPACT);
 	json_decref(doc);
 	etag_of(body, strlen(body), etag);
-	cache_put(api, l->cache_key, l->code, body, strlen(body), etag);
+	if (l->generation == api->cache_generation)
+		cache_put(api, l->cache_key, l->code, body, strlen(body), etag);
 	reply_participant(api, l->req, body, strlen(body), etag, l->t_start);
 out:
 	free(body);
@@ -463,6 +473,7 @@ static void handle_participant(struct pf_api *api, struct evhttp_request *req, c
 	l->cache_key = lookup_key;
 	l->t_start = t_start;
 	l->limit = (int)limit;
+	l->generation = api->cache_generation;
 	pk = pf_xasprintf("CODE#%s", decoded);
 	free(decoded);
 	if (pf_catalog_list(api->d.catalog, pk, (int)limit, cursor, on_participant_page, l, &err) <
@@ -526,6 +537,17 @@ static void send_doc(struct pf_api *api, struct evhttp_request *req, int status,
 	send_json(api, req, status, body, strlen(body), route, t_start);
 	free(body);
 	json_decref(doc);
+}
+
+static void send_job(struct pf_api *api, struct evhttp_request *req, json_t *job, const char *route,
+                     int64_t t_start)
+{
+	if (!job) {
+		send_error(api, req, 503, "busy",
+		           "4 admin jobs are running; wait for one to finish", route, t_start);
+		return;
+	}
+	send_doc(api, req, 202, job, route, t_start);
 }
 
 static void send_aws_error(struct pf_api *api, struct evhttp_request *req,
@@ -806,7 +828,7 @@ static void handle_admin(struct pf_api *api, struct evhttp_request *req, const c
 		route = "/admin/reprocess";
 		if (cmd != EVHTTP_REQ_POST)
 			goto not_allowed;
-		send_doc(api, req, 202, pf_admin_start_reprocess(api->d.admin), route, t_start);
+		send_job(api, req, pf_admin_start_reprocess(api->d.admin), route, t_start);
 		return;
 	}
 	if (!strcmp(rest, "clear")) {
@@ -832,7 +854,7 @@ static void handle_admin(struct pf_api *api, struct evhttp_request *req, const c
 			return;
 		}
 		json_decref(doc);
-		send_doc(api, req, 202, pf_admin_start_clear(api->d.admin), route, t_start);
+		send_job(api, req, pf_admin_start_clear(api->d.admin), route, t_start);
 		return;
 	}
 	if (!strncmp(rest, "jobs/", 5)) {
@@ -1016,7 +1038,7 @@ void pf_api_free(struct pf_api *api)
 		struct cache_entry *e = api->cache;
 
 		api->cache = e->next;
-		cache_entry_free(e);
+		cache_entry_free(api, e);
 	}
 	free(api);
 }

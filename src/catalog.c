@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "photofinish/aws/dynamodb.h"
+#include "photofinish/aws/sigv4.h"
 #include "photofinish/util.h"
 
 struct pf_catalog {
@@ -474,12 +475,22 @@ int pf_catalog_write(struct pf_catalog *cat, const struct pf_catalog_image *img,
                      struct pf_error *err)
 {
 	struct done_ctx *ctx = pf_xmalloc(sizeof(*ctx));
+	json_t *items;
+	char *text;
+	char token[65];
 	int rc;
 
 	ctx->cb = cb;
 	ctx->arg = arg;
-	rc = pf_dynamodb_transact_write(cat->aws, pf_catalog_transact_items(cat->table, img, old),
-	                                NULL, on_write, ctx, err);
+	items = pf_catalog_transact_items(cat->table, img, old);
+	/* The same token for the same items: a transport retry of a write that
+	 * did commit succeeds instead of failing its own condition. */
+	text = json_dumps(items, JSON_COMPACT | JSON_SORT_KEYS);
+	pf_sigv4_sha256_hex(text, strlen(text), token);
+	token[32] = '\0';
+	free(text);
+	rc = pf_dynamodb_transact_write(
+	    cat->aws, items, json_pack("{s:s}", "ClientRequestToken", token), on_write, ctx, err);
 	if (rc < 0)
 		free(ctx);
 	return rc;

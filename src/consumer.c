@@ -54,6 +54,7 @@ struct msg {
 	int jobs_pending;
 	bool transient; /* some job must be retried: keep the message */
 	bool released;
+	bool finishing; /* its delete or visibility change is in flight */
 	struct event *heartbeat;
 };
 
@@ -61,6 +62,7 @@ struct job {
 	struct msg *msg;
 	struct pf_object_event ev;
 	char id[PF_CATALOG_ID_LEN + 1];
+	const struct pf_image_ctx *image; /* read-only, shared by workers */
 	int attempt;
 	bool force; /* reprocess even when the catalog already has this version */
 	bool has_old;
@@ -173,6 +175,7 @@ static void msg_finish(struct msg *m)
 	struct pf_error err;
 
 	pf_error_clear(&err);
+	m->finishing = true;
 	if (m->heartbeat)
 		event_del(m->heartbeat);
 	if (m->transient && !m->released) {
@@ -468,11 +471,11 @@ static void put_variants(struct job *job)
 static void work_process(void *arg)
 {
 	struct job *job = arg;
-	struct pf_consumer *c = job->msg->c;
 
+	/* Worker thread: only the job and the read-only image context. */
 	pf_error_clear(&job->image_err);
 	job->image_rc =
-	    pf_image_process(c->d.image, job->body, job->len, &job->result, &job->image_err);
+	    pf_image_process(job->image, job->body, job->len, &job->result, &job->image_err);
 	free(job->body);
 	job->body = NULL;
 }
@@ -691,6 +694,7 @@ static void start_event(struct msg *m, struct pf_object_event *ev)
 	}
 	job = pf_xcalloc(1, sizeof(*job));
 	job->msg = m;
+	job->image = c->d.image;
 	job->ev = *ev;
 	job->force = ev->force;
 	memset(ev, 0, sizeof(*ev)); /* the job owns the strings now */
@@ -722,6 +726,9 @@ static void release_now(struct msg *m)
 	struct pf_error err;
 
 	m->released = true;
+	/* A heartbeat now would hide the message again. */
+	if (m->heartbeat)
+		event_del(m->heartbeat);
 	m->jobs_pending++;
 	c->releases_pending++;
 	if (pf_sqs_change_message_visibility(c->d.aws, c->d.cfg->queue_url, m->receipt, 0,
@@ -771,6 +778,8 @@ static void on_messages(struct pf_sqs_message *msgs, size_t n, const struct pf_e
 			c->msgs->prev = m;
 		c->msgs = m;
 		c->inflight++;
+		pf_metrics_set(c->d.metrics, "photofinish_queue_inflight_messages",
+		               "Messages received and not yet finished.", NULL, c->inflight);
 
 		if (c->draining) {
 			/* Received while shutting down: hand it straight back. */
@@ -835,7 +844,10 @@ static void maybe_receive(struct pf_consumer *c)
 	opts.visibility_timeout = c->d.cfg->visibility_timeout;
 	if (pf_sqs_receive_message(c->d.aws, c->d.cfg->queue_url, &opts, on_messages, c, &err) <
 	    0) {
+		struct timeval tv = {5, 0};
+
 		pf_error_log("cannot receive from the queue", PF_LS("error", err.message));
+		evtimer_add(c->retry_timer, &tv);
 		return;
 	}
 	c->receiving = true;
@@ -874,7 +886,7 @@ void pf_consumer_drain(struct pf_consumer *c, void (*on_drained)(void *arg), voi
 void pf_consumer_release_all(struct pf_consumer *c)
 {
 	for (struct msg *m = c->msgs; m; m = m->next) {
-		if (!m->released)
+		if (!m->released && !m->finishing)
 			release_now(m);
 	}
 }
@@ -893,6 +905,10 @@ void pf_consumer_free(struct pf_consumer *c)
 {
 	if (!c)
 		return;
+	/* Messages still held come back to the queue after their visibility
+	 * timeout; only the memory goes here. */
+	while (c->msgs)
+		msg_free(c->msgs);
 	if (c->retry_timer)
 		event_free(c->retry_timer);
 	free(c);

@@ -110,8 +110,6 @@ static void on_aws_call(const struct pf_aws_call_info *info, void *arg)
 		pf_metrics_inc(d->metrics, "photofinish_aws_retries_total",
 		               "AWS attempts beyond the first.", labels, info->attempts - 1);
 	}
-	if (info->outcome == PF_AWS_OUTCOME_SUCCESS)
-		d->ever_ready = d->ever_ready || !strcmp(info->operation, "ReceiveMessage");
 }
 
 static void render_extra_metrics(void *arg, struct pf_buf *out)
@@ -464,9 +462,11 @@ out:
 		event_free(d.grace);
 	if (d.probe)
 		event_free(d.probe);
+	/* Cancel AWS requests first: their callbacks still find the API, the
+	 * consumer and the admin alive, and new requests fail at once. */
+	pf_aws_free(d.aws);
 	pf_api_free(d.api);
 	pf_consumer_free(d.consumer);
-	pf_aws_free(d.aws);
 	pf_admin_free(d.admin);
 	pf_catalog_free(d.catalog);
 	if (d.pool)

@@ -305,7 +305,8 @@ static int parse_root(const json_t *root, int depth, struct pf_event_list *out,
 
 	type = str_field(root, "Type");
 	message = str_field(root, "Message");
-	if (type && !strcmp(type, "Notification") && message && depth == 0) {
+	/* depth 1: the Sns object of an SNS-in-Records envelope. */
+	if (type && !strcmp(type, "Notification") && message && depth <= 1) {
 		json_error_t jerr;
 		json_t *inner = json_loadb(message, strlen(message), JSON_REJECT_DUPLICATES, &jerr);
 		int rc;

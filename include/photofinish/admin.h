@@ -44,7 +44,8 @@ int pf_admin_set_codes(struct pf_admin *admin, const char *id, char *const *code
 int pf_admin_delete_image(struct pf_admin *admin, const char *id, pf_admin_image_cb cb, void *arg,
                           struct pf_error *err);
 
-/* Starts a background job; returns its description (new reference). */
+/* Starts a background job; returns its description (new reference), or
+ * NULL when 4 jobs are running already. */
 json_t *pf_admin_start_reprocess(struct pf_admin *admin);
 json_t *pf_admin_start_clear(struct pf_admin *admin);
 /* A job's progress (new reference), NULL when unknown. */

@@ -59,6 +59,19 @@ static void test_sns_envelope(void **state)
 	assert_int_equal(list.count, 1);
 	assert_string_equal(list.events[0].key, "race day/IMG+1 é.jpg");
 	pf_event_list_free(&list);
+
+	/* The same envelope as SNS delivers it inside Records[].Sns. */
+	{
+		char *wrapped = pf_xasprintf("{\"Records\":[{\"EventSource\":\"aws:sns\","
+		                             "\"Sns\":%s}]}",
+		                             b.data);
+
+		assert_int_equal(parse(wrapped, &list, &err), 0);
+		assert_int_equal(list.count, 1);
+		assert_string_equal(list.events[0].bucket, "race-ingress");
+		pf_event_list_free(&list);
+		free(wrapped);
+	}
 	pf_buf_free(&b);
 }
 
