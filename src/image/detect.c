@@ -245,11 +245,41 @@ static unsigned char *rotate(const unsigned char *px, int w, int h, double angle
 	return out;
 }
 
+/* The frame's usable grey range (0.5th to 99.5th percentile, sampled) over
+ * 200 levels, at most 1: an underexposed photo's bib shows less contrast,
+ * so the map's thresholds shrink with it (down to a quarter). */
+static double exposure(const struct pf_image__grey *g)
+{
+	unsigned long hist[256] = {0}, n = 0, acc = 0;
+	int lo = 0, hi = 255;
+	double f;
+
+	for (int y = 0; y < g->h; y += 8) {
+		const unsigned char *r = g->px + (size_t)y * g->w;
+
+		for (int x = 0; x < g->w; x += 8) {
+			hist[r[x]]++;
+			n++;
+		}
+	}
+	for (lo = 0; lo < 255 && (acc += hist[lo]) < n / 200; lo++)
+		;
+	acc = 0;
+	for (hi = 255; hi > 0 && (acc += hist[hi]) < n / 200; hi--)
+		;
+	/* A normally exposed frame spans well over 200 levels: full thresholds. */
+	f = (hi - lo) / 200.0;
+	return f < 0.25 ? 0.25 : (f > 1 ? 1 : f);
+}
+
 /* Marks map cells that look like printed code: many strong edges and a wide
- * grey range. Samples every second row and column. */
+ * grey range, scaled by the frame's exposure. Samples every second row and
+ * column. */
 static void contrast_map(const struct pf_image__grey *g, unsigned char *map, int mw, int mh)
 {
 	int need = (BLOCK / 2) * (BLOCK / 2) * EDGE_MIN_FRAC / 100;
+	double f = exposure(g);
+	int step = (int)(EDGE_STEP * f + 0.5), range = (int)(RANGE_MIN * f + 0.5);
 
 	for (int by = 0; by < mh; by++) {
 		for (int bx = 0; bx < mw; bx++) {
@@ -269,14 +299,14 @@ static void contrast_map(const struct pf_image__grey *g, unsigned char *map, int
 					int v = r[x];
 					int dx = abs(r[x + 2] - v), dy = abs(r2[x] - v);
 
-					edges += (dx >= EDGE_STEP) | (dy >= EDGE_STEP);
+					edges += (dx >= step) | (dy >= step);
 					if (v < lo)
 						lo = v;
 					if (v > hi)
 						hi = v;
 				}
 			}
-			map[by * mw + bx] = edges >= need && hi - lo >= RANGE_MIN;
+			map[by * mw + bx] = edges >= need && hi - lo >= range;
 		}
 	}
 }
