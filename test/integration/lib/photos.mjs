@@ -47,13 +47,13 @@ export function inspectJpeg(buf) {
   return info;
 }
 
-/** Uploads dir/<spec.file> to the stack's ingress bucket under spec.file, in order. */
+/** Uploads dir/<spec.file> to the stack's ingress bucket under spec.key (default spec.file), in order. */
 export async function uploadPhotos(stack, dir, specs) {
   const { PutObjectCommand } = await import('@aws-sdk/client-s3');
   const { readFileSync } = await import('node:fs');
   for (const s of specs) {
     await stack.s3.send(new PutObjectCommand({
-      Bucket: stack.env.PHOTOFINISH_INGRESS_BUCKET, Key: s.file, Body: readFileSync(path.join(dir, s.file)),
+      Bucket: stack.env.PHOTOFINISH_INGRESS_BUCKET, Key: s.key ?? s.file, Body: readFileSync(path.join(dir, s.file)),
     }));
   }
 }
