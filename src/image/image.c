@@ -273,11 +273,64 @@ struct scratch {
 	size_t cap;
 };
 
-static _Thread_local struct scratch scratch[2];
+/* One per thread that ran the pipeline, linked from a global list so memory
+ * checkers see the planes as reachable, and freed when the thread exits. */
+struct scratch_set {
+	struct scratch slot[2];
+	struct scratch_set *prev, *next;
+};
+
+static pthread_mutex_t scratch_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct scratch_set *scratch_sets;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_set_free(void *arg)
+{
+	struct scratch_set *set = arg;
+
+	pthread_mutex_lock(&scratch_lock);
+	if (set->prev)
+		set->prev->next = set->next;
+	else
+		scratch_sets = set->next;
+	if (set->next)
+		set->next->prev = set->prev;
+	pthread_mutex_unlock(&scratch_lock);
+	free(set->slot[0].p);
+	free(set->slot[1].p);
+	free(set);
+}
+
+static void scratch_key_init(void)
+{
+	if (pthread_key_create(&scratch_key, scratch_set_free))
+		abort();
+}
+
+static struct scratch *scratch_slot(int slot)
+{
+	struct scratch_set *set;
+
+	pthread_once(&scratch_once, scratch_key_init);
+	set = pthread_getspecific(scratch_key);
+	if (!set) {
+		set = pf_xcalloc(1, sizeof(*set));
+		pthread_mutex_lock(&scratch_lock);
+		set->next = scratch_sets;
+		if (scratch_sets)
+			scratch_sets->prev = set;
+		scratch_sets = set;
+		pthread_mutex_unlock(&scratch_lock);
+		if (pthread_setspecific(scratch_key, set))
+			abort();
+	}
+	return &set->slot[slot];
+}
 
 static void scratch_take(int slot, size_t n, struct scratch *out)
 {
-	struct scratch *s = &scratch[slot];
+	struct scratch *s = scratch_slot(slot);
 
 	if (s->p && s->cap >= n) {
 		*out = *s;
@@ -292,10 +345,11 @@ static void scratch_take(int slot, size_t n, struct scratch *out)
 
 static void scratch_give(int slot, struct scratch *buf)
 {
-	struct scratch *s = &scratch[slot];
+	struct scratch *s;
 
 	if (!buf->p)
 		return;
+	s = scratch_slot(slot);
 	if (buf->cap <= SCRATCH_KEEP && !s->p) {
 		*s = *buf;
 	} else {
