@@ -744,6 +744,8 @@ static void on_messages(struct pf_sqs_message *msgs, size_t n, const struct pf_e
 	struct pf_consumer *c = arg;
 
 	c->receiving = false;
+	if (err->code == PF_ECANCELED)
+		return; /* the process is exiting */
 	if (c->d.on_receive_status)
 		c->d.on_receive_status(c->d.arg, err->code == 0);
 	if (err->code) {
