@@ -6,7 +6,6 @@
  */
 #include "photofinish/api.h"
 
-#include <ctype.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -24,6 +23,7 @@
 #include "photofinish/aws/sigv4.h"
 #include "photofinish/catalog.h"
 #include "photofinish/config.h"
+#include "photofinish/image.h"
 #include "photofinish/log.h"
 #include "photofinish/metrics.h"
 #include "photofinish/util.h"
@@ -75,26 +75,12 @@ struct lookup {
 
 bool pf_api_normalize_code(char *code)
 {
-	size_t start = 0, n = strlen(code);
+	char out[PF_IMAGE_CODE_MAX + 1];
 
-	while (start < n && isspace((unsigned char)code[start]))
-		start++;
-	while (n > start && isspace((unsigned char)code[n - 1]))
-		n--;
-	memmove(code, code + start, n - start);
-	n -= start;
-	code[n] = '\0';
-	/* "." and ".." would be collapsed out of a URL path by browsers. */
-	if (n == 0 || n > 64 || strspn(code, ".") == n)
+	/* One rule for codes everywhere: the pipeline's. */
+	if (strlen(code) > 256 || !pf_image_code_normalise(code, out))
 		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = (char)toupper((unsigned char)code[i]);
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-		      c == '-'))
-			return false;
-		code[i] = c;
-	}
+	memcpy(code, out, strlen(out) + 1);
 	return true;
 }
 

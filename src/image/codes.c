@@ -41,7 +41,8 @@ static bool normalise(const char *s, size_t len, char out[PF_IMAGE_CODE_MAX + 1]
 		out[i] = (char)c;
 	}
 	out[len] = '\0';
-	return true;
+	/* "." and ".." cannot be looked up: browsers drop them from URL paths. */
+	return strspn(out, ".") != len;
 }
 
 bool pf_image_code_normalise(const char *in, char out[PF_IMAGE_CODE_MAX + 1])
