@@ -352,6 +352,27 @@ static bool job_abandoned(struct job *job, const struct pf_error *err)
 	return true;
 }
 
+/* Whether the job goes on after a step: false once it ended (the step
+ * failed, or shutdown cancelled it). */
+static bool job_continues(struct job *job, const struct pf_error *err)
+{
+	if (job_abandoned(job, err))
+		return false;
+	if (err->code) {
+		job_end(job, err);
+		return false;
+	}
+	return true;
+}
+
+/* Keeps where the next listing page starts (NULL: this was the last). */
+static void job_take_token(struct job *job, const struct pf_s3_list_page *page)
+{
+	free(job->token);
+	job->token =
+	    page->next_continuation_token ? pf_xstrdup(page->next_continuation_token) : NULL;
+}
+
 static struct job *job_new(struct pf_admin *admin, enum job_kind kind)
 {
 	struct job *job;
@@ -408,12 +429,8 @@ static void on_reprocess_sent(const struct pf_sqs_batch_result *res, const struc
 	for (size_t i = 0; i < job->nbodies; i++)
 		free(job->bodies[i]);
 	job->nbodies = 0;
-	if (job_abandoned(job, err))
+	if (!job_continues(job, err))
 		return;
-	if (err->code) {
-		job_end(job, err);
-		return;
-	}
 	job->queued += (int64_t)(res->n - res->nfailed);
 	job->skipped += (int64_t)res->nfailed;
 	reprocess_list_next(job);
@@ -454,15 +471,9 @@ static void on_reprocess_page(const struct pf_s3_list_page *page, const struct p
 	char ids[PF_SQS_MAX_BATCH][24];
 	struct pf_error e;
 
-	if (job_abandoned(job, err))
+	if (!job_continues(job, err))
 		return;
-	if (err->code) {
-		job_end(job, err);
-		return;
-	}
-	free(job->token);
-	job->token =
-	    page->next_continuation_token ? pf_xstrdup(page->next_continuation_token) : NULL;
+	job_take_token(job, page);
 	/* Pages are asked for 10 keys at a time: one SendMessageBatch each. */
 	for (size_t i = 0; i < page->nobjects && job->nbodies < PF_SQS_MAX_BATCH; i++) {
 		job->listed++;
@@ -527,12 +538,8 @@ static void on_items_deleted(json_t *response, const struct pf_error *err, void 
 {
 	struct job *job = arg;
 
-	if (job_abandoned(job, err))
+	if (!job_continues(job, err))
 		return;
-	if (err->code) {
-		job_end(job, err);
-		return;
-	}
 	job->items_deleted += (int64_t)job->batch;
 	clear_next(job);
 }
@@ -547,12 +554,8 @@ static void on_scan_page(json_t *items, json_t *last_evaluated_key, json_t *page
 	json_t *item;
 	struct pf_error e;
 
-	if (job_abandoned(job, err))
+	if (!job_continues(job, err))
 		return;
-	if (err->code) {
-		job_end(job, err);
-		return;
-	}
 	json_decref(job->last_key);
 	job->last_key = last_evaluated_key ? json_incref(last_evaluated_key) : NULL;
 	if (!last_evaluated_key)
@@ -579,12 +582,8 @@ static void on_objects_deleted(const struct pf_s3_delete_result *res, const stru
 {
 	struct job *job = arg;
 
-	if (job_abandoned(job, err))
+	if (!job_continues(job, err))
 		return;
-	if (err->code) {
-		job_end(job, err);
-		return;
-	}
 	job->objects_deleted += (int64_t)res->ndeleted;
 	if (res->nerrors) {
 		struct pf_error e;
@@ -610,15 +609,9 @@ static void on_processed_page(const struct pf_s3_list_page *page, const struct p
 	const char **keys;
 	struct pf_error e;
 
-	if (job_abandoned(job, err))
+	if (!job_continues(job, err))
 		return;
-	if (err->code) {
-		job_end(job, err);
-		return;
-	}
-	free(job->token);
-	job->token =
-	    page->next_continuation_token ? pf_xstrdup(page->next_continuation_token) : NULL;
+	job_take_token(job, page);
 	keys = pf_xcalloc(page->nobjects + 1, sizeof(char *));
 	for (size_t i = 0; i < page->nobjects; i++)
 		keys[i] = page->objects[i].key;
