@@ -2,6 +2,7 @@
  * photofinishd: parses arguments and configuration, installs signals and wires
  * the modules together. Nothing else lives here.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	/* Photos and variants are megabytes each: a fixed mmap threshold keeps
+	 * glibc from moving such buffers onto the heap, where freed ones would
+	 * stay resident and RSS would creep up over thousands of photos. */
+	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
 	pf_log_set_level((enum pf_log_level)cfg.log_level);
 	rc = pf_daemon_run(&cfg);
 	pf_config_free(&cfg);
