@@ -832,10 +832,35 @@ int pf_sigv4_sign_headers(const struct pf_sigv4_request *req, const struct pf_si
 	return sign(req, params, creds, false, out, err);
 }
 
+/* Whether the raw query already has a parameter the presigner adds: a URL
+ * with two X-Amz-Signature values is ambiguous for whoever verifies it. */
+static bool query_has_auth_param(const char *query)
+{
+	static const char *const names[] = {
+	    "X-Amz-Algorithm=",     "X-Amz-Credential=", "X-Amz-Date=",          "X-Amz-Expires=",
+	    "X-Amz-SignedHeaders=", "X-Amz-Signature=",  "X-Amz-Security-Token="};
+
+	for (const char *p = query; p && *p;) {
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			if (!strncmp(p, names[i], strlen(names[i])))
+				return true;
+		}
+		p = strchr(p, '&');
+		if (p)
+			p++;
+	}
+	return false;
+}
+
 int pf_sigv4_presign(const struct pf_sigv4_request *req, const struct pf_sigv4_params *params,
                      const struct pf_sigv4_credentials *creds, struct pf_sigv4_signed *out,
                      struct pf_error *err)
 {
+	if (req && query_has_auth_param(req->query)) {
+		memset(out, 0, sizeof(*out));
+		return pf_error_set(err, PF_EINVAL,
+		                    "sigv4: the query already has an X-Amz-* signing parameter");
+	}
 	return sign(req, params, creds, true, out, err);
 }
 
