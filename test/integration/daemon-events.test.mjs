@@ -84,11 +84,15 @@ describe('queue message shapes', () => {
     await send('x'.repeat(256 * 1024 - 16));
     await send(s3Event('some-other-bucket', 'x.jpg'));
     await send(s3Event(env.PHOTOFINISH_INGRESS_BUCKET, 'readme.md'));
+    // The messages may arrive in any order and in several receives: wait for each outcome.
     await waitFor(() => daemon.logs.filter((l) => l.msg === 'malformed message deleted').length - before === 4,
       { timeoutMs: 20000, what: 'four malformed messages logged' });
-    assert.ok(daemon.logs.some((l) => l.msg === 'S3 test event deleted'));
-    assert.ok(daemon.logs.some((l) => l.msg === 'event for another bucket skipped'));
-    assert.ok(daemon.logs.some((l) => l.msg === 'key skipped: outside the prefix or not an image' && l.key === 'readme.md'));
+    await waitFor(() => daemon.logs.some((l) => l.msg === 'S3 test event deleted'), { timeoutMs: 20000, what: 'test event' });
+    await waitFor(() => daemon.logs.some((l) => l.msg === 'event for another bucket skipped'), { timeoutMs: 20000, what: 'other bucket' });
+    await waitFor(() => daemon.logs.some((l) => l.msg === 'key skipped: outside the prefix or not an image' && l.key === 'readme.md'),
+      { timeoutMs: 20000, what: 'non-image key' });
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(daemon.logs.filter((l) => l.msg === 'malformed message deleted').length - before, 4, 'exactly four malformed');
     await waitFor(async () => {
       const r = await stack.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }));
       return r.Attributes.ApproximateNumberOfMessages === '0' && r.Attributes.ApproximateNumberOfMessagesNotVisible === '0';
