@@ -61,7 +61,8 @@ export async function startDaemon(stackEnv, { env = {}, waitReady = true, timeou
   let stderr = '';
   proc.stderr.setEncoding('utf8');
   proc.stderr.on('data', (c) => { stderr += c; });
-  const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  // 'close', not 'exit': every line the daemon wrote has been read by then.
+  const exited = new Promise((resolve) => proc.once('close', (code, signal) => resolve({ code, signal })));
   const url = `http://127.0.0.1:${port}`;
   const d = {
     url, port, proc, logs, lines, exited, env: fullEnv,
