@@ -32,8 +32,6 @@ const patternEnv = truth.pattern ? { PHOTOFINISH_CODE_PATTERN: truth.pattern } :
 const files = readdirSync(corpus).filter((f) => /\.jpe?g$/i.test(f)).sort().slice(0, nPhotos);
 if (files.length < 10) throw new Error(`need photos in ${corpus} (run make bench once to generate them)`);
 
-const countProcessed = countImageItems;
-
 function rssMiB(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
@@ -73,7 +71,7 @@ async function endToEnd() {
     try {
       await waitFor(async () => (await finished(daemon).catch(() => 0)) >= files.length, { timeoutMs: 900000, intervalMs: 100, what: 'all processed' });
       const secs = (Date.now() - t0) / 1000;
-      if ((await countProcessed(stack)) < files.length) throw new Error('the catalog is missing photos');
+      if ((await countImageItems(stack)) < files.length) throw new Error('the catalog is missing photos');
       const api = await apiBench(daemon, stack);
       return { ips: files.length / secs, api };
     } finally {

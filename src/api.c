@@ -67,7 +67,6 @@ struct lookup {
 	char code[65];
 	char *cache_key;
 	int64_t t_start;
-	int limit;
 	uint64_t generation;
 };
 
@@ -408,7 +407,7 @@ static void handle_participant(struct pf_api *api, struct evhttp_request *req, c
 	struct pf_error err;
 	const char *route = "/participants/{code}";
 
-	if (!decoded || strlen(decoded) > 256 || !pf_api_normalize_code(decoded)) {
+	if (!decoded || !pf_api_normalize_code(decoded)) {
 		send_error(api, req, 400, "invalid_code",
 		           "a participant code is 1 to 64 letters, digits, '_', '.' or '-'", route,
 		           t_start);
@@ -458,7 +457,6 @@ static void handle_participant(struct pf_api *api, struct evhttp_request *req, c
 	snprintf(l->code, sizeof(l->code), "%s", decoded);
 	l->cache_key = lookup_key;
 	l->t_start = t_start;
-	l->limit = (int)limit;
 	l->generation = api->cache_generation;
 	pk = pf_xasprintf("CODE#%s", decoded);
 	free(decoded);

@@ -785,21 +785,10 @@ static void on_messages(struct pf_sqs_message *msgs, size_t n, const struct pf_e
 
 		if (c->draining) {
 			/* Received while shutting down: hand it straight back. */
-			m->jobs_pending = 0;
-			m->released = true;
 			m->transient = true;
-			m->receive_count = 0;
-			{
-				struct pf_error e;
-
-				m->jobs_pending++;
-				if (pf_sqs_change_message_visibility(c->d.aws, c->d.cfg->queue_url,
-				                                     m->receipt, 0,
-				                                     on_heartbeat_done, m, &e) < 0)
-					m->jobs_pending--;
-				if (m->jobs_pending == 0)
-					msg_finish(m);
-			}
+			release_now(m);
+			if (m->jobs_pending == 0)
+				msg_finish(m);
 			continue;
 		}
 

@@ -1,7 +1,8 @@
 // Test photos: generation (make_photos.py) and JPEG inspection.
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './stack.mjs';
@@ -49,8 +50,6 @@ export function inspectJpeg(buf) {
 
 /** Uploads dir/<spec.file> to the stack's ingress bucket under spec.key (default spec.file), in order. */
 export async function uploadPhotos(stack, dir, specs) {
-  const { PutObjectCommand } = await import('@aws-sdk/client-s3');
-  const { readFileSync } = await import('node:fs');
   for (const s of specs) {
     await stack.s3.send(new PutObjectCommand({
       Bucket: stack.env.PHOTOFINISH_INGRESS_BUCKET, Key: s.key ?? s.file, Body: readFileSync(path.join(dir, s.file)),
