@@ -16,6 +16,7 @@ static void usage(FILE *out)
 	      "Commands:\n"
 	      "  process [options] FILE...   run the image pipeline on local files (no AWS)\n"
 	      "  upload DIR|FILE...          upload photos to the ingress bucket\n"
+	      "  admin COMMAND               operate a race through a daemon's admin API\n"
 	      "Run 'photofinish COMMAND --help' for a command's options.\n"
 	      "  --help, --version\n",
 	      out);
@@ -39,6 +40,8 @@ int main(int argc, char **argv)
 		return pf_cli_process(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "upload"))
 		return pf_cli_upload(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "admin"))
+		return pf_cli_admin(argc - 1, argv + 1);
 	fprintf(stderr, "photofinish: unknown command \"%s\" (see --help)\n", argv[1]);
 	return 2;
 }

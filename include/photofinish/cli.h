@@ -12,4 +12,7 @@ int pf_cli_process(int argc, char **argv);
 /* photofinish upload DIR|FILE...: photos to the ingress bucket. */
 int pf_cli_upload(int argc, char **argv);
 
+/* photofinish admin COMMAND: a daemon's admin API for operators. */
+int pf_cli_admin(int argc, char **argv);
+
 #endif
