@@ -11,13 +11,13 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "photofinish/admin.h"
+#include "photofinish/admin_auth.h"
 #include "photofinish/aws/aws_http.h"
 #include "photofinish/aws/s3.h"
 #include "photofinish/aws/sigv4.h"
@@ -59,6 +59,7 @@ struct pf_api {
 	/* Bumped by every invalidation: a lookup that started before one must
 	 * not cache what it read. */
 	uint64_t cache_generation;
+	struct pf_admin_auth *auth;
 };
 
 struct lookup {
@@ -625,15 +626,11 @@ out:
 	free(p);
 }
 
-static bool admin_authorised(struct pf_api *api, struct evhttp_request *req)
+/* The name of the admin token the request carries, or NULL. */
+static const char *admin_who(struct pf_api *api, struct evhttp_request *req)
 {
-	const char *auth =
-	    evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-	const char *token = api->d.cfg->admin_token;
-	size_t n = strlen(token);
-
-	return auth && !strncmp(auth, "Bearer ", 7) && strlen(auth + 7) == n &&
-	       CRYPTO_memcmp(auth + 7, token, n) == 0;
+	return pf_admin_auth_check(
+	    api->auth, evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization"));
 }
 
 /* The request body as JSON; NULL (and a 400 sent) when it is not. */
@@ -731,16 +728,23 @@ static void handle_admin(struct pf_api *api, struct evhttp_request *req, const c
 	struct pending *p;
 	char id[PF_CATALOG_ID_LEN + 1];
 
-	if (!api->d.cfg->admin_token || !api->d.admin) {
+	if (!pf_admin_auth_is_enabled(api->auth) || !api->d.admin) {
 		send_error(api, req, 404, "not_found",
-		           "the admin API is off (set PHOTOFINISH_ADMIN_TOKEN)", route, t_start);
+		           "the admin API is off (set PHOTOFINISH_ADMIN_TOKENS or "
+		           "PHOTOFINISH_ADMIN_TOKEN)",
+		           route, t_start);
 		return;
 	}
-	if (!admin_authorised(api, req)) {
+	if (!admin_who(api, req)) {
+		char *peer = NULL;
+		ev_uint16_t port = 0;
+
+		evhttp_connection_get_peer(evhttp_request_get_connection(req), &peer, &port);
+		pf_warn("admin request refused", PF_LS("client", peer), PF_LS("route", path));
 		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
 		                  "Bearer");
 		send_error(api, req, 401, "unauthorized",
-		           "send Authorization: Bearer <PHOTOFINISH_ADMIN_TOKEN>", route, t_start);
+		           "send Authorization: Bearer <an admin token's secret>", route, t_start);
 		return;
 	}
 
@@ -993,10 +997,12 @@ int pf_api_new(const struct pf_api_deps *deps, struct pf_api **out, struct pf_er
 	    api->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_POST |
 	                   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(api->http, on_request, api);
+	pf_admin_auth_new(deps->cfg, &api->auth);
 	api->sock = evhttp_bind_socket_with_handle(api->http, deps->cfg->listen_host,
 	                                           (ev_uint16_t)deps->cfg->listen_port);
 	if (!api->sock) {
 		evhttp_free(api->http);
+		pf_admin_auth_free(api->auth);
 		free(api);
 		return pf_error_set(err, PF_EIO, "cannot listen on %s (address in use or invalid)",
 		                    deps->cfg->listen);
@@ -1018,6 +1024,7 @@ void pf_api_free(struct pf_api *api)
 	if (!api)
 		return;
 	evhttp_free(api->http);
+	pf_admin_auth_free(api->auth);
 	while (api->cache) {
 		struct cache_entry *e = api->cache;
 

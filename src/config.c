@@ -36,7 +36,8 @@ enum setting_kind {
 	K_OVERLAY, /* path or s3://bucket/key */
 	K_PREFIX,  /* key prefix, may be empty */
 	K_ORIGINS, /* CORS origins */
-	K_REGION   /* AWS region */
+	K_REGION,  /* AWS region */
+	K_TOKENS   /* name:secret,... never printed */
 };
 
 /* Who needs a setting: a bit per enum pf_config_mode. */
@@ -102,7 +103,15 @@ static const struct setting settings[] = {
     {"PHOTOFINISH_CACHE_TTL", "cache-ttl", K_INT, OFF(cache_ttl), 0, 3600, "10", M_DAEMON, 0,
      "Seconds a participant answer is served from the in-process cache (0: off)."},
     {"PHOTOFINISH_ADMIN_TOKEN", "admin-token", K_SECRET, OFF(admin_token), 16, 4096, NULL, M_AWS, 0,
-     "Bearer token for /admin (at least 16 characters); admin API off when unset."},
+     "Bearer token for /admin (at least 16 characters), named \"admin\" in the audit trail. The "
+     "admin API is off when no admin token is set."},
+    {"PHOTOFINISH_ADMIN_TOKENS", "admin-tokens", K_TOKENS, OFF(admin_tokens), 0, 0, NULL, M_DAEMON,
+     0,
+     "Named admin tokens, name:secret,name:secret (names of A-Z a-z 0-9 _ . @ -, secrets of at "
+     "least 16 characters); the name is who acted in the audit trail."},
+    {"PHOTOFINISH_ADMIN_TOKENS_FILE", "admin-tokens-file", K_STR, OFF(admin_tokens_file), 0, 0,
+     NULL, M_DAEMON, 0,
+     "File of named admin tokens, one name:secret a line (# comments), read at start."},
     {"PHOTOFINISH_LOG_LEVEL", "log-level", K_LEVEL, OFF(log_level), 0, 0, "info", M_ALL, 0,
      "debug, info, warn or error."},
     {"PHOTOFINISH_MAX_INPUT_BYTES", "max-input-bytes", K_INT64, OFF(max_input_bytes), 1024,
@@ -353,12 +362,13 @@ static bool apply(struct pf_config *cfg, const struct setting *s, const char *va
 	case K_ORIGINS:
 	case K_REGION:
 	case K_REGEX:
+	case K_TOKENS:
 		if (s->kind != K_PREFIX && !*value) {
 			problem(problems, s->env, "is empty%s", "");
 			return false;
 		}
-		if (strlen(value) > 4096) {
-			problem(problems, s->env, "is longer than 4096 characters%s", "");
+		if (strlen(value) > (s->kind == K_TOKENS ? 65536 : 4096)) {
+			problem(problems, s->env, "is too long%s", "");
 			return false;
 		}
 		if (s->kind == K_BUCKET && !is_bucket_name(value)) {
@@ -503,6 +513,156 @@ static bool apply(struct pf_config *cfg, const struct setting *s, const char *va
 	return false;
 }
 
+/* ---- admin tokens ---- */
+
+static bool is_token_name(const char *s, size_t n)
+{
+	if (n < 1 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '@' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Adds one "name:secret" (len bytes at s) from where; problems never quote
+ * the secret. */
+static void add_admin_token(struct pf_config *cfg, const char *where, size_t entry, const char *s,
+                            size_t len, struct pf_buf *problems)
+{
+	const char *colon = memchr(s, ':', len);
+	size_t nlen, slen;
+
+	if (!colon) {
+		pf_buf_appendf(problems, "%s: entry %zu is not name:secret\n", where, entry);
+		return;
+	}
+	nlen = (size_t)(colon - s);
+	slen = len - nlen - 1;
+	if (!is_token_name(s, nlen)) {
+		pf_buf_appendf(problems,
+		               "%s: entry %zu: the name must be 1-64 of A-Z a-z 0-9 _ . @ -\n",
+		               where, entry);
+		return;
+	}
+	if (slen < 16 || slen > 4096) {
+		pf_buf_appendf(problems,
+		               "%s: entry %zu (%.*s): the secret must be 16 to 4096 characters\n",
+		               where, entry, (int)nlen, s);
+		return;
+	}
+	for (size_t i = 0; i < slen; i++) {
+		unsigned char c = (unsigned char)colon[1 + i];
+
+		if (c <= ' ' || c >= 0x7f) {
+			pf_buf_appendf(
+			    problems,
+			    "%s: entry %zu (%.*s): the secret has a blank or a non-printable "
+			    "character\n",
+			    where, entry, (int)nlen, s);
+			return;
+		}
+	}
+	for (size_t i = 0; i < cfg->nadmin_tokens; i++) {
+		const struct pf_config_admin_token *t = &cfg->admin_token_list[i];
+
+		if (strlen(t->name) == nlen && !memcmp(t->name, s, nlen)) {
+			pf_buf_appendf(problems, "%s: entry %zu: the name %.*s is given twice\n",
+			               where, entry, (int)nlen, s);
+			return;
+		}
+		/* One secret, two names: the audit could not tell who acted. */
+		if (strlen(t->secret) == slen && !memcmp(t->secret, colon + 1, slen)) {
+			pf_buf_appendf(problems, "%s: entry %zu (%.*s): the same secret as %s\n",
+			               where, entry, (int)nlen, s, t->name);
+			return;
+		}
+	}
+	if (cfg->nadmin_tokens == PF_CONFIG_MAX_ADMIN_TOKENS) {
+		pf_buf_appendf(problems, "%s: more than %d admin tokens\n", where,
+		               PF_CONFIG_MAX_ADMIN_TOKENS);
+		return;
+	}
+	cfg->admin_token_list = pf_xrealloc(
+	    cfg->admin_token_list, (cfg->nadmin_tokens + 1) * sizeof(*cfg->admin_token_list));
+	cfg->admin_token_list[cfg->nadmin_tokens].name = pf_xstrndup(s, nlen);
+	cfg->admin_token_list[cfg->nadmin_tokens].secret = pf_xstrndup(colon + 1, slen);
+	cfg->nadmin_tokens++;
+}
+
+/* Entries separated by sep; with lines (a file), blank lines and # comments
+ * are skipped and surrounding blanks trimmed. */
+static void parse_admin_tokens(struct pf_config *cfg, const char *where, const char *text,
+                               size_t len, char sep, struct pf_buf *problems)
+{
+	size_t entry = 0;
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *e = memchr(p, sep, (size_t)(end - p));
+		const char *stop = e ? e : end;
+		const char *a = p, *b = stop;
+
+		while (a < b && (*a == ' ' || *a == '\t'))
+			a++;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\r'))
+			b--;
+		entry++;
+		if (b > a && !(sep == '\n' && *a == '#'))
+			add_admin_token(cfg, where, entry, a, (size_t)(b - a), problems);
+		else if (sep != '\n')
+			pf_buf_appendf(problems, "%s: entry %zu is empty\n", where, entry);
+		p = stop + 1;
+	}
+}
+
+#define MAX_TOKENS_FILE_BYTES 65536
+
+static void read_admin_tokens_file(struct pf_config *cfg, struct pf_buf *problems)
+{
+	const char *path = cfg->admin_tokens_file;
+	FILE *f = fopen(path, "re");
+	char *text;
+	size_t n;
+
+	if (!f) {
+		pf_buf_appendf(problems, "PHOTOFINISH_ADMIN_TOKENS_FILE: cannot read %s\n", path);
+		return;
+	}
+	text = pf_xmalloc(MAX_TOKENS_FILE_BYTES + 1);
+	n = fread(text, 1, MAX_TOKENS_FILE_BYTES + 1, f);
+	fclose(f);
+	if (n > MAX_TOKENS_FILE_BYTES)
+		pf_buf_appendf(problems, "PHOTOFINISH_ADMIN_TOKENS_FILE: %s is over 64 KiB\n",
+		               path);
+	else
+		parse_admin_tokens(cfg, "PHOTOFINISH_ADMIN_TOKENS_FILE", text, n, '\n', problems);
+	explicit_bzero(text, MAX_TOKENS_FILE_BYTES + 1);
+	free(text);
+}
+
+/* Every admin token, one list: PHOTOFINISH_ADMIN_TOKEN (named "admin"),
+ * PHOTOFINISH_ADMIN_TOKENS, then the file's. */
+static void collect_admin_tokens(struct pf_config *cfg, struct pf_buf *problems)
+{
+	if (cfg->admin_token) {
+		char *entry = pf_xasprintf("admin:%s", cfg->admin_token);
+
+		add_admin_token(cfg, "PHOTOFINISH_ADMIN_TOKEN", 1, entry, strlen(entry), problems);
+		explicit_bzero(entry, strlen(entry));
+		free(entry);
+	}
+	if (cfg->admin_tokens)
+		parse_admin_tokens(cfg, "PHOTOFINISH_ADMIN_TOKENS", cfg->admin_tokens,
+		                   strlen(cfg->admin_tokens), ',', problems);
+	if (cfg->admin_tokens_file)
+		read_admin_tokens_file(cfg, problems);
+}
+
 static const char *env_lookup(char *const *envp, const char *name)
 {
 	size_t n = strlen(name);
@@ -607,6 +767,8 @@ int pf_config_load_env(struct pf_config *cfg, enum pf_config_mode mode, char *co
 		    "PHOTOFINISH_THUMBNAIL_MAX: %d is larger than PHOTOFINISH_FULLSIZE_MAX "
 		    "(%d)\n",
 		    cfg->thumbnail_max, cfg->fullsize_max);
+	if (mode == PF_CONFIG_DAEMON)
+		collect_admin_tokens(cfg, problems);
 	if (cfg->public_media_url) {
 		size_t n = strlen(cfg->public_media_url);
 
@@ -646,6 +808,13 @@ void pf_config_free(struct pf_config *cfg)
 	}
 	free(cfg->listen);
 	free(cfg->listen_host);
+	for (size_t i = 0; i < cfg->nadmin_tokens; i++) {
+		free(cfg->admin_token_list[i].name);
+		explicit_bzero(cfg->admin_token_list[i].secret,
+		               strlen(cfg->admin_token_list[i].secret));
+		free(cfg->admin_token_list[i].secret);
+	}
+	free(cfg->admin_token_list);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -702,7 +871,8 @@ char *pf_config_to_json(const struct pf_config *cfg)
 		case K_LISTEN:
 			pf_json_append_string(&b, cfg->listen, strlen(cfg->listen));
 			break;
-		case K_SECRET: {
+		case K_SECRET:
+		case K_TOKENS: {
 			const char *v = *(char *const *)(base + s->offset);
 
 			pf_buf_append_str(&b, v ? "\"(redacted)\"" : "null");

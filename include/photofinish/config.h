@@ -40,6 +40,15 @@ enum pf_symbology {
 	PF_SYM_DATABAR = 1 << 10
 };
 
+/* One named admin token: the name is what the audit trail records as who
+ * acted; the secret is never printed. */
+struct pf_config_admin_token {
+	char *name;
+	char *secret;
+};
+
+#define PF_CONFIG_MAX_ADMIN_TOKENS 64
+
 /* Which program is reading the configuration: decides what is required. */
 enum pf_config_mode {
 	PF_CONFIG_DAEMON,  /* photofinishd: AWS resources required */
@@ -73,7 +82,13 @@ struct pf_config {
 	char *public_media_url;
 	char *cors_origins; /* comma-separated origins or "*" */
 	char *admin_token;  /* secret: never printed */
-	int log_level;      /* enum pf_log_level */
+	char *admin_tokens; /* "name:secret,..." as given; secret: never printed */
+	char *admin_tokens_file;
+	/* Every admin token, from the three settings above ("admin" names the
+	 * single PHOTOFINISH_ADMIN_TOKEN); filled by pf_config_load in daemon mode. */
+	struct pf_config_admin_token *admin_token_list;
+	size_t nadmin_tokens;
+	int log_level; /* enum pf_log_level */
 
 	/* image pipeline */
 	int64_t max_input_bytes;

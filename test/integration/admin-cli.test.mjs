@@ -14,6 +14,8 @@ import { imageId, makePhotos } from './lib/photos.mjs';
 import { admin, jsonLines } from './lib/admin_cli.mjs';
 
 const TOKEN = 'cli-admin-token-0123456789abcdef';
+const BOB = 'bob-has-his-own-token-0123456789';
+const LEGACY = 'the-single-legacy-admin-token-0123';
 const HOSTILE = 'c\u009b2J\u007f.jpg';
 
 describe('photofinish admin', () => {
@@ -28,7 +30,7 @@ describe('photofinish admin', () => {
   before(async () => {
     stack = await startStack();
     env = stack.env;
-    daemon = await startDaemon(env, { env: { PHOTOFINISH_ADMIN_TOKEN: TOKEN } });
+    daemon = await startDaemon(env, { env: { PHOTOFINISH_ADMIN_TOKENS: `alice:${TOKEN},bob:${BOB}`, PHOTOFINISH_ADMIN_TOKEN: LEGACY } });
     const dir = makePhotos([
       { file: 'a.jpg', codes: ['111'], seed: 31, width: 1600, height: 1000, takenAt: '2026:05:03 09:00:00' },
       { file: 'b.jpg', codes: [], seed: 32, width: 1600, height: 1000, takenAt: '2026:05:03 09:01:00' },
@@ -70,6 +72,14 @@ describe('photofinish admin', () => {
     assert.equal(viaFile.stderr, '');
     const unreachable = await admin('http://127.0.0.1:9', TOKEN, ['unmatched']);
     assert.equal(unreachable.code, 1);
+    // Every named token works, and the single legacy one too.
+    assert.equal((await admin(daemon.url, BOB, ['unmatched'])).code, 0);
+    assert.equal((await admin(daemon.url, LEGACY, ['unmatched'])).code, 0);
+    // A refusal is logged with the client's address; no secret is ever logged.
+    const refused = daemon.logs.filter((l) => l.msg === 'admin request refused');
+    assert.ok(refused.length >= 1);
+    assert.equal(refused[0].client, '127.0.0.1');
+    for (const secret of [TOKEN, BOB, LEGACY, 'not-the-token']) assert.ok(!daemon.lines.some((l) => l.includes(secret)), 'a secret in the logs');
   });
 
   test('unmatched and failed: a table for people, JSON for scripts, escapes neutralised', async () => {
