@@ -14,6 +14,8 @@
 #include "photofinish/aws/sigv4.h"
 #include "photofinish/util.h"
 
+#include "catalog_int.h"
+
 struct pf_catalog {
 	struct pf_aws *aws;
 	char *table;
@@ -550,4 +552,36 @@ int pf_catalog_list(struct pf_catalog *cat, const char *pk, int limit, const cha
 	if (rc < 0)
 		free(ctx);
 	return rc;
+}
+
+/* ---- shared with the other catalog files (catalog_int.h) ---- */
+
+void pf_catalog__set_s(json_t *item, const char *name, const char *value)
+{
+	set_s(item, name, value);
+}
+
+void pf_catalog__set_n(json_t *item, const char *name, int64_t value)
+{
+	set_n(item, name, value);
+}
+
+const char *pf_catalog__get_s(const json_t *item, const char *name)
+{
+	return get_s(item, name);
+}
+
+json_t *pf_catalog__key(const char *pk, const char *sk)
+{
+	return json_pack("{s:{s:s},s:{s:s}}", "pk", "S", pk, "sk", "S", sk);
+}
+
+struct pf_aws *pf_catalog__aws(const struct pf_catalog *cat)
+{
+	return cat->aws;
+}
+
+const char *pf_catalog__table(const struct pf_catalog *cat)
+{
+	return cat->table;
 }
