@@ -112,6 +112,10 @@ static const struct setting settings[] = {
     {"PHOTOFINISH_ADMIN_TOKENS_FILE", "admin-tokens-file", K_STR, OFF(admin_tokens_file), 0, 0,
      NULL, M_DAEMON, 0,
      "File of named admin tokens, one name:secret a line (# comments), read at start."},
+    {"PHOTOFINISH_JOB_STALE_SECONDS", "job-stale-seconds", K_INT, OFF(job_stale_seconds), 4, 3600,
+     "60", M_DAEMON, 0,
+     "An admin job whose task has not saved its progress for this long is taken over by "
+     "another task (checked every half of it)."},
     {"PHOTOFINISH_LOG_LEVEL", "log-level", K_LEVEL, OFF(log_level), 0, 0, "info", M_ALL, 0,
      "debug, info, warn or error."},
     {"PHOTOFINISH_MAX_INPUT_BYTES", "max-input-bytes", K_INT64, OFF(max_input_bytes), 1024,
