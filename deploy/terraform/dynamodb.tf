@@ -1,5 +1,6 @@
 # ProcessedImageMetadata: the catalog of images, participant entries and the
-# unmatched queue, all in one table keyed by pk/sk strings. Encrypted at rest
+# unmatched queue, and the operators' jobs and audit trail, all in one table
+# keyed by pk/sk strings. Encrypted at rest
 # with the AWS owned key (the default, no KMS charges).
 
 resource "aws_dynamodb_table" "metadata" {
@@ -21,6 +22,13 @@ resource "aws_dynamodb_table" "metadata" {
 
   point_in_time_recovery {
     enabled = true
+  }
+
+  # Admin job records carry expiresAt (epoch seconds): DynamoDB deletes them
+  # some time after. Photo items never carry it.
+  ttl {
+    attribute_name = "expiresAt"
+    enabled        = true
   }
 
   tags = { Role = "ProcessedImageMetadata" }

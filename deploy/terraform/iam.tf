@@ -2,7 +2,8 @@
 #   execution role   used by ECS itself: pull the two images, write the two log
 #                    groups, read the admin token secret.
 #   daemon task role what photofinishd may do, and nothing else:
-#                    - MediaIngress: read objects (+ list, for reprocessing a race)
+#                    - MediaIngress: read objects (+ list, for reprocessing a race;
+#                      + delete, for an operator deleting a photo or resetting a race)
 #                    - ProcessedMedia: write, delete and read objects (reads sign
 #                      the presigned URLs handed to browsers)
 #                    - its queue: receive, delete, extend visibility, read
@@ -67,9 +68,9 @@ locals {
   daemon_task_statements = concat(
     [
       {
-        Sid      = "ReadIngress"
+        Sid      = "IngressObjects"
         Effect   = "Allow"
-        Action   = ["s3:GetObject"]
+        Action   = ["s3:DeleteObject", "s3:GetObject"]
         Resource = ["${aws_s3_bucket.ingress.arn}/*"]
       },
       {

@@ -35,6 +35,7 @@ run "daemon_task_role_grants_exactly_what_it_needs" {
       [for a in s.Action : [for r in s.Resource : "${a} ${r}"]]
       ])) == toset([
       "s3:GetObject arn:aws:s3:::pf-spring-10k-ingress-123456789012/*",
+      "s3:DeleteObject arn:aws:s3:::pf-spring-10k-ingress-123456789012/*",
       "s3:ListBucket arn:aws:s3:::pf-spring-10k-ingress-123456789012",
       "s3:PutObject arn:aws:s3:::pf-spring-10k-processed-123456789012/*",
       "s3:DeleteObject arn:aws:s3:::pf-spring-10k-processed-123456789012/*",

@@ -167,6 +167,10 @@ run "catalog_table" {
     condition     = aws_dynamodb_table.metadata.deletion_protection_enabled
     error_message = "Deletion protection is on by default."
   }
+  assert {
+    condition     = one(aws_dynamodb_table.metadata.ttl).enabled && one(aws_dynamodb_table.metadata.ttl).attribute_name == "expiresAt"
+    error_message = "Admin job records expire through TTL on expiresAt."
+  }
 }
 
 run "deletion_protection_can_be_lifted" {
