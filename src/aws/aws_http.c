@@ -25,6 +25,7 @@
 #include "aws/aws_int.h"
 #include "photofinish/aws/credentials_provider.h"
 #include "photofinish/aws/sigv4.h"
+#include "photofinish/codec.h"
 #include "photofinish/config.h"
 #include "photofinish/log.h"
 #include "photofinish/util.h"
@@ -105,7 +106,7 @@ struct pf_aws {
 	struct pf_aws_counters counters;
 	struct call *calls;
 	size_t pending;
-	uint64_t rng;
+	struct pf_codec_jitter jitter;
 	bool freeing;
 };
 
@@ -367,25 +368,6 @@ void pf_aws__parse_error(enum pf_aws_service service, bool is_unsigned, int stat
 	         code[0] ? code : "error", message[0] ? ": " : "", message);
 }
 
-bool pf_aws__parse_http_date(const char *s, int64_t *out)
-{
-	struct tm tm;
-	const char *end;
-	time_t t;
-
-	if (!s)
-		return false;
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	if (!end || *end != '\0')
-		return false;
-	t = timegm(&tm);
-	if (t == (time_t)-1)
-		return false;
-	*out = (int64_t)t;
-	return true;
-}
-
 /* ---- client ---- */
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -421,18 +403,6 @@ void pf_aws_options_from_config(struct pf_aws_options *opts, const struct pf_con
 	opts->endpoint_url_s3 = cfg->endpoint_url_s3;
 	opts->endpoint_url_sqs = cfg->endpoint_url_sqs;
 	opts->endpoint_url_dynamodb = cfg->endpoint_url_dynamodb;
-}
-
-static double next_random(struct pf_aws *aws)
-{
-	/* xorshift64*: backoff jitter only needs to decorrelate clients */
-	uint64_t x = aws->rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	aws->rng = x;
-	return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / (double)(1ULL << 53);
 }
 
 static void on_socket_event(evutil_socket_t fd, short what, void *arg)
@@ -540,9 +510,8 @@ int pf_aws_new(struct event_base *base, const struct pf_aws_options *opts, struc
 	aws->no_jitter = opts->no_jitter;
 	aws->on_call = opts->on_call;
 	aws->on_call_arg = opts->on_call_arg;
-	aws->rng = (uint64_t)pf_now_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)aws;
-	if (aws->rng == 0)
-		aws->rng = 0x9E3779B97F4A7C15ULL;
+	pf_codec_jitter_init(&aws->jitter, (uint64_t)pf_now_ms() ^ ((uint64_t)getpid() << 32) ^
+	                                       (uint64_t)(uintptr_t)aws);
 
 	aws->multi = curl_multi_init();
 	aws->curl_timer = evtimer_new(base, on_curl_timeout, aws);
@@ -996,7 +965,7 @@ static bool correct_clock(struct call *c)
 	int64_t local = pf_now_ms() / 1000;
 	int64_t skew;
 
-	if (!pf_aws__parse_http_date(pf_aws_response_header(&c->resp, "date"), &server))
+	if (!pf_codec_parse_http_date(pf_aws_response_header(&c->resp, "date"), &server))
 		return false;
 	skew = server - (local + aws->clock_offset_s);
 	if (skew <= PF_AWS__MAX_SKEW_S && skew >= -PF_AWS__MAX_SKEW_S)
@@ -1061,8 +1030,9 @@ static void attempt_done(struct call *c, CURLcode rc)
 			c->last_cost = cost;
 			if (!c->is_unsigned)
 				aws->counters.retries[c->service]++;
-			delay = pf_aws__backoff_ms(c->resp.attempts, kind == PF_AWS__ERR_THROTTLING,
-			                           aws->no_jitter ? 1.0 : next_random(aws));
+			delay = pf_aws__backoff_ms(
+			    c->resp.attempts, kind == PF_AWS__ERR_THROTTLING,
+			    aws->no_jitter ? 1.0 : pf_codec_jitter_next(&aws->jitter));
 			pf_debug("aws retry",
 			         PF_LS("service", c->is_unsigned ? "credentials"
 			                                         : pf_aws_service_name(c->service)),
@@ -1182,7 +1152,7 @@ int pf_aws_send(struct pf_aws *aws, const struct pf_aws_request *req, pf_aws_don
 	if (req->payload_sha256 && strlen(req->payload_sha256) == 64)
 		memcpy(c->payload_sha256, req->payload_sha256, 65);
 	else
-		pf_sigv4_sha256_hex(req->body ? req->body : "", req->body_len, c->payload_sha256);
+		pf_codec_sha256_hex(req->body ? req->body : "", req->body_len, c->payload_sha256);
 	call_start(c);
 	return 0;
 

@@ -73,9 +73,6 @@ void pf_aws__parse_error(enum pf_aws_service service, bool is_unsigned, int http
 bool pf_aws__parse_json_error(const char *body, size_t len, char *code, size_t code_size,
                               char *message, size_t message_size);
 
-/* RFC 7231 IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") → seconds. */
-bool pf_aws__parse_http_date(const char *s, int64_t *out);
-
 /* S3 error document <Error><Code/><Message/><RequestId/></Error>. */
 bool pf_s3__parse_error_xml(const char *xml, size_t len, char *code, size_t code_size,
                             char *message, size_t message_size, char *request_id,

@@ -22,6 +22,7 @@
 #include "photofinish/aws/aws_http.h"
 #include "photofinish/aws/credentials_provider.h"
 #include "photofinish/aws/endpoints.h"
+#include "photofinish/codec.h"
 #include "photofinish/util.h"
 
 #define S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -188,20 +189,12 @@ static void copy_text(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
-static int64_t parse_iso8601(const char *s)
+/* An S3 timestamp ("2009-10-12T17:50:30.000Z"); 0 when absent or not one. */
+static int64_t parse_timestamp(const char *s)
 {
-	struct tm tm;
-	const char *end;
-	time_t t;
+	int64_t t;
 
-	if (!s)
-		return 0;
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!end)
-		return 0;
-	t = timegm(&tm);
-	return t == (time_t)-1 ? 0 : (int64_t)t;
+	return s && pf_codec_parse_rfc3339(s, strlen(s), &t) ? t : 0;
 }
 
 /* ---- pure parsers ---- */
@@ -290,7 +283,7 @@ int pf_s3__parse_list(const char *xml, size_t len, struct pf_s3_list_page *page,
 				size = -1;
 			o->size = size;
 			o->etag = xdup(c, "ETag");
-			o->last_modified = parse_iso8601(xtext(c, "LastModified"));
+			o->last_modified = parse_timestamp(xtext(c, "LastModified"));
 			page->nobjects++;
 		} else if (strcmp(c->name, "CommonPrefixes") == 0 && xtext(c, "Prefix")) {
 			page->common_prefixes[page->nprefixes++] = xdup(c, "Prefix");
@@ -486,7 +479,7 @@ static void info_from(const struct pf_aws_response *r, struct pf_s3_object_info 
 	v = pf_aws_response_header(r, "cache-control");
 	info->cache_control = v ? pf_xstrdup(v) : NULL;
 	v = pf_aws_response_header(r, "last-modified");
-	if (!v || !pf_aws__parse_http_date(v, &info->last_modified))
+	if (!v || !pf_codec_parse_http_date(v, &info->last_modified))
 		info->last_modified = 0;
 }
 
@@ -790,7 +783,7 @@ static void query_param(struct pf_buf *q, const char *name, const char *value)
 
 	if (!value)
 		return;
-	enc = pf_sigv4_uri_encode(value, strlen(value), false);
+	enc = pf_codec_uri_encode(value, strlen(value), false);
 	pf_buf_appendf(q, "%s%s=%s", q->len ? "&" : "", name, enc);
 	free(enc);
 }

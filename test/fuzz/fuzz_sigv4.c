@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "photofinish/aws/sigv4.h"
+#include "photofinish/codec.h"
 #include "photofinish/util.h"
 
 #define SECRET "FUZZSECRETwJalrXUtnFEMI/K7MDENG"
@@ -200,7 +201,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* The encoder on its own: only unreserved bytes and %XX come out. */
 	{
-		char *e = pf_sigv4_uri_encode((const char *)data, size, flags & 1);
+		char *e = pf_codec_uri_encode((const char *)data, size, flags & 1);
 
 		check(only(e, (flags & 1) ? "/" : ""));
 		free(e);

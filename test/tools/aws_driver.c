@@ -25,6 +25,7 @@
 #include "photofinish/aws/dynamodb.h"
 #include "photofinish/aws/s3.h"
 #include "photofinish/aws/sigv4.h"
+#include "photofinish/codec.h"
 #include "photofinish/aws/sqs.h"
 #include "photofinish/log.h"
 #include "photofinish/util.h"
@@ -166,7 +167,7 @@ static void set_sha(json_t *o, const void *data, size_t len)
 {
 	char hex[65];
 
-	pf_sigv4_sha256_hex(data, len, hex);
+	pf_codec_sha256_hex(data, len, hex);
 	json_object_set_new(o, "sha256", json_string(hex));
 }
 

@@ -203,18 +203,6 @@ static void test_json_errors(void **state)
 	assert_int_equal(e.http_status, 401);
 }
 
-static void test_http_date(void **state)
-{
-	int64_t t;
-
-	assert_true(pf_aws__parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT", &t));
-	assert_int_equal(t, 784111777);
-	assert_false(pf_aws__parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT", &t));
-	assert_false(pf_aws__parse_http_date("", &t));
-	assert_false(pf_aws__parse_http_date(NULL, &t));
-	assert_false(pf_aws__parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT junk", &t));
-}
-
 static struct pf_endpoints *endpoints(const char *region, const char *url, const char *s3)
 {
 	struct pf_endpoints_options o = {
@@ -339,12 +327,11 @@ static void test_bucket_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_throttling_codes),    cmocka_unit_test(test_transient_and_client),
-	    cmocka_unit_test(test_backoff_bounds),      cmocka_unit_test(test_quota),
-	    cmocka_unit_test(test_s3_error_xml),        cmocka_unit_test(test_json_errors),
-	    cmocka_unit_test(test_http_date),           cmocka_unit_test(test_endpoints_defaults),
-	    cmocka_unit_test(test_endpoints_overrides), cmocka_unit_test(test_endpoints_refused),
-	    cmocka_unit_test(test_bucket_names),
+	    cmocka_unit_test(test_throttling_codes),   cmocka_unit_test(test_transient_and_client),
+	    cmocka_unit_test(test_backoff_bounds),     cmocka_unit_test(test_quota),
+	    cmocka_unit_test(test_s3_error_xml),       cmocka_unit_test(test_json_errors),
+	    cmocka_unit_test(test_endpoints_defaults), cmocka_unit_test(test_endpoints_overrides),
+	    cmocka_unit_test(test_endpoints_refused),  cmocka_unit_test(test_bucket_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
