@@ -1053,7 +1053,7 @@ int pf_cli_upload(int argc, char **argv)
 		fputs("photofinish upload: cannot create the event loop\n", stderr);
 		goto out_free_list;
 	}
-	pf_aws_options_from_config(&opts, &cfg);
+	pf_config_aws_options(&cfg, &opts);
 	if (pf_aws_new(base, &opts, &u.aws, &err) < 0) {
 		fprintf(stderr, "photofinish upload: %s\n", err.message);
 		goto out_free_base;

@@ -343,6 +343,7 @@ int pf_daemon_run(const struct pf_config *cfg)
 {
 	struct daemon d;
 	struct pf_aws_options aopts;
+	struct pf_image_options iopts;
 	struct pf_consumer_deps cdeps;
 	struct pf_api_deps adeps;
 	struct pf_error err;
@@ -359,7 +360,7 @@ int pf_daemon_run(const struct pf_config *cfg)
 	}
 	pf_metrics_new(&d.metrics);
 
-	pf_aws_options_from_config(&aopts, cfg);
+	pf_config_aws_options(cfg, &aopts);
 	aopts.on_call = on_aws_call;
 	aopts.on_call_arg = &d;
 	if (pf_aws_new(d.base, &aopts, &d.aws, &err) < 0)
@@ -368,7 +369,8 @@ int pf_daemon_run(const struct pf_config *cfg)
 		goto fail;
 	if (load_overlay(&d, &err) < 0)
 		goto fail;
-	if (pf_image_ctx_new(cfg, d.overlay, d.overlay_len, &d.image, &err) < 0)
+	pf_config_image_options(cfg, &iopts);
+	if (pf_image_ctx_new(&iopts, d.overlay, d.overlay_len, &d.image, &err) < 0)
 		goto fail;
 	free(d.overlay);
 	d.overlay = NULL;

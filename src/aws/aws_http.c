@@ -26,7 +26,6 @@
 #include "photofinish/aws/credentials_provider.h"
 #include "photofinish/aws/sigv4.h"
 #include "photofinish/codec.h"
-#include "photofinish/config.h"
 #include "photofinish/log.h"
 #include "photofinish/util.h"
 
@@ -393,16 +392,6 @@ const char *pf_aws_outcome_name(enum pf_aws_outcome outcome)
 	default:
 		return "other";
 	}
-}
-
-void pf_aws_options_from_config(struct pf_aws_options *opts, const struct pf_config *cfg)
-{
-	memset(opts, 0, sizeof(*opts));
-	opts->region = cfg->region;
-	opts->endpoint_url = cfg->endpoint_url;
-	opts->endpoint_url_s3 = cfg->endpoint_url_s3;
-	opts->endpoint_url_sqs = cfg->endpoint_url_sqs;
-	opts->endpoint_url_dynamodb = cfg->endpoint_url_dynamodb;
 }
 
 static void on_socket_event(evutil_socket_t fd, short what, void *arg)

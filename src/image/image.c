@@ -743,8 +743,8 @@ out_unref:
 	return rc;
 }
 
-int pf_image_ctx_new(const struct pf_config *cfg, const void *overlay_png, size_t overlay_len,
-                     struct pf_image_ctx **out, struct pf_error *err)
+int pf_image_ctx_new(const struct pf_image_options *opts, const void *overlay_png,
+                     size_t overlay_len, struct pf_image_ctx **out, struct pf_error *err)
 {
 	struct pf_image_ctx *ctx;
 	int rc;
@@ -754,18 +754,19 @@ int pf_image_ctx_new(const struct pf_config *cfg, const void *overlay_png, size_
 	if (rc)
 		return rc;
 	ctx = pf_xcalloc(1, sizeof(*ctx));
-	ctx->max_input_bytes = cfg->max_input_bytes;
-	ctx->max_input_pixels = cfg->max_input_pixels;
-	ctx->symbologies = cfg->symbologies ? cfg->symbologies : PF_SYM_QRCODE | PF_SYM_CODE128;
-	ctx->fullsize_max = cfg->fullsize_max;
-	ctx->thumbnail_max = cfg->thumbnail_max;
-	ctx->jpeg_quality = cfg->jpeg_quality;
-	ctx->overlay_gravity = cfg->overlay_gravity;
-	ctx->overlay_margin = cfg->overlay_margin;
-	ctx->overlay_width = cfg->overlay_width;
-	ctx->overlay_opacity = cfg->overlay_opacity;
-	if (cfg->code_pattern && *cfg->code_pattern) {
-		int r = regcomp(&ctx->pattern, cfg->code_pattern, REG_EXTENDED);
+	ctx->max_input_bytes = opts->max_input_bytes;
+	ctx->max_input_pixels = opts->max_input_pixels;
+	ctx->symbologies =
+	    opts->symbologies ? opts->symbologies : PF_IMAGE_SYM_QRCODE | PF_IMAGE_SYM_CODE128;
+	ctx->fullsize_max = opts->fullsize_max;
+	ctx->thumbnail_max = opts->thumbnail_max;
+	ctx->jpeg_quality = opts->jpeg_quality;
+	ctx->overlay_gravity = opts->overlay_gravity;
+	ctx->overlay_margin = opts->overlay_margin;
+	ctx->overlay_width = opts->overlay_width;
+	ctx->overlay_opacity = opts->overlay_opacity;
+	if (opts->code_pattern && *opts->code_pattern) {
+		int r = regcomp(&ctx->pattern, opts->code_pattern, REG_EXTENDED);
 
 		if (r) {
 			char msg[128];

@@ -7,7 +7,7 @@
 
 #include "image/image_int.h"
 
-bool pf_image__overlay_geometry(int vw, int vh, int ow, int oh, enum pf_gravity gravity,
+bool pf_image__overlay_geometry(int vw, int vh, int ow, int oh, enum pf_image_gravity gravity,
                                 double margin_frac, double width_frac, struct pf_image__rect *out)
 {
 	double w, h, m, room_w, room_h;
@@ -37,28 +37,28 @@ bool pf_image__overlay_geometry(int vw, int vh, int ow, int oh, enum pf_gravity 
 		return false;
 
 	switch (gravity) {
-	case PF_GRAVITY_NORTH_WEST:
-	case PF_GRAVITY_WEST:
-	case PF_GRAVITY_SOUTH_WEST:
+	case PF_IMAGE_GRAVITY_NORTH_WEST:
+	case PF_IMAGE_GRAVITY_WEST:
+	case PF_IMAGE_GRAVITY_SOUTH_WEST:
 		out->x = (int)m;
 		break;
-	case PF_GRAVITY_NORTH_EAST:
-	case PF_GRAVITY_EAST:
-	case PF_GRAVITY_SOUTH_EAST:
+	case PF_IMAGE_GRAVITY_NORTH_EAST:
+	case PF_IMAGE_GRAVITY_EAST:
+	case PF_IMAGE_GRAVITY_SOUTH_EAST:
 		out->x = vw - out->w - (int)m;
 		break;
 	default:
 		out->x = (vw - out->w) / 2;
 	}
 	switch (gravity) {
-	case PF_GRAVITY_NORTH_WEST:
-	case PF_GRAVITY_NORTH:
-	case PF_GRAVITY_NORTH_EAST:
+	case PF_IMAGE_GRAVITY_NORTH_WEST:
+	case PF_IMAGE_GRAVITY_NORTH:
+	case PF_IMAGE_GRAVITY_NORTH_EAST:
 		out->y = (int)m;
 		break;
-	case PF_GRAVITY_SOUTH_WEST:
-	case PF_GRAVITY_SOUTH:
-	case PF_GRAVITY_SOUTH_EAST:
+	case PF_IMAGE_GRAVITY_SOUTH_WEST:
+	case PF_IMAGE_GRAVITY_SOUTH:
+	case PF_IMAGE_GRAVITY_SOUTH_EAST:
 		out->y = vh - out->h - (int)m;
 		break;
 	default:
