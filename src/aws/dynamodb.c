@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/aws_int.h"
+#include "aws/dynamodb_int.h"
+#include "aws/retry_int.h"
 #include "photofinish/aws/aws_http.h"
 #include "photofinish/codec.h"
 #include "photofinish/util.h"

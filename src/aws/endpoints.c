@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "photofinish/aws/sigv4.h"
 #include "photofinish/codec.h"
 #include "photofinish/util.h"
 

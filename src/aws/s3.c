@@ -1,7 +1,7 @@
 /*
  * S3 over the AWS transport: request building for the REST API and the
- * XML response parsers (expat, into a small bounded tree). The parsers are
- * pure and shared with the unit tests and fuzz targets through aws_int.h.
+ * XML response parsers (on the bounded tree of xml.c). The parsers are
+ * pure and shared with the unit tests and fuzz targets through s3_int.h.
  *
  * Loop thread only (the parsers: any thread). Guarantees: keys are encoded
  * exactly once; bodies are never copied (PUT bodies stay in the caller's
@@ -12,13 +12,14 @@
 #include "photofinish/aws/s3.h"
 
 #include <event2/event.h>
-#include <expat.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "aws/aws_int.h"
+#include "aws/retry_int.h"
+#include "aws/s3_int.h"
+#include "aws/xml_int.h"
 #include "photofinish/aws/aws_http.h"
 #include "photofinish/aws/credentials_provider.h"
 #include "photofinish/aws/endpoints.h"
@@ -27,167 +28,7 @@
 
 #define S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
 #define S3_DELETE_BATCH 1000
-#define XML_MAX_DEPTH 32
 #define S3_SMALL_RESPONSE (8 * 1024 * 1024)
-
-/* ---- a small XML tree ---- */
-
-struct xnode {
-	char *name;
-	struct pf_buf text;
-	struct xnode *parent;
-	struct xnode *child;
-	struct xnode *last;
-	struct xnode *next;
-};
-
-struct xparse {
-	XML_Parser parser;
-	struct xnode *root;
-	struct xnode *cur;
-	int depth;
-	bool failed;
-};
-
-static void xnode_free(struct xnode *n)
-{
-	while (n) {
-		struct xnode *next = n->next;
-
-		xnode_free(n->child);
-		free(n->name);
-		pf_buf_free(&n->text);
-		free(n);
-		n = next;
-	}
-}
-
-static void on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
-{
-	struct xparse *x = ud;
-	struct xnode *n;
-
-	if (x->failed)
-		return;
-	if (++x->depth > XML_MAX_DEPTH || (!x->cur && x->root)) {
-		x->failed = true;
-		XML_StopParser(x->parser, XML_FALSE);
-		return;
-	}
-	n = pf_xcalloc(1, sizeof(*n));
-	n->name = pf_xstrdup(name);
-	pf_buf_init(&n->text);
-	n->parent = x->cur;
-	if (!x->cur) {
-		x->root = n;
-	} else {
-		if (x->cur->last)
-			x->cur->last->next = n;
-		else
-			x->cur->child = n;
-		x->cur->last = n;
-	}
-	x->cur = n;
-}
-
-static void on_end(void *ud, const XML_Char *name)
-{
-	struct xparse *x = ud;
-
-	if (x->failed || !x->cur)
-		return;
-	x->depth--;
-	x->cur = x->cur->parent;
-}
-
-static void on_text(void *ud, const XML_Char *s, int len)
-{
-	struct xparse *x = ud;
-
-	if (!x->failed && x->cur && len > 0)
-		pf_buf_append(&x->cur->text, s, (size_t)len);
-}
-
-static void on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid, const XML_Char *pubid,
-                       int has_internal_subset)
-{
-	struct xparse *x = ud;
-
-	/* AWS never sends one; refusing it rules out entity tricks */
-	x->failed = true;
-	XML_StopParser(x->parser, XML_FALSE);
-}
-
-static struct xnode *xml_parse(const char *xml, size_t len)
-{
-	struct xparse x;
-
-	if (!xml || len == 0 || len > INT32_MAX)
-		return NULL;
-	memset(&x, 0, sizeof(x));
-	x.parser = XML_ParserCreate("UTF-8");
-	if (!x.parser)
-		return NULL;
-	XML_SetUserData(x.parser, &x);
-	XML_SetElementHandler(x.parser, on_start, on_end);
-	XML_SetCharacterDataHandler(x.parser, on_text);
-	XML_SetStartDoctypeDeclHandler(x.parser, on_doctype);
-	if (XML_Parse(x.parser, xml, (int)len, XML_TRUE) != XML_STATUS_OK || x.failed || !x.root) {
-		xnode_free(x.root);
-		x.root = NULL;
-	}
-	XML_ParserFree(x.parser);
-	return x.root;
-}
-
-static struct xnode *xchild(const struct xnode *n, const char *name)
-{
-	for (struct xnode *c = n ? n->child : NULL; c; c = c->next)
-		if (strcmp(c->name, name) == 0)
-			return c;
-	return NULL;
-}
-
-static const char *xtext(const struct xnode *n, const char *child)
-{
-	const struct xnode *c = xchild(n, child);
-
-	if (!c)
-		return NULL;
-	return c->text.data ? c->text.data : "";
-}
-
-static char *xdup(const struct xnode *n, const char *child)
-{
-	const char *t = xtext(n, child);
-
-	return t ? pf_xstrdup(t) : NULL;
-}
-
-static const struct xnode *xfind(const struct xnode *n, const char *name)
-{
-	for (; n; n = n->next) {
-		const struct xnode *f;
-
-		if (strcmp(n->name, name) == 0)
-			return n;
-		f = xfind(n->child, name);
-		if (f)
-			return f;
-	}
-	return NULL;
-}
-
-static void copy_text(char *dst, size_t size, const char *src)
-{
-	size_t n = src ? strlen(src) : 0;
-
-	if (n >= size)
-		n = size - 1;
-	if (n)
-		memcpy(dst, src, n);
-	dst[n] = '\0';
-}
 
 /* An S3 timestamp ("2009-10-12T17:50:30.000Z"); 0 when absent or not one. */
 static int64_t parse_timestamp(const char *s)
@@ -198,36 +39,6 @@ static int64_t parse_timestamp(const char *s)
 }
 
 /* ---- pure parsers ---- */
-
-bool pf_s3__parse_error_xml(const char *xml, size_t len, char *code, size_t code_size,
-                            char *message, size_t message_size, char *request_id,
-                            size_t request_id_size)
-{
-	struct xnode *root = xml_parse(xml, len);
-	bool ok = false;
-
-	code[0] = '\0';
-	message[0] = '\0';
-	request_id[0] = '\0';
-	if (root && strcmp(root->name, "Error") == 0) {
-		copy_text(code, code_size, xtext(root, "Code"));
-		copy_text(message, message_size, xtext(root, "Message"));
-		copy_text(request_id, request_id_size, xtext(root, "RequestId"));
-		ok = code[0] != '\0';
-	}
-	xnode_free(root);
-	return ok;
-}
-
-bool pf_s3__xml_find_text(const char *xml, size_t len, const char *name, char **out)
-{
-	struct xnode *root = xml_parse(xml, len);
-	const struct xnode *n = xfind(root, name);
-
-	*out = n ? pf_xstrdup(n->text.data ? n->text.data : "") : NULL;
-	xnode_free(root);
-	return *out != NULL;
-}
 
 void pf_s3__list_page_free(struct pf_s3_list_page *page)
 {
@@ -248,7 +59,7 @@ void pf_s3__list_page_free(struct pf_s3_list_page *page)
 int pf_s3__parse_list(const char *xml, size_t len, struct pf_s3_list_page *page,
                       struct pf_error *err)
 {
-	struct xnode *root = xml_parse(xml, len);
+	struct pf_aws__xml *root = pf_aws__xml_parse(xml, len);
 	size_t nobj = 0, npre = 0;
 	const char *t;
 	int rc = 0;
@@ -259,7 +70,7 @@ int pf_s3__parse_list(const char *xml, size_t len, struct pf_s3_list_page *page,
 		                  "s3 ListObjectsV2: response is not a ListBucketResult");
 		goto out;
 	}
-	for (struct xnode *c = root->child; c; c = c->next) {
+	for (struct pf_aws__xml *c = root->child; c; c = c->next) {
 		if (strcmp(c->name, "Contents") == 0)
 			nobj++;
 		else if (strcmp(c->name, "CommonPrefixes") == 0)
@@ -267,31 +78,32 @@ int pf_s3__parse_list(const char *xml, size_t len, struct pf_s3_list_page *page,
 	}
 	page->objects = pf_xcalloc(nobj ? nobj : 1, sizeof(*page->objects));
 	page->common_prefixes = pf_xcalloc(npre ? npre : 1, sizeof(*page->common_prefixes));
-	for (struct xnode *c = root->child; c; c = c->next) {
+	for (struct pf_aws__xml *c = root->child; c; c = c->next) {
 		if (strcmp(c->name, "Contents") == 0) {
 			struct pf_s3_object *o = &page->objects[page->nobjects];
 			int64_t size = 0;
 
-			if (!xtext(c, "Key")) {
+			if (!pf_aws__xml_text(c, "Key")) {
 				rc = pf_error_set(err, PF_EAWS,
 				                  "s3 ListObjectsV2: object without Key");
 				goto out;
 			}
-			o->key = xdup(c, "Key");
-			t = xtext(c, "Size");
+			o->key = pf_aws__xml_dup(c, "Key");
+			t = pf_aws__xml_text(c, "Size");
 			if (t && !pf_parse_int64(t, 0, INT64_MAX, &size))
 				size = -1;
 			o->size = size;
-			o->etag = xdup(c, "ETag");
-			o->last_modified = parse_timestamp(xtext(c, "LastModified"));
+			o->etag = pf_aws__xml_dup(c, "ETag");
+			o->last_modified = parse_timestamp(pf_aws__xml_text(c, "LastModified"));
 			page->nobjects++;
-		} else if (strcmp(c->name, "CommonPrefixes") == 0 && xtext(c, "Prefix")) {
-			page->common_prefixes[page->nprefixes++] = xdup(c, "Prefix");
+		} else if (strcmp(c->name, "CommonPrefixes") == 0 &&
+		           pf_aws__xml_text(c, "Prefix")) {
+			page->common_prefixes[page->nprefixes++] = pf_aws__xml_dup(c, "Prefix");
 		}
 	}
-	t = xtext(root, "IsTruncated");
+	t = pf_aws__xml_text(root, "IsTruncated");
 	page->is_truncated = t && strcmp(t, "true") == 0;
-	t = xtext(root, "NextContinuationToken");
+	t = pf_aws__xml_text(root, "NextContinuationToken");
 	if (page->is_truncated && t && *t)
 		page->next_continuation_token = pf_xstrdup(t);
 	if (page->is_truncated && !page->next_continuation_token) {
@@ -302,7 +114,7 @@ int pf_s3__parse_list(const char *xml, size_t len, struct pf_s3_list_page *page,
 out:
 	if (rc < 0)
 		pf_s3__list_page_free(page);
-	xnode_free(root);
+	pf_aws__xml_free(root);
 	return rc;
 }
 
@@ -322,7 +134,7 @@ void pf_s3__delete_result_free(struct pf_s3_delete_result *res)
 int pf_s3__parse_delete_result(const char *xml, size_t len, struct pf_s3_delete_result *res,
                                struct pf_error *err)
 {
-	struct xnode *root = xml_parse(xml, len);
+	struct pf_aws__xml *root = pf_aws__xml_parse(xml, len);
 	size_t nerr = 0;
 	int rc = 0;
 
@@ -330,25 +142,28 @@ int pf_s3__parse_delete_result(const char *xml, size_t len, struct pf_s3_delete_
 		rc = pf_error_set(err, PF_EAWS, "s3 DeleteObjects: response is not a DeleteResult");
 		goto out;
 	}
-	for (struct xnode *c = root->child; c; c = c->next)
+	for (struct pf_aws__xml *c = root->child; c; c = c->next)
 		if (strcmp(c->name, "Error") == 0)
 			nerr++;
 	if (nerr)
 		res->errors =
 		    pf_xrealloc(res->errors, (res->nerrors + nerr) * sizeof(*res->errors));
-	for (struct xnode *c = root->child; c; c = c->next) {
+	for (struct pf_aws__xml *c = root->child; c; c = c->next) {
 		if (strcmp(c->name, "Deleted") == 0) {
 			res->ndeleted++;
 		} else if (strcmp(c->name, "Error") == 0) {
 			struct pf_s3_delete_error *e = &res->errors[res->nerrors++];
 
-			e->key = pf_xstrdup(xtext(c, "Key") ? xtext(c, "Key") : "");
-			e->code = pf_xstrdup(xtext(c, "Code") ? xtext(c, "Code") : "");
-			e->message = pf_xstrdup(xtext(c, "Message") ? xtext(c, "Message") : "");
+			e->key = pf_xstrdup(pf_aws__xml_text(c, "Key") ? pf_aws__xml_text(c, "Key")
+			                                               : "");
+			e->code = pf_xstrdup(
+			    pf_aws__xml_text(c, "Code") ? pf_aws__xml_text(c, "Code") : "");
+			e->message = pf_xstrdup(
+			    pf_aws__xml_text(c, "Message") ? pf_aws__xml_text(c, "Message") : "");
 		}
 	}
 out:
-	xnode_free(root);
+	pf_aws__xml_free(root);
 	return rc;
 }
 
@@ -837,7 +652,7 @@ static void on_create_multipart(struct pf_aws_response *r, const struct pf_error
 	pf_error_clear(&e);
 	if (err->code) {
 		o->cb.create(NULL, err, o->arg);
-	} else if (!pf_s3__xml_find_text(r->body, r->body_len, "UploadId", &id) || !*id) {
+	} else if (!pf_aws__xml_find_text(r->body, r->body_len, "UploadId", &id) || !*id) {
 		pf_error_set(&e, PF_EAWS, "s3 CreateMultipartUpload: no UploadId in the response");
 		o->cb.create(NULL, &e, o->arg);
 	} else {
@@ -929,15 +744,15 @@ static void on_complete(struct pf_aws_response *r, const struct pf_error *err, v
 	pf_error_clear(&e);
 	if (err->code) {
 		o->cb.put(NULL, err, o->arg);
-	} else if (pf_s3__parse_error_xml(r->body, r->body_len, code, sizeof(code), msg,
-	                                  sizeof(msg), rid, sizeof(rid))) {
+	} else if (pf_aws__xml_parse_error(r->body, r->body_len, code, sizeof(code), msg,
+	                                   sizeof(msg), rid, sizeof(rid))) {
 		/* S3 reports some failures as 200 with an error document */
 		pf_aws__parse_error(PF_AWS_S3, false, 200, r->body, r->body_len, NULL, NULL, NULL,
 		                    &e);
 		e.retryable = pf_aws__is_transient_code(code) || pf_aws__is_throttling_code(code);
 		o->cb.put(NULL, &e, o->arg);
 	} else {
-		pf_s3__xml_find_text(r->body, r->body_len, "ETag", &etag);
+		pf_aws__xml_find_text(r->body, r->body_len, "ETag", &etag);
 		o->cb.put(etag, &e, o->arg);
 	}
 	free(etag);

@@ -1,7 +1,7 @@
 /*
  * SQS over the AWS transport, JSON protocol. Requests are jansson values
  * serialised once; responses are parsed by the pure functions shared with
- * the unit tests and fuzz targets (aws_int.h).
+ * the unit tests and fuzz targets (sqs_int.h).
  *
  * Loop thread only (parsers: any thread). Guarantees: batch results come
  * back per entry in the caller's order, an entry missing from SQS's answer
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/aws_int.h"
+#include "aws/sqs_int.h"
 #include "photofinish/aws/aws_http.h"
 #include "photofinish/util.h"
 
