@@ -1,8 +1,9 @@
 /*
  * Unit tests for the image pipeline's pure parts (payload to code, code
- * normalisation, the code set, overlay geometry, EXIF dates) and for
- * pf_image_process on small inputs: every refusal reason, codes from the
- * committed fixtures, variant sizes, overlay, orientation.
+ * normalisation, the code set, overlay geometry, EXIF dates, option names)
+ * and for pf_image_process on small inputs: every refusal reason, codes from
+ * the committed fixtures, variant sizes, progressive fullsize and baseline
+ * thumbnail (read from the JPEG frame marker), overlay, orientation.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -510,6 +511,71 @@ static void test_codes_from_fixtures(void **state)
 	free(bar);
 }
 
+/* The start-of-frame marker of a JPEG: 0xC0 baseline, 0xC1 extended
+ * sequential, 0xC2 progressive, ...; -1 when the markers end (or the scan
+ * starts) before one. Walks the segments from SOI. */
+static int jpeg_frame_marker(const unsigned char *p, size_t len)
+{
+	size_t i = 2;
+
+	if (len < 4 || p[0] != 0xFF || p[1] != 0xD8)
+		return -1;
+	while (i + 1 < len) {
+		int m;
+
+		if (p[i] != 0xFF)
+			return -1;
+		while (i < len && p[i] == 0xFF) /* fill bytes */
+			i++;
+		if (i >= len)
+			return -1;
+		m = p[i++];
+		if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC)
+			return m;
+		if (m == 0xDA || m == 0xD9)
+			return -1;
+		if (m == 0x01 || (m >= 0xD0 && m <= 0xD7))
+			continue;
+		if (i + 2 > len)
+			return -1;
+		i += ((size_t)p[i] << 8 | p[i + 1]);
+	}
+	return -1;
+}
+
+static bool jpeg_is_progressive(const unsigned char *p, size_t len)
+{
+	return jpeg_frame_marker(p, len) == 0xC2;
+}
+
+static void test_jpeg_marker_check(void **state)
+{
+	VipsImage *im, *u8 = NULL;
+	void *buf = NULL;
+	size_t len = 0;
+	static const unsigned char junk[] = {0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x02};
+	struct pf_error err;
+
+	assert_int_equal(pf_image_global_init(NULL, &err), 0);
+	im = vips_image_new_matrix(64, 48);
+	/* The check itself tells the two apart, so the variant test can fail. */
+	assert_int_equal(vips_cast_uchar(im, &u8, NULL), 0);
+	assert_int_equal(vips_jpegsave_buffer(u8, &buf, &len, "interlace", FALSE, NULL), 0);
+	assert_int_equal(jpeg_frame_marker(buf, len), 0xC0);
+	assert_false(jpeg_is_progressive(buf, len));
+	g_free(buf);
+	assert_int_equal(vips_jpegsave_buffer(u8, &buf, &len, "interlace", TRUE, NULL), 0);
+	assert_int_equal(jpeg_frame_marker(buf, len), 0xC2);
+	assert_true(jpeg_is_progressive(buf, len));
+	/* cut before the frame header: no marker, not progressive */
+	assert_int_equal(jpeg_frame_marker(buf, 4), -1);
+	g_free(buf);
+	assert_int_equal(jpeg_frame_marker(junk, sizeof(junk)), -1);
+	assert_int_equal(jpeg_frame_marker((const unsigned char *)"\x89PNG", 4), -1);
+	g_object_unref(u8);
+	g_object_unref(im);
+}
+
 static void test_variants(void **state)
 {
 	struct pf_image_ctx *ctx;
@@ -534,7 +600,10 @@ static void test_variants(void **state)
 	assert_non_null(out);
 	assert_int_equal(out->Xsize, 2000);
 	assert_int_equal(out->Bands, 3);
-	/* Progressive fullsize, no metadata left. */
+	/* Progressive fullsize (it shows while loading), baseline thumbnail, no
+	 * metadata left. */
+	assert_true(jpeg_is_progressive(res.fullsize_jpeg, res.fullsize_len));
+	assert_int_equal(jpeg_frame_marker(res.thumbnail_jpeg, res.thumbnail_len), 0xC0);
 	assert_int_equal(vips_image_get_typeof(out, VIPS_META_EXIF_NAME), 0);
 	assert_int_equal(vips_image_get_typeof(out, VIPS_META_ICC_NAME), 0);
 	g_object_unref(out);
@@ -596,6 +665,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_option_names),
+	    cmocka_unit_test(test_jpeg_marker_check),
 	    cmocka_unit_test(test_payload_without_pattern),
 	    cmocka_unit_test(test_payload_with_pattern),
 	    cmocka_unit_test(test_payload_limits),
