@@ -350,14 +350,6 @@ static bool apply(struct pf_config *cfg, const struct setting *s, const char *va
 		*strp = pf_xstrdup(value);
 		return true;
 	case K_INT:
-		if (!pf_parse_int64(value, (int64_t)s->min, (int64_t)s->max, &i64)) {
-			pf_buf_appendf(problems,
-			               "%s: \"%s\" is not a whole number from %.0f to %.0f\n",
-			               s->env, value, s->min, s->max);
-			return false;
-		}
-		*(int *)(base + s->offset) = (int)i64;
-		return true;
 	case K_INT64:
 		if (!pf_parse_int64(value, (int64_t)s->min, (int64_t)s->max, &i64)) {
 			pf_buf_appendf(problems,
@@ -365,7 +357,10 @@ static bool apply(struct pf_config *cfg, const struct setting *s, const char *va
 			               s->env, value, s->min, s->max);
 			return false;
 		}
-		*(int64_t *)(base + s->offset) = i64;
+		if (s->kind == K_INT)
+			*(int *)(base + s->offset) = (int)i64;
+		else
+			*(int64_t *)(base + s->offset) = i64;
 		return true;
 	case K_DBL:
 		if (!pf_parse_double(value, s->min, s->max, &d)) {

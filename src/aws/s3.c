@@ -277,6 +277,70 @@ static int check_names(const char *bucket, const char *key, struct pf_error *err
 	return 0;
 }
 
+static void query_param(struct pf_buf *q, const char *name, const char *value)
+{
+	char *enc;
+
+	if (!value)
+		return;
+	enc = pf_codec_uri_encode(value, strlen(value), false);
+	pf_buf_appendf(q, "%s%s=%s", q->len ? "&" : "", name, enc);
+	free(enc);
+}
+
+static char *upload_query(const char *upload_id, int part_number)
+{
+	struct pf_buf q;
+	char num[16];
+
+	pf_buf_init(&q);
+	if (part_number > 0) {
+		snprintf(num, sizeof(num), "%d", part_number);
+		query_param(&q, "partNumber", num);
+	}
+	query_param(&q, "uploadId", upload_id);
+	return pf_buf_steal(&q, NULL);
+}
+
+/* The fields every object request sets. */
+static struct pf_aws_request object_request(const char *operation, const char *method,
+                                            const char *bucket, const char *key)
+{
+	struct pf_aws_request req;
+
+	memset(&req, 0, sizeof(req));
+	req.service = PF_AWS_S3;
+	req.operation = operation;
+	req.method = method;
+	req.bucket = bucket;
+	req.key = key;
+	req.max_response_bytes = S3_SMALL_RESPONSE;
+	return req;
+}
+
+/* The op that carries the caller's callback for an object request, once
+ * the names are valid; NULL (err filled) when one is not. */
+static struct op *object_op(struct pf_aws *aws, const char *bucket, const char *key, void *arg,
+                            struct pf_error *err)
+{
+	if (check_names(bucket, key ? key : "", err) < 0)
+		return NULL;
+	return op_new(aws, arg);
+}
+
+/* Sends a multipart request with its uploadId (and partNumber) query. */
+static int send_upload_op(struct pf_aws *aws, struct pf_aws_request *req, const char *upload_id,
+                          int part_number, pf_aws_done_cb cb, struct op *o, struct pf_error *err)
+{
+	char *q = upload_query(upload_id, part_number);
+	int rc;
+
+	req->query = q;
+	rc = send_op(aws, req, cb, o, err);
+	free(q);
+	return rc;
+}
+
 static void info_from(const struct pf_aws_response *r, struct pf_s3_object_info *info)
 {
 	const char *v;
@@ -329,20 +393,12 @@ static void on_get(struct pf_aws_response *r, const struct pf_error *err, void *
 int pf_s3_get_object(struct pf_aws *aws, const char *bucket, const char *key, size_t max_bytes,
                      pf_s3_get_cb cb, void *arg, struct pf_error *err)
 {
-	struct pf_aws_request req = {
-	    .service = PF_AWS_S3,
-	    .operation = "GetObject",
-	    .method = "GET",
-	    .bucket = bucket,
-	    .key = key,
-	    .max_response_bytes = max_bytes ? max_bytes : PF_AWS_DEFAULT_MAX_RESPONSE_BYTES,
-	};
-	struct op *o;
-	int rc = check_names(bucket, key ? key : "", err);
+	struct pf_aws_request req = object_request("GetObject", "GET", bucket, key);
+	struct op *o = object_op(aws, bucket, key, arg, err);
 
-	if (rc < 0)
-		return rc;
-	o = op_new(aws, arg);
+	if (!o)
+		return err->code;
+	req.max_response_bytes = max_bytes ? max_bytes : PF_AWS_DEFAULT_MAX_RESPONSE_BYTES;
 	o->cb.get = cb;
 	return send_op(aws, &req, on_get, o, err);
 }
@@ -366,19 +422,11 @@ static void on_head(struct pf_aws_response *r, const struct pf_error *err, void 
 int pf_s3_head_object(struct pf_aws *aws, const char *bucket, const char *key, pf_s3_head_cb cb,
                       void *arg, struct pf_error *err)
 {
-	struct pf_aws_request req = {
-	    .service = PF_AWS_S3,
-	    .operation = "HeadObject",
-	    .method = "HEAD",
-	    .bucket = bucket,
-	    .key = key,
-	};
-	struct op *o;
-	int rc = check_names(bucket, key ? key : "", err);
+	struct pf_aws_request req = object_request("HeadObject", "HEAD", bucket, key);
+	struct op *o = object_op(aws, bucket, key, arg, err);
 
-	if (rc < 0)
-		return rc;
-	o = op_new(aws, arg);
+	if (!o)
+		return err->code;
 	o->cb.head = cb;
 	return send_op(aws, &req, on_head, o, err);
 }
@@ -409,24 +457,15 @@ int pf_s3_put_object(struct pf_aws *aws, const char *bucket, const char *key, co
                      struct pf_error *err)
 {
 	struct pf_aws_header h[2];
-	struct pf_aws_request req = {
-	    .service = PF_AWS_S3,
-	    .operation = "PutObject",
-	    .method = "PUT",
-	    .bucket = bucket,
-	    .key = key,
-	    .headers = h,
-	    .body = body,
-	    .body_len = len,
-	    .max_response_bytes = S3_SMALL_RESPONSE,
-	};
-	struct op *o;
-	int rc = check_names(bucket, key ? key : "", err);
+	struct pf_aws_request req = object_request("PutObject", "PUT", bucket, key);
+	struct op *o = object_op(aws, bucket, key, arg, err);
 
-	if (rc < 0)
-		return rc;
+	if (!o)
+		return err->code;
+	req.headers = h;
 	req.nheaders = put_headers(opts, h);
-	o = op_new(aws, arg);
+	req.body = body;
+	req.body_len = len;
 	o->cb.put = cb;
 	return send_op(aws, &req, on_put, o, err);
 }
@@ -442,20 +481,11 @@ static void on_done(struct pf_aws_response *r, const struct pf_error *err, void 
 int pf_s3_delete_object(struct pf_aws *aws, const char *bucket, const char *key, pf_s3_done_cb cb,
                         void *arg, struct pf_error *err)
 {
-	struct pf_aws_request req = {
-	    .service = PF_AWS_S3,
-	    .operation = "DeleteObject",
-	    .method = "DELETE",
-	    .bucket = bucket,
-	    .key = key,
-	    .max_response_bytes = S3_SMALL_RESPONSE,
-	};
-	struct op *o;
-	int rc = check_names(bucket, key ? key : "", err);
+	struct pf_aws_request req = object_request("DeleteObject", "DELETE", bucket, key);
+	struct op *o = object_op(aws, bucket, key, arg, err);
 
-	if (rc < 0)
-		return rc;
-	o = op_new(aws, arg);
+	if (!o)
+		return err->code;
 	o->cb.done = cb;
 	return send_op(aws, &req, on_done, o, err);
 }
@@ -592,17 +622,6 @@ static void on_list(struct pf_aws_response *r, const struct pf_error *err, void 
 	op_free(o);
 }
 
-static void query_param(struct pf_buf *q, const char *name, const char *value)
-{
-	char *enc;
-
-	if (!value)
-		return;
-	enc = pf_codec_uri_encode(value, strlen(value), false);
-	pf_buf_appendf(q, "%s%s=%s", q->len ? "&" : "", name, enc);
-	free(enc);
-}
-
 int pf_s3_list_objects(struct pf_aws *aws, const char *bucket,
                        const struct pf_s3_list_options *opts, pf_s3_list_cb cb, void *arg,
                        struct pf_error *err)
@@ -667,71 +686,36 @@ int pf_s3_create_multipart_upload(struct pf_aws *aws, const char *bucket, const 
                                   pf_s3_create_multipart_cb cb, void *arg, struct pf_error *err)
 {
 	struct pf_aws_header h[2];
-	struct pf_aws_request req = {
-	    .service = PF_AWS_S3,
-	    .operation = "CreateMultipartUpload",
-	    .method = "POST",
-	    .bucket = bucket,
-	    .key = key,
-	    .query = "uploads=",
-	    .headers = h,
-	    .max_response_bytes = S3_SMALL_RESPONSE,
-	};
-	struct op *o;
-	int rc = check_names(bucket, key ? key : "", err);
+	struct pf_aws_request req = object_request("CreateMultipartUpload", "POST", bucket, key);
+	struct op *o = object_op(aws, bucket, key, arg, err);
 
-	if (rc < 0)
-		return rc;
+	if (!o)
+		return err->code;
+	req.query = "uploads=";
+	req.headers = h;
 	req.nheaders = put_headers(opts, h);
-	o = op_new(aws, arg);
 	o->cb.create = cb;
 	return send_op(aws, &req, on_create_multipart, o, err);
-}
-
-static char *upload_query(const char *upload_id, int part_number)
-{
-	struct pf_buf q;
-	char num[16];
-
-	pf_buf_init(&q);
-	if (part_number > 0) {
-		snprintf(num, sizeof(num), "%d", part_number);
-		query_param(&q, "partNumber", num);
-	}
-	query_param(&q, "uploadId", upload_id);
-	return pf_buf_steal(&q, NULL);
 }
 
 int pf_s3_upload_part(struct pf_aws *aws, const char *bucket, const char *key,
                       const char *upload_id, int part_number, const void *body, size_t len,
                       pf_s3_put_cb cb, void *arg, struct pf_error *err)
 {
-	struct pf_aws_request req = {
-	    .service = PF_AWS_S3,
-	    .operation = "UploadPart",
-	    .method = "PUT",
-	    .bucket = bucket,
-	    .key = key,
-	    .body = body,
-	    .body_len = len,
-	    .max_response_bytes = S3_SMALL_RESPONSE,
-	};
-	char *q;
-	struct op *o;
-	int rc = check_names(bucket, key ? key : "", err);
+	struct pf_aws_request req = object_request("UploadPart", "PUT", bucket, key);
+	struct op *o = object_op(aws, bucket, key, arg, err);
 
-	if (rc < 0)
-		return rc;
-	if (!upload_id || !*upload_id || part_number < 1 || part_number > 10000)
+	if (!o)
+		return err->code;
+	if (!upload_id || !*upload_id || part_number < 1 || part_number > 10000) {
+		op_free(o);
 		return pf_error_set(err, PF_EINVAL,
 		                    "S3 UploadPart: upload id and part 1..10000 required");
-	q = upload_query(upload_id, part_number);
-	req.query = q;
-	o = op_new(aws, arg);
+	}
+	req.body = body;
+	req.body_len = len;
 	o->cb.put = cb;
-	rc = send_op(aws, &req, on_put, o, err);
-	free(q);
-	return rc;
+	return send_upload_op(aws, &req, upload_id, part_number, on_put, o, err);
 }
 
 static void on_complete(struct pf_aws_response *r, const struct pf_error *err, void *arg)
@@ -764,33 +748,24 @@ int pf_s3_complete_multipart_upload(struct pf_aws *aws, const char *bucket, cons
                                     size_t nparts, pf_s3_put_cb cb, void *arg, struct pf_error *err)
 {
 	struct pf_aws_header h[1] = {{"Content-Type", "application/xml"}};
-	struct pf_aws_request req = {
-	    .service = PF_AWS_S3,
-	    .operation = "CompleteMultipartUpload",
-	    .method = "POST",
-	    .bucket = bucket,
-	    .key = key,
-	    .headers = h,
-	    .nheaders = 1,
-	    .free_body = true,
-	    .max_response_bytes = S3_SMALL_RESPONSE,
-	};
+	struct pf_aws_request req = object_request("CompleteMultipartUpload", "POST", bucket, key);
+	struct op *o = object_op(aws, bucket, key, arg, err);
 	struct pf_buf b;
-	char *q;
-	struct op *o;
-	int rc = check_names(bucket, key ? key : "", err);
 
-	if (rc < 0)
-		return rc;
-	if (!upload_id || !*upload_id || nparts == 0 || nparts > 10000)
+	if (!o)
+		return err->code;
+	if (!upload_id || !*upload_id || nparts == 0 || nparts > 10000) {
+		op_free(o);
 		return pf_error_set(
 		    err, PF_EINVAL,
 		    "S3 CompleteMultipartUpload: upload id and 1..10000 parts required");
+	}
 	pf_buf_init(&b);
 	pf_buf_append_str(&b, "<CompleteMultipartUpload xmlns=\"" S3_XMLNS "\">");
 	for (size_t i = 0; i < nparts; i++) {
 		if (!parts[i].etag) {
 			pf_buf_free(&b);
+			op_free(o);
 			return pf_error_set(err, PF_EINVAL,
 			                    "S3 CompleteMultipartUpload: part without ETag");
 		}
@@ -799,44 +774,30 @@ int pf_s3_complete_multipart_upload(struct pf_aws *aws, const char *bucket, cons
 		pf_buf_append_str(&b, "</ETag></Part>");
 	}
 	pf_buf_append_str(&b, "</CompleteMultipartUpload>");
+	req.headers = h;
+	req.nheaders = 1;
 	req.body_len = b.len;
 	req.body = pf_buf_steal(&b, NULL);
-	q = upload_query(upload_id, 0);
-	req.query = q;
-	o = op_new(aws, arg);
+	req.free_body = true;
 	o->cb.put = cb;
-	rc = send_op(aws, &req, on_complete, o, err);
-	free(q);
-	return rc;
+	return send_upload_op(aws, &req, upload_id, 0, on_complete, o, err);
 }
 
 int pf_s3_abort_multipart_upload(struct pf_aws *aws, const char *bucket, const char *key,
                                  const char *upload_id, pf_s3_done_cb cb, void *arg,
                                  struct pf_error *err)
 {
-	struct pf_aws_request req = {
-	    .service = PF_AWS_S3,
-	    .operation = "AbortMultipartUpload",
-	    .method = "DELETE",
-	    .bucket = bucket,
-	    .key = key,
-	    .max_response_bytes = S3_SMALL_RESPONSE,
-	};
-	char *q;
-	struct op *o;
-	int rc = check_names(bucket, key ? key : "", err);
+	struct pf_aws_request req = object_request("AbortMultipartUpload", "DELETE", bucket, key);
+	struct op *o = object_op(aws, bucket, key, arg, err);
 
-	if (rc < 0)
-		return rc;
-	if (!upload_id || !*upload_id)
+	if (!o)
+		return err->code;
+	if (!upload_id || !*upload_id) {
+		op_free(o);
 		return pf_error_set(err, PF_EINVAL, "S3 AbortMultipartUpload: upload id required");
-	q = upload_query(upload_id, 0);
-	req.query = q;
-	o = op_new(aws, arg);
+	}
 	o->cb.done = cb;
-	rc = send_op(aws, &req, on_done, o, err);
-	free(q);
-	return rc;
+	return send_upload_op(aws, &req, upload_id, 0, on_done, o, err);
 }
 
 int pf_s3_presign_get_url(const struct pf_endpoints *ep, const struct pf_sigv4_credentials *creds,

@@ -86,7 +86,7 @@ static int scan_buffer(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
 int pf_image__scan_full(const struct pf_image_ctx *ctx, const struct pf_image__grey *g,
                         struct pf_image__codes *set, struct pf_error *err)
 {
-	zbar_image_scanner_t *sc = scanner_new(ctx->symbologies);
+	zbar_image_scanner_t *sc = scanner_new(ctx->opts.symbologies);
 
 	if (!sc)
 		return pf_error_set(err, PF_ENOMEM, "cannot create a zbar scanner");
@@ -497,7 +497,7 @@ int pf_image__scan(const struct pf_image_ctx *ctx, const struct pf_image__grey *
 	/* Frames too small for a map are cheap to scan whole. */
 	if (mw < 4 || mh < 4)
 		return pf_image__scan_full(ctx, g, set, err);
-	sc = scanner_new(ctx->symbologies);
+	sc = scanner_new(ctx->opts.symbologies);
 	if (!sc)
 		return pf_error_set(err, PF_ENOMEM, "cannot create a zbar scanner");
 	map = pf_xmalloc((size_t)mw * mh);

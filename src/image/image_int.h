@@ -16,19 +16,10 @@
 #include "photofinish/image.h"
 
 struct pf_image_ctx {
-	int64_t max_input_bytes;
-	int64_t max_input_pixels;
-	unsigned symbologies;
+	struct pf_image_options opts; /* code_pattern NULL: compiled into pattern */
 	bool has_pattern;
 	regex_t pattern;
-	int fullsize_max;
-	int thumbnail_max;
-	int jpeg_quality;
 	VipsImage *overlay; /* sRGB uchar with alpha (4 bands), or NULL */
-	enum pf_image_gravity overlay_gravity;
-	double overlay_margin;
-	double overlay_width;
-	double overlay_opacity;
 };
 
 /* --- codes.c: payload -> code (pure) ---------------------------------- */
