@@ -440,8 +440,8 @@ static int save_jpeg(const struct pf_image_ctx *ctx, VipsImage *im, bool progres
 	void *buf = NULL;
 	size_t len = 0;
 
-	if (vips_jpegsave_buffer(im, &buf, &len, "Q", ctx->opts.jpeg_quality, "optimize_coding", TRUE,
-	                         "interlace", progressive, "strip", TRUE, NULL))
+	if (vips_jpegsave_buffer(im, &buf, &len, "Q", ctx->opts.jpeg_quality, "optimize_coding",
+	                         TRUE, "interlace", progressive, "strip", TRUE, NULL))
 		return -1;
 	/* Hand back plain malloc memory so owners can free() it. */
 	*out = pf_xmalloc(len);
