@@ -288,47 +288,32 @@ static char *media_url(struct pf_api *api, const char *key, struct pf_error *err
 	return url;
 }
 
-static json_t *image_json(struct pf_api *api, const json_t *entry, struct pf_error *err)
+/* A listed photo as runners see it, with URLs to its variants. */
+static json_t *image_json(struct pf_api *api, const struct pf_catalog_entry *e,
+                          struct pf_error *err)
 {
-#define S(name) json_string_value(json_object_get(json_object_get(entry, name), "S"))
-#define N(name) json_string_value(json_object_get(json_object_get(entry, name), "N"))
-	const json_t *codes = json_object_get(json_object_get(entry, "codes"), "L");
-	json_t *out_codes = json_array();
-	char *thumb = media_url(api, S("thumbnailKey"), err);
-	char *full = thumb ? media_url(api, S("fullsizeKey"), err) : NULL;
+	json_t *codes = json_array();
+	char *thumb = media_url(api, e->thumbnail_key, err);
+	char *full = thumb ? media_url(api, e->fullsize_key, err) : NULL;
 	json_t *img;
-	size_t i;
-	const json_t *c;
-	int64_t w = 0, h = 0, tw = 0, th = 0;
 
 	if (!thumb || !full) {
 		free(thumb);
 		free(full);
-		json_decref(out_codes);
+		json_decref(codes);
 		return NULL;
 	}
-	json_array_foreach(codes, i, c)
-	{
-		const char *s = json_string_value(json_object_get(c, "S"));
-
-		if (s)
-			json_array_append_new(out_codes, json_string(s));
-	}
-	pf_parse_int64(N("width") ? N("width") : "0", 0, 100000, &w);
-	pf_parse_int64(N("height") ? N("height") : "0", 0, 100000, &h);
-	pf_parse_int64(N("thumbnailWidth") ? N("thumbnailWidth") : "0", 0, 100000, &tw);
-	pf_parse_int64(N("thumbnailHeight") ? N("thumbnailHeight") : "0", 0, 100000, &th);
-	img = json_pack("{s:s?,s:s?,s:s,s:s,s:I,s:I,s:I,s:I,s:o}", "id", S("id"), "takenAt",
-	                S("takenAt"), "thumbnailUrl", thumb, "fullsizeUrl", full, "width",
-	                (json_int_t)w, "height", (json_int_t)h, "thumbnailWidth", (json_int_t)tw,
-	                "thumbnailHeight", (json_int_t)th, "codes", out_codes);
+	for (size_t i = 0; i < e->ncodes; i++)
+		json_array_append_new(codes, json_string(e->codes[i]));
+	img = json_pack("{s:s,s:s?,s:s,s:s,s:i,s:i,s:i,s:i,s:o}", "id", e->id, "takenAt",
+	                e->taken_at, "thumbnailUrl", thumb, "fullsizeUrl", full, "width", e->width,
+	                "height", e->height, "thumbnailWidth", e->thumbnail_width,
+	                "thumbnailHeight", e->thumbnail_height, "codes", codes);
 	if (img && !json_object_get(img, "takenAt"))
 		json_object_set_new(img, "takenAt", json_null());
 	free(thumb);
 	free(full);
 	return img;
-#undef S
-#undef N
 }
 
 static void on_connection_closed(struct evhttp_connection *conn, void *arg)
@@ -338,16 +323,14 @@ static void on_connection_closed(struct evhttp_connection *conn, void *arg)
 	l->req = NULL;
 }
 
-static void on_participant_page(json_t *entries, const char *next_cursor,
-                                const struct pf_error *err, void *arg)
+static void on_participant_page(const struct pf_catalog_page *page, const struct pf_error *err,
+                                void *arg)
 {
 	struct lookup *l = arg;
 	struct pf_api *api = l->api;
 	json_t *images, *doc;
 	char *body = NULL;
 	char etag[20];
-	size_t i;
-	const json_t *e;
 	struct pf_error uerr;
 
 	api->pending_lookups--;
@@ -364,9 +347,8 @@ static void on_participant_page(json_t *entries, const char *next_cursor,
 	}
 	images = json_array();
 	pf_error_clear(&uerr);
-	json_array_foreach(entries, i, e)
-	{
-		json_t *img = image_json(api, e, &uerr);
+	for (size_t i = 0; i < page->count; i++) {
+		json_t *img = image_json(api, &page->entries[i], &uerr);
 
 		if (!img) {
 			json_decref(images);
@@ -379,7 +361,7 @@ static void on_participant_page(json_t *entries, const char *next_cursor,
 		json_array_append_new(images, img);
 	}
 	doc = json_pack("{s:s,s:o,s:s?}", "participant", l->code, "images", images, "nextCursor",
-	                next_cursor);
+	                page->next_cursor);
 	if (!json_object_get(doc, "nextCursor"))
 		json_object_set_new(doc, "nextCursor", json_null());
 	body = json_dumps(doc, JSON_COMPACT);
@@ -403,8 +385,10 @@ static void handle_participant(struct pf_api *api, struct evhttp_request *req, c
 	int64_t limit = DEFAULT_LIMIT;
 	struct cache_entry *hit;
 	struct lookup *l;
-	char *lookup_key, *pk;
+	char *lookup_key;
+	struct pf_catalog_page_options opts;
 	struct pf_error err;
+	int rc;
 	const char *route = "/participants/{code}";
 
 	if (!decoded || !pf_api_normalize_code(decoded)) {
@@ -420,16 +404,11 @@ static void handle_participant(struct pf_api *api, struct evhttp_request *req, c
 		free(decoded);
 		return;
 	}
-	if (cursor) {
-		char *sk = pf_catalog_cursor_decode(cursor);
-
-		if (!sk) {
-			send_error(api, req, 400, "invalid_cursor",
-			           "cursor is not one this API returned", route, t_start);
-			free(decoded);
-			return;
-		}
-		free(sk);
+	if (cursor && !pf_catalog_cursor_is_valid(cursor)) {
+		send_error(api, req, 400, "invalid_cursor", "cursor is not one this API returned",
+		           route, t_start);
+		free(decoded);
+		return;
 	}
 	lookup_key = pf_xasprintf("%s\n%lld\n%s", decoded, (long long)limit, cursor ? cursor : "");
 	hit = cache_find(api, lookup_key);
@@ -458,18 +437,17 @@ static void handle_participant(struct pf_api *api, struct evhttp_request *req, c
 	l->cache_key = lookup_key;
 	l->t_start = t_start;
 	l->generation = api->cache_generation;
-	pk = pf_xasprintf("CODE#%s", decoded);
+	opts.limit = (int)limit;
+	opts.cursor = cursor;
+	rc = pf_catalog_list_code(api->d.catalog, decoded, &opts, on_participant_page, l, &err);
 	free(decoded);
-	if (pf_catalog_list(api->d.catalog, pk, (int)limit, cursor, on_participant_page, l, &err) <
-	    0) {
+	if (rc < 0) {
 		send_error(api, req, 503, "unavailable", "the photo catalog is unavailable", route,
 		           t_start);
 		free(l->cache_key);
 		free(l);
-		free(pk);
 		return;
 	}
-	free(pk);
 	api->pending_lookups++;
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_connection_closed, l);
 }
@@ -585,14 +563,12 @@ static void on_admin_get(const struct pf_catalog_image *img, const struct pf_err
 	on_admin_image(img, err, arg);
 }
 
-static void on_admin_listing(json_t *entries, const char *next_cursor, const struct pf_error *err,
+static void on_admin_listing(const struct pf_catalog_page *page, const struct pf_error *err,
                              void *arg)
 {
 	struct pending *p = arg;
 	struct evhttp_request *req = pending_take(p);
 	json_t *images;
-	size_t i;
-	const json_t *e;
 
 	if (!req)
 		goto out;
@@ -601,17 +577,12 @@ static void on_admin_listing(json_t *entries, const char *next_cursor, const str
 		goto out;
 	}
 	images = json_array();
-	json_array_foreach(entries, i, e)
-	{
+	for (size_t i = 0; i < page->count; i++) {
+		const struct pf_catalog_entry *e = &page->entries[i];
 		struct pf_error uerr;
-		json_t *img = json_object_get(e, "reason") ? NULL : image_json(p->api, e, &uerr);
-		json_t *row = json_pack(
-		    "{s:s?,s:s?,s:s?,s:s?}", "id",
-		    json_string_value(json_object_get(json_object_get(e, "id"), "S")), "key",
-		    json_string_value(json_object_get(json_object_get(e, "key"), "S")), "reason",
-		    json_string_value(json_object_get(json_object_get(e, "reason"), "S")),
-		    "message",
-		    json_string_value(json_object_get(json_object_get(e, "message"), "S")));
+		json_t *img = e->failed ? NULL : image_json(p->api, e, &uerr);
+		json_t *row = json_pack("{s:s,s:s?,s:s?,s:s?}", "id", e->id, "key", e->key,
+		                        "reason", e->reason, "message", e->message);
 
 		if (img)
 			json_object_update(row, img);
@@ -619,8 +590,8 @@ static void on_admin_listing(json_t *entries, const char *next_cursor, const str
 		json_array_append_new(images, row);
 	}
 	send_doc(p->api, req, 200,
-	         json_pack("{s:o,s:s?}", "images", images, "nextCursor", next_cursor), p->route,
-	         p->t_start);
+	         json_pack("{s:o,s:s?}", "images", images, "nextCursor", page->next_cursor),
+	         p->route, p->t_start);
 out:
 	free(p);
 }
@@ -761,7 +732,7 @@ static void handle_admin(struct pf_api *api, struct evhttp_request *req, const c
 		route = "/admin/images/{id}";
 		p = pending_new(api, req, route, t_start);
 		if (cmd == EVHTTP_REQ_GET) {
-			if (strspn(id, "0123456789abcdef") != PF_CATALOG_ID_LEN) {
+			if (!pf_catalog_id_is_valid(id)) {
 				pending_take(p);
 				free(p);
 				goto not_found;
@@ -794,10 +765,11 @@ static void handle_admin(struct pf_api *api, struct evhttp_request *req, const c
 			           "limit must be a whole number from 1 to 500", route, t_start);
 			return;
 		}
+		struct pf_catalog_page_options opts = {.limit = (int)limit, .cursor = cursor};
+
 		p = pending_new(api, req, route, t_start);
-		if (pf_catalog_list(api->d.catalog,
-		                    !strcmp(rest, "failed") ? "FAILED" : "UNMATCHED", (int)limit,
-		                    cursor, on_admin_listing, p, &err) < 0) {
+		if ((!strcmp(rest, "failed") ? pf_catalog_list_failed : pf_catalog_list_unmatched)(
+		        api->d.catalog, &opts, on_admin_listing, p, &err) < 0) {
 			pending_take(p);
 			free(p);
 			if (err.code == PF_EINVAL)

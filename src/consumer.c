@@ -318,6 +318,12 @@ static void delete_superseded_variants(struct job *job)
 		                     on_old_variants_deleted, NULL, &err);
 }
 
+/* The step a catalog write stands for, in logs. */
+static const char *catalog_step(const struct job *job)
+{
+	return job->img.status == PF_IMAGE_DELETED ? "remove" : "catalog";
+}
+
 static void on_catalog_written(const struct pf_error *err, void *arg)
 {
 	struct job *job = arg;
@@ -335,7 +341,7 @@ static void on_catalog_written(const struct pf_error *err, void *arg)
 		return;
 	}
 	if (err->code) {
-		job_transient(job, "catalog", err);
+		job_transient(job, catalog_step(job), err);
 		return;
 	}
 	delete_superseded_variants(job);
@@ -348,6 +354,7 @@ static void write_catalog(struct job *job)
 	struct pf_consumer *c = job->msg->c;
 	struct pf_error err;
 	char now[32];
+	int rc;
 
 	pf_format_rfc3339_ms(pf_now_ms(), now);
 	job->img.version = job->has_old ? job->old.version + 1 : 1;
@@ -363,9 +370,15 @@ static void write_catalog(struct job *job)
 	if (!job->img.processed_at)
 		job->img.processed_at = pf_xstrdup(now);
 	job->img.size = job->ev.size;
-	if (pf_catalog_write(c->d.catalog, &job->img, job->has_old ? &job->old : NULL,
-	                     on_catalog_written, job, &err) < 0)
-		job_transient(job, "catalog", &err);
+	if (job->img.status == PF_IMAGE_DELETED)
+		rc = pf_catalog_delete_photo(c->d.catalog, c->d.cfg->processed_bucket, &job->img,
+		                             job->has_old ? &job->old : NULL, on_catalog_written,
+		                             job, &err);
+	else
+		rc = pf_catalog_write(c->d.catalog, &job->img, job->has_old ? &job->old : NULL,
+		                      on_catalog_written, job, &err);
+	if (rc < 0)
+		job_transient(job, catalog_step(job), &err);
 }
 
 static void record_failed(struct job *job, const struct pf_error *why)
@@ -566,36 +579,10 @@ static void on_original(struct pf_s3_get_result *res, const struct pf_error *err
 	res->body = NULL;
 	if (job->ev.size < 0)
 		job->ev.size = (int64_t)job->len;
-	if (!job->ev.etag && res->info.etag) {
-		size_t n = strlen(res->info.etag);
-
-		job->ev.etag = n >= 2 && res->info.etag[0] == '"'
-		                   ? pf_xstrndup(res->info.etag + 1, n - 2)
-		                   : pf_xstrdup(res->info.etag);
-	}
+	if (!job->ev.etag && res->info.etag)
+		job->ev.etag = pf_events_bare_etag(res->info.etag);
 	if (pf_pool_submit(c->d.pool, job, work_process, after_process, &perr) < 0)
 		job_transient(job, "pipeline", &perr);
-}
-
-static void on_removed_variants(const struct pf_s3_delete_result *res, const struct pf_error *err,
-                                void *arg)
-{
-	struct job *job = arg;
-
-	if (err->code || res->nerrors) {
-		struct pf_error e = *err;
-
-		if (!e.code)
-			pf_error_set(&e, PF_EAWS, "deleting variants failed for %zu keys",
-			             res->nerrors);
-		job_transient(job, "delete variants", &e);
-		return;
-	}
-	job->img.status = PF_IMAGE_DELETED;
-	job->img.sort_time =
-	    pf_xstrdup(job->has_old && job->old.sort_time ? job->old.sort_time : "");
-	job->outcome = "deleted";
-	write_catalog(job);
 }
 
 static void on_old_image(const struct pf_catalog_image *old, const struct pf_error *err, void *arg)
@@ -626,17 +613,12 @@ static void on_old_image(const struct pf_catalog_image *old, const struct pf_err
 	}
 
 	if (job->ev.kind == PF_EVENT_REMOVED) {
-		const char *keys[2];
-		size_t n = 0;
-
-		/* job->old owns copies that live as long as the job. */
-		if (job->has_old && job->old.fullsize_key)
-			keys[n++] = job->old.fullsize_key;
-		if (job->has_old && job->old.thumbnail_key)
-			keys[n++] = job->old.thumbnail_key;
-		if (pf_s3_delete_objects(c->d.aws, c->d.cfg->processed_bucket, keys, n,
-		                         on_removed_variants, job, &e) < 0)
-			job_transient(job, "delete variants", &e);
+		/* The tombstone keeps the old sort time and takes the event's
+		 * sequencer, so older events are still recognised as such. */
+		job->img.status = PF_IMAGE_DELETED;
+		job->img.sort_time = pf_xstrdup(old && old->sort_time ? old->sort_time : "");
+		job->outcome = "deleted";
+		write_catalog(job);
 		return;
 	}
 	if (old && job->force && old->status == PF_IMAGE_DELETED) {
