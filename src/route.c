@@ -104,3 +104,14 @@ void pf_route_methods_text(unsigned methods, char *out, size_t size)
 		used += (size_t)w;
 	}
 }
+
+void pf_route_label(const char *pattern, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (const char *p = pattern; *p && o + 1 < size; p++) {
+		if (!(p[0] == '*' && p[1] == '}'))
+			out[o++] = *p;
+	}
+	out[o] = '\0';
+}

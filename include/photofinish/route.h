@@ -47,7 +47,8 @@ struct pf_route_params {
 	} p[PF_ROUTE_MAX_PARAMS];
 };
 
-/* The route of routes[0..n) matching method (one PF_METHOD_*) and path, the
+/* The route of routes[0..n) matching method (a PF_METHOD_*, or a mask for
+ * any of several) and path, the
  * first in table order, with its parameters; NULL when none does. *allowed
  * is then the methods of routes whose pattern matched path (0: no such
  * path, else the method is wrong). */
@@ -58,6 +59,9 @@ const struct pf_route *pf_route_match(const struct pf_route *routes, size_t n, u
 /* Copies parameter name into out (NUL-terminated); false when there is no
  * such parameter or it does not fit. */
 bool pf_route_param(const struct pf_route_params *params, const char *name, char *out, size_t size);
+
+/* A pattern as metrics and logs name it: "{code*}" reads "{code}". */
+void pf_route_label(const char *pattern, char *out, size_t size);
 
 /* "GET, HEAD, OPTIONS": methods for an Allow header, into out. */
 void pf_route_methods_text(unsigned methods, char *out, size_t size);

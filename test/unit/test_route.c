@@ -114,6 +114,18 @@ static void test_wrong_method(void **state)
 	assert_string_equal(text, "PUT"); /* what fits */
 }
 
+static void test_label(void **state)
+{
+	char label[32];
+
+	pf_route_label("/participants/{code*}", label, sizeof(label));
+	assert_string_equal(label, "/participants/{code}");
+	pf_route_label("/admin/images/{id}/codes", label, sizeof(label));
+	assert_string_equal(label, "/admin/images/{id}/codes");
+	pf_route_label("/admin/images/{id}/codes", label, 8);
+	assert_string_equal(label, "/admin/");
+}
+
 static void test_bounds(void **state)
 {
 	static const struct pf_route many[] = {
@@ -136,7 +148,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_literal),        cmocka_unit_test(test_parameters),
 	    cmocka_unit_test(test_rest_parameter), cmocka_unit_test(test_wrong_method),
-	    cmocka_unit_test(test_bounds),
+	    cmocka_unit_test(test_label),          cmocka_unit_test(test_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
