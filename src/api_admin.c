@@ -204,9 +204,10 @@ static void on_listing(const struct pf_catalog_page *page, const struct pf_error
 	}
 	images = json_array();
 	for (size_t i = 0; i < page->count; i++) {
-		const struct pf_catalog_entry *e = &page->entries[i];
+		const struct pf_catalog_image *e = &page->entries[i];
 		struct pf_error uerr;
-		json_t *img = e->failed ? NULL : pf_api__photo_json(r->api, e, &uerr);
+		json_t *img =
+		    e->status == PF_IMAGE_FAILED ? NULL : pf_api__photo_json(r->api, e, &uerr);
 		json_t *row = json_pack("{s:s,s:s?,s:s?,s:s?}", "id", e->id, "key", e->key,
 		                        "reason", e->reason, "message", e->message);
 

@@ -23,7 +23,7 @@
 
 struct evhttp_request;
 struct pf_cache;
-struct pf_catalog_entry;
+struct pf_catalog_image;
 
 #define PF_API_DEFAULT_LIMIT 100
 
@@ -70,7 +70,7 @@ extern const struct pf_api__surface pf_api__admin_surface;
 void pf_api__get_participant(struct pf_api_request *r);
 /* A listed photo as runners see it, with URLs to its variants; NULL (err
  * set) when URLs cannot be made. */
-json_t *pf_api__photo_json(struct pf_api *api, const struct pf_catalog_entry *e,
+json_t *pf_api__photo_json(struct pf_api *api, const struct pf_catalog_image *e,
                            struct pf_error *err);
 
 /* Request helpers. */

@@ -41,7 +41,7 @@ static char *media_url(struct pf_api *api, const char *key, struct pf_error *err
 	return url;
 }
 
-json_t *pf_api__photo_json(struct pf_api *api, const struct pf_catalog_entry *e,
+json_t *pf_api__photo_json(struct pf_api *api, const struct pf_catalog_image *e,
                            struct pf_error *err)
 {
 	json_t *codes = json_array();

@@ -204,7 +204,7 @@ static void on_page(json_t *items, json_t *last_evaluated_key, json_t *page,
                     const struct pf_error *err, void *arg)
 {
 	struct page_ctx *ctx = arg;
-	struct pf_catalog_entry *entries = NULL;
+	struct pf_catalog_image *entries = NULL;
 	struct pf_catalog_page out = {0};
 	struct pf_error perr = *err;
 	char *cursor = NULL;
@@ -228,7 +228,7 @@ static void on_page(json_t *items, json_t *last_evaluated_key, json_t *page,
 	out.next_cursor = cursor;
 	ctx->cb(perr.code ? NULL : &out, &perr, ctx->arg);
 	for (size_t i = 0; i < out.count; i++)
-		pf_catalog_entry_free(&entries[i]);
+		pf_catalog_image_free(&entries[i]);
 	free(entries);
 	free(cursor);
 	free(ctx);

@@ -32,8 +32,9 @@ json_t *pf_catalog_image_item(const struct pf_catalog_image *img);
 /* Parses an image item; PF_EINVAL when it is not one. */
 int pf_catalog_image_from_item(const json_t *item, struct pf_catalog_image *out,
                                struct pf_error *err);
-/* Parses a listing entry item; PF_EINVAL when it has no valid id. */
-int pf_catalog_entry_from_item(const json_t *item, struct pf_catalog_entry *out,
+/* Parses a listing entry item into the fields a listing row has (see
+ * struct pf_catalog_page); PF_EINVAL when it has no valid id. */
+int pf_catalog_entry_from_item(const json_t *item, struct pf_catalog_image *out,
                                struct pf_error *err);
 
 /* The TransactItems that move the catalog from old (NULL: no image item

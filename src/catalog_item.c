@@ -219,22 +219,10 @@ static void free_codes(char **codes, size_t n)
 	free(codes);
 }
 
-int pf_catalog_image_from_item(const json_t *item, struct pf_catalog_image *out,
-                               struct pf_error *err)
+/* Every attribute an item of any kind may carry; absent ones stay unset. */
+static void read_fields(const json_t *item, const char *id, struct pf_catalog_image *out)
 {
-	const char *id = pf_catalog__get_s(item, "id");
-	const char *status = pf_catalog__get_s(item, "status");
-
-	memset(out, 0, sizeof(*out));
-	if (!id || strlen(id) != PF_CATALOG_ID_LEN || !status)
-		return pf_error_set(err, PF_EINVAL, "catalog item is not an image item");
 	memcpy(out->id, id, PF_CATALOG_ID_LEN + 1);
-	if (!strcmp(status, "failed"))
-		out->status = PF_IMAGE_FAILED;
-	else if (!strcmp(status, "deleted"))
-		out->status = PF_IMAGE_DELETED;
-	else
-		out->status = PF_IMAGE_PROCESSED;
 	if (!get_n(item, "version", &out->version))
 		out->version = 0;
 	out->bucket = dup_or_null(pf_catalog__get_s(item, "bucket"));
@@ -256,10 +244,28 @@ int pf_catalog_image_from_item(const json_t *item, struct pf_catalog_image *out,
 	out->taken_at = dup_or_null(pf_catalog__get_s(item, "takenAt"));
 	out->sort_time = dup_or_null(pf_catalog__get_s(item, "sortTime"));
 	out->processed_at = dup_or_null(pf_catalog__get_s(item, "processedAt"));
+}
+
+int pf_catalog_image_from_item(const json_t *item, struct pf_catalog_image *out,
+                               struct pf_error *err)
+{
+	const char *id = pf_catalog__get_s(item, "id");
+	const char *status = pf_catalog__get_s(item, "status");
+
+	memset(out, 0, sizeof(*out));
+	if (!id || strlen(id) != PF_CATALOG_ID_LEN || !status)
+		return pf_error_set(err, PF_EINVAL, "catalog item is not an image item");
+	read_fields(item, id, out);
+	if (!strcmp(status, "failed"))
+		out->status = PF_IMAGE_FAILED;
+	else if (!strcmp(status, "deleted"))
+		out->status = PF_IMAGE_DELETED;
+	else
+		out->status = PF_IMAGE_PROCESSED;
 	return 0;
 }
 
-int pf_catalog_entry_from_item(const json_t *item, struct pf_catalog_entry *out,
+int pf_catalog_entry_from_item(const json_t *item, struct pf_catalog_image *out,
                                struct pf_error *err)
 {
 	const char *id = pf_catalog__get_s(item, "id");
@@ -267,37 +273,10 @@ int pf_catalog_entry_from_item(const json_t *item, struct pf_catalog_entry *out,
 	memset(out, 0, sizeof(*out));
 	if (!id || !pf_catalog_id_is_valid(id))
 		return pf_error_set(err, PF_EINVAL, "catalog item is not a listing entry");
-	memcpy(out->id, id, PF_CATALOG_ID_LEN + 1);
+	read_fields(item, id, out);
 	/* Only failed entries carry a reason (see entry_item). */
-	out->failed = pf_catalog__get_s(item, "reason") != NULL;
-	out->key = dup_or_null(pf_catalog__get_s(item, "key"));
-	out->fullsize_key = dup_or_null(pf_catalog__get_s(item, "fullsizeKey"));
-	out->thumbnail_key = dup_or_null(pf_catalog__get_s(item, "thumbnailKey"));
-	out->width = get_int(item, "width");
-	out->height = get_int(item, "height");
-	out->thumbnail_width = get_int(item, "thumbnailWidth");
-	out->thumbnail_height = get_int(item, "thumbnailHeight");
-	out->taken_at = dup_or_null(pf_catalog__get_s(item, "takenAt"));
-	read_codes(item, &out->codes, &out->ncodes);
-	out->reason = dup_or_null(pf_catalog__get_s(item, "reason"));
-	out->message = dup_or_null(pf_catalog__get_s(item, "message"));
-	out->processed_at = dup_or_null(pf_catalog__get_s(item, "processedAt"));
+	out->status = out->reason ? PF_IMAGE_FAILED : PF_IMAGE_PROCESSED;
 	return 0;
-}
-
-void pf_catalog_entry_free(struct pf_catalog_entry *e)
-{
-	if (!e)
-		return;
-	free(e->key);
-	free(e->fullsize_key);
-	free(e->thumbnail_key);
-	free(e->taken_at);
-	free_codes(e->codes, e->ncodes);
-	free(e->reason);
-	free(e->message);
-	free(e->processed_at);
-	memset(e, 0, sizeof(*e));
 }
 
 /* One listing entry of an image: its pk/sk and the attributes a reader needs. */

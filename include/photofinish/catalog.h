@@ -55,28 +55,14 @@ struct pf_catalog_image {
 	char *processed_at; /* RFC 3339 */
 };
 
-/* One row of a listing: what a reader shows without reading the image item.
- * Photos (a code's or the unmatched) carry variants, sizes, capture time and
- * codes; failed photos carry reason, message and processed_at instead. */
-struct pf_catalog_entry {
-	char id[PF_CATALOG_ID_LEN + 1];
-	bool failed;
-	char *key;
-	char *fullsize_key;
-	char *thumbnail_key;
-	int width, height, thumbnail_width, thumbnail_height;
-	char *taken_at; /* NULL when the photo has no capture time */
-	char **codes;
-	size_t ncodes;
-	char *reason;
-	char *message;
-	char *processed_at;
-};
-
-/* One page of a listing, borrowed for the callback. next_cursor is NULL on
+/* One page of a listing, borrowed for the callback. Each row holds what a
+ * reader shows without reading the image item: for a photo (a code's or an
+ * unmatched one) status processed, id, key, variant keys and sizes,
+ * taken_at and codes; for a failed photo status failed, id, key, reason,
+ * message and processed_at. Other fields are unset. next_cursor is NULL on
  * the last page: a cursor never leads to an empty page. */
 struct pf_catalog_page {
-	const struct pf_catalog_entry *entries;
+	const struct pf_catalog_image *entries;
 	size_t count;
 	const char *next_cursor;
 };
@@ -100,8 +86,6 @@ void pf_catalog_image_copy(struct pf_catalog_image *dst, const struct pf_catalog
  * (so nothing manual either), no variants. The rest (source, sequencer,
  * sort time) stays so later events are still ordered against it. */
 void pf_catalog_image_make_tombstone(struct pf_catalog_image *img);
-
-void pf_catalog_entry_free(struct pf_catalog_entry *e);
 
 /* Whether cursor is one a listing could have returned (shape only). */
 bool pf_catalog_cursor_is_valid(const char *cursor);

@@ -245,8 +245,7 @@ static void test_cursor(void **state)
 static void test_entries_read_back(void **state)
 {
 	const char *codes[] = {"10423", "20577"};
-	struct pf_catalog_image img;
-	struct pf_catalog_entry e;
+	struct pf_catalog_image img, e;
 	struct pf_error err;
 	json_t *items, *item;
 
@@ -255,7 +254,7 @@ static void test_entries_read_back(void **state)
 	item = json_object_get(json_object_get(json_array_get(items, 1), "Put"), "Item");
 	assert_int_equal(pf_catalog_entry_from_item(item, &e, &err), 0);
 	assert_string_equal(e.id, img.id);
-	assert_false(e.failed);
+	assert_int_equal(e.status, PF_IMAGE_PROCESSED);
 	assert_string_equal(e.key, "day 1/IMG_0001.jpg");
 	assert_string_equal(e.fullsize_key, "fullsize/x.jpg");
 	assert_string_equal(e.thumbnail_key, "thumbnail/x.jpg");
@@ -265,7 +264,7 @@ static void test_entries_read_back(void **state)
 	assert_int_equal(e.ncodes, 2);
 	assert_string_equal(e.codes[0], "10423");
 	assert_null(e.reason);
-	pf_catalog_entry_free(&e);
+	pf_catalog_image_free(&e);
 	json_decref(items);
 
 	img.status = PF_IMAGE_FAILED;
@@ -274,12 +273,12 @@ static void test_entries_read_back(void **state)
 	items = pf_catalog_transact_items("tbl", &img, NULL);
 	item = json_object_get(json_object_get(json_array_get(items, 1), "Put"), "Item");
 	assert_int_equal(pf_catalog_entry_from_item(item, &e, &err), 0);
-	assert_true(e.failed);
+	assert_int_equal(e.status, PF_IMAGE_FAILED);
 	assert_string_equal(e.reason, "not_an_image");
 	assert_string_equal(e.message, "the bytes are not a photo");
 	assert_string_equal(e.processed_at, "2026-05-03T10:00:00.000Z");
 	assert_null(e.fullsize_key);
-	pf_catalog_entry_free(&e);
+	pf_catalog_image_free(&e);
 	json_decref(items);
 	pf_catalog_image_free(&img);
 
