@@ -130,6 +130,15 @@ static json_t *codes_list(const struct pf_catalog_image *img)
 	return json_pack("{s:o}", "L", list);
 }
 
+/* The variants' dimensions. */
+static void set_sizes(json_t *item, const struct pf_catalog_image *img)
+{
+	pf_catalog__set_n(item, "width", img->width);
+	pf_catalog__set_n(item, "height", img->height);
+	pf_catalog__set_n(item, "thumbnailWidth", img->thumbnail_width);
+	pf_catalog__set_n(item, "thumbnailHeight", img->thumbnail_height);
+}
+
 json_t *pf_catalog_image_item(const struct pf_catalog_image *img)
 {
 	json_t *item = json_object();
@@ -152,12 +161,8 @@ json_t *pf_catalog_image_item(const struct pf_catalog_image *img)
 	pf_catalog__set_s(item, "codesSource", img->codes_manual ? "manual" : "detected");
 	pf_catalog__set_s(item, "fullsizeKey", img->fullsize_key);
 	pf_catalog__set_s(item, "thumbnailKey", img->thumbnail_key);
-	if (img->status == PF_IMAGE_PROCESSED) {
-		pf_catalog__set_n(item, "width", img->width);
-		pf_catalog__set_n(item, "height", img->height);
-		pf_catalog__set_n(item, "thumbnailWidth", img->thumbnail_width);
-		pf_catalog__set_n(item, "thumbnailHeight", img->thumbnail_height);
-	}
+	if (img->status == PF_IMAGE_PROCESSED)
+		set_sizes(item, img);
 	pf_catalog__set_s(item, "takenAt", img->taken_at);
 	pf_catalog__set_s(item, "sortTime", img->sort_time);
 	pf_catalog__set_s(item, "processedAt", img->processed_at);
@@ -334,10 +339,7 @@ static json_t *entry_item(const struct pf_catalog_image *img, const struct entry
 	pf_catalog__set_s(item, "key", img->key);
 	pf_catalog__set_s(item, "fullsizeKey", img->fullsize_key);
 	pf_catalog__set_s(item, "thumbnailKey", img->thumbnail_key);
-	pf_catalog__set_n(item, "width", img->width);
-	pf_catalog__set_n(item, "height", img->height);
-	pf_catalog__set_n(item, "thumbnailWidth", img->thumbnail_width);
-	pf_catalog__set_n(item, "thumbnailHeight", img->thumbnail_height);
+	set_sizes(item, img);
 	pf_catalog__set_s(item, "takenAt", img->taken_at);
 	json_object_set_new(item, "codes", codes_list(img));
 	return item;
