@@ -10,12 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "photofinish/aws/dynamodb.h"
 #include "photofinish/aws/s3.h"
-#include "photofinish/aws/sigv4.h"
 #include "photofinish/aws/sqs.h"
 #include "photofinish/config.h"
 #include "photofinish/consumer.h"
+#include "photofinish/events.h"
 #include "photofinish/log.h"
 #include "photofinish/util.h"
 
@@ -37,10 +36,9 @@ struct job {
 	int64_t listed, queued, skipped;
 	/* clear */
 	int64_t items_deleted, objects_deleted;
-	size_t batch; /* items in the delete batch in flight */
 	/* paging */
 	char *token;
-	json_t *last_key;
+	char *clear_from; /* where the catalog's next clearing step starts */
 	bool objects_phase;
 	/* the batch being sent (reprocess) */
 	char *bodies[PF_SQS_MAX_BATCH];
@@ -67,7 +65,7 @@ int pf_admin_new(const struct pf_admin_deps *deps, struct pf_admin **out, struct
 static void job_free(struct job *job)
 {
 	free(job->token);
-	json_decref(job->last_key);
+	free(job->clear_from);
 	for (size_t i = 0; i < job->nbodies; i++)
 		free(job->bodies[i]);
 	free(job);
@@ -176,34 +174,28 @@ static void on_action_written(const struct pf_error *err, void *arg)
 		on_source_deleted(&(struct pf_error){0}, a);
 }
 
+/* Writes the action's image (a tombstone for a delete) over the one read. */
 static void write_action(struct action *a)
 {
+	struct pf_admin *admin = a->admin;
 	struct pf_error err;
 	char now[32];
+	int rc;
 
 	pf_format_rfc3339_ms(pf_now_ms(), now);
 	a->img.version = a->old.version + 1;
 	free(a->img.processed_at);
 	a->img.processed_at = pf_xstrdup(now);
-	if (pf_catalog_write(a->admin->d.catalog, &a->img, &a->old, on_action_written, a, &err) < 0)
-		action_finish(a, &err);
-}
-
-static void on_variants_deleted(const struct pf_s3_delete_result *res, const struct pf_error *err,
-                                void *arg)
-{
-	struct action *a = arg;
-
-	if (err->code || res->nerrors) {
-		struct pf_error e = *err;
-
-		if (!e.code)
-			pf_error_set(&e, PF_EAWS, "S3 refused to delete %zu variants",
-			             res->nerrors);
-		action_finish(a, &e);
-		return;
+	if (a->delete) {
+		pf_catalog_image_make_tombstone(&a->img);
+		rc = pf_catalog_delete_photo(admin->d.catalog, admin->d.cfg->processed_bucket,
+		                             &a->img, &a->old, on_action_written, a, &err);
+	} else {
+		rc = pf_catalog_write(admin->d.catalog, &a->img, &a->old, on_action_written, a,
+		                      &err);
 	}
-	write_action(a);
+	if (rc < 0)
+		action_finish(a, &err);
 }
 
 static void on_action_read(const struct pf_catalog_image *img, const struct pf_error *err,
@@ -224,23 +216,7 @@ static void on_action_read(const struct pf_catalog_image *img, const struct pf_e
 	pf_catalog_image_copy(&a->old, img);
 	pf_catalog_image_copy(&a->img, img);
 	if (a->delete) {
-		const char *keys[2];
-		size_t n = 0;
-
-		if (a->old.fullsize_key)
-			keys[n++] = a->old.fullsize_key;
-		if (a->old.thumbnail_key)
-			keys[n++] = a->old.thumbnail_key;
-		a->img.status = PF_IMAGE_DELETED;
-		for (size_t i = 0; i < a->img.ncodes; i++)
-			free(a->img.codes[i]);
-		a->img.ncodes = 0;
-		free(a->img.fullsize_key);
-		free(a->img.thumbnail_key);
-		a->img.fullsize_key = a->img.thumbnail_key = NULL;
-		if (pf_s3_delete_objects(a->admin->d.aws, a->admin->d.cfg->processed_bucket, keys,
-		                         n, on_variants_deleted, a, &e) < 0)
-			action_finish(a, &e);
+		write_action(a);
 		return;
 	}
 	if (img->status != PF_IMAGE_PROCESSED) {
@@ -267,7 +243,7 @@ static int start_action(struct pf_admin *admin, const char *id, bool delete, cha
 	struct action *a;
 	int rc;
 
-	if (strlen(id) != PF_CATALOG_ID_LEN || strspn(id, "0123456789abcdef") != PF_CATALOG_ID_LEN)
+	if (!pf_catalog_id_is_valid(id))
 		return pf_error_set(err, PF_ENOTFOUND, "no such photo");
 	if (n > PF_CATALOG_MAX_CODES)
 		return pf_error_set(err, PF_EINVAL, "at most %d codes per photo",
@@ -436,29 +412,24 @@ static void on_reprocess_sent(const struct pf_sqs_batch_result *res, const struc
 	reprocess_list_next(job);
 }
 
+/* The S3 event S3 would have sent for o, marked to be processed again. */
 static char *reprocess_event(const struct pf_config *cfg, const struct pf_s3_object *o)
 {
-	char *enc = pf_sigv4_uri_encode(o->key, strlen(o->key), true);
 	char when[32];
-	json_t *ev;
+	struct pf_object_event ev = {.kind = PF_EVENT_CREATED,
+	                             .bucket = cfg->ingress_bucket,
+	                             .key = o->key,
+	                             .size = o->size,
+	                             .event_time = when,
+	                             .force = true};
 	char *body;
-	const char *etag = o->etag ? o->etag : "";
-	size_t elen = strlen(etag);
-	char *etag_bare =
-	    elen >= 2 && etag[0] == '"' ? pf_xstrndup(etag + 1, elen - 2) : pf_xstrdup(etag);
 
 	/* The upload time stands in for the event time, so photos without a
 	 * capture time keep their place. */
 	pf_format_rfc3339_ms(o->last_modified * 1000, when);
-	ev = json_pack("{s:[{s:s,s:s,s:s,s:s,s:{s:b},s:{s:s,s:{s:s},s:{s:s,s:I,s:s}}}]}", "Records",
-	               "eventVersion", "2.1", "eventSource", "aws:s3", "eventTime", when,
-	               "eventName", "ObjectCreated:Put", "photofinish", "reprocess", 1, "s3",
-	               "s3SchemaVersion", "1.0", "bucket", "name", cfg->ingress_bucket, "object",
-	               "key", enc, "size", (json_int_t)o->size, "eTag", etag_bare);
-	body = json_dumps(ev, JSON_COMPACT);
-	json_decref(ev);
-	free(enc);
-	free(etag_bare);
+	ev.etag = pf_events_bare_etag(o->etag ? o->etag : "");
+	body = pf_events_format(&ev);
+	free(ev.etag);
 	return body;
 }
 
@@ -534,47 +505,19 @@ json_t *pf_admin_start_reprocess(struct pf_admin *admin)
 
 static void clear_next(struct job *job);
 
-static void on_items_deleted(json_t *response, const struct pf_error *err, void *arg)
+static void on_items_deleted(size_t deleted, const char *next, const struct pf_error *err,
+                             void *arg)
 {
 	struct job *job = arg;
 
 	if (!job_continues(job, err))
 		return;
-	job->items_deleted += (int64_t)job->batch;
-	clear_next(job);
-}
-
-static void on_scan_page(json_t *items, json_t *last_evaluated_key, json_t *page,
-                         const struct pf_error *err, void *arg)
-{
-	struct job *job = arg;
-	struct pf_admin *admin = job->admin;
-	json_t *requests;
-	size_t i;
-	json_t *item;
-	struct pf_error e;
-
-	if (!job_continues(job, err))
-		return;
-	json_decref(job->last_key);
-	job->last_key = last_evaluated_key ? json_incref(last_evaluated_key) : NULL;
-	if (!last_evaluated_key)
+	job->items_deleted += (int64_t)deleted;
+	free(job->clear_from);
+	job->clear_from = next ? pf_xstrdup(next) : NULL;
+	if (!next)
 		job->objects_phase = true;
-	if (json_array_size(items) == 0) {
-		clear_next(job);
-		return;
-	}
-	requests = json_array();
-	json_array_foreach(items, i, item)
-	{
-		json_array_append_new(requests, json_pack("{s:{s:{s:O,s:O}}}", "DeleteRequest",
-		                                          "Key", "pk", json_object_get(item, "pk"),
-		                                          "sk", json_object_get(item, "sk")));
-	}
-	job->batch = json_array_size(items);
-	if (pf_dynamodb_batch_write(admin->d.aws, json_pack("{s:o}", admin->d.cfg->table, requests),
-	                            on_items_deleted, job, &e) < 0)
-		job_end(job, &e);
+	clear_next(job);
 }
 
 static void on_objects_deleted(const struct pf_s3_delete_result *res, const struct pf_error *err,
@@ -628,10 +571,8 @@ static void clear_next(struct job *job)
 	int rc;
 
 	if (!job->objects_phase) {
-		rc = pf_dynamodb_scan(
-		    admin->d.aws, admin->d.cfg->table,
-		    json_pack("{s:s,s:i}", "ProjectionExpression", "pk, sk", "Limit", 100),
-		    job->last_key, on_scan_page, job, &err);
+		rc = pf_catalog_clear_step(admin->d.catalog, job->clear_from, on_items_deleted, job,
+		                           &err);
 	} else {
 		struct pf_s3_list_options opts = {.continuation_token = job->token};
 

@@ -1,404 +1,26 @@
 /*
- * The catalog over DynamoDB. Item building/parsing is pure; operations run
- * on the loop thread through the AWS client.
+ * The catalog's operations over DynamoDB (and, for removals, the processed
+ * bucket). Loop thread only; every callback follows the AWS client's
+ * contract. The storage format lives in catalog_item.c.
  */
-#include "photofinish/catalog.h"
+#include "catalog_int.h"
 
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "photofinish/aws/dynamodb.h"
+#include "photofinish/aws/s3.h"
 #include "photofinish/aws/sigv4.h"
 #include "photofinish/util.h"
 
-#include "catalog_int.h"
+/* Items deleted per clearing step: one Scan page, four BatchWriteItem calls. */
+#define CLEAR_PAGE_ITEMS 100
 
 struct pf_catalog {
 	struct pf_aws *aws;
 	char *table;
 };
-
-static const char *const status_names[] = {
-    [PF_IMAGE_PROCESSED] = "processed",
-    [PF_IMAGE_FAILED] = "failed",
-    [PF_IMAGE_DELETED] = "deleted",
-};
-
-void pf_catalog_image_id(const char *bucket, const char *key, char out[PF_CATALOG_ID_LEN + 1])
-{
-	unsigned char digest[SHA256_DIGEST_LENGTH];
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	EVP_DigestUpdate(ctx, bucket, strlen(bucket));
-	EVP_DigestUpdate(ctx, "/", 1);
-	EVP_DigestUpdate(ctx, key, strlen(key));
-	EVP_DigestFinal_ex(ctx, digest, NULL);
-	EVP_MD_CTX_free(ctx);
-	for (int i = 0; i < PF_CATALOG_ID_LEN / 2; i++)
-		snprintf(out + 2 * i, 3, "%02x", digest[i]);
-}
-
-void pf_catalog_image_free(struct pf_catalog_image *img)
-{
-	if (!img)
-		return;
-	free(img->bucket);
-	free(img->key);
-	free(img->etag);
-	free(img->sequencer);
-	free(img->reason);
-	free(img->message);
-	for (size_t i = 0; i < img->ncodes; i++)
-		free(img->codes[i]);
-	free(img->codes);
-	free(img->fullsize_key);
-	free(img->thumbnail_key);
-	free(img->taken_at);
-	free(img->sort_time);
-	free(img->processed_at);
-	memset(img, 0, sizeof(*img));
-}
-
-static char *dup_or_null(const char *s)
-{
-	return s ? pf_xstrdup(s) : NULL;
-}
-
-void pf_catalog_image_copy(struct pf_catalog_image *dst, const struct pf_catalog_image *src)
-{
-	*dst = *src;
-	dst->bucket = dup_or_null(src->bucket);
-	dst->key = dup_or_null(src->key);
-	dst->etag = dup_or_null(src->etag);
-	dst->sequencer = dup_or_null(src->sequencer);
-	dst->reason = dup_or_null(src->reason);
-	dst->message = dup_or_null(src->message);
-	dst->codes = src->ncodes ? pf_xcalloc(src->ncodes, sizeof(char *)) : NULL;
-	for (size_t i = 0; i < src->ncodes; i++)
-		dst->codes[i] = pf_xstrdup(src->codes[i]);
-	dst->fullsize_key = dup_or_null(src->fullsize_key);
-	dst->thumbnail_key = dup_or_null(src->thumbnail_key);
-	dst->taken_at = dup_or_null(src->taken_at);
-	dst->sort_time = dup_or_null(src->sort_time);
-	dst->processed_at = dup_or_null(src->processed_at);
-}
-
-static void set_s(json_t *item, const char *name, const char *value)
-{
-	if (value)
-		json_object_set_new(item, name, json_pack("{s:s}", "S", value));
-}
-
-static void set_n(json_t *item, const char *name, int64_t value)
-{
-	char num[32];
-
-	snprintf(num, sizeof(num), "%lld", (long long)value);
-	json_object_set_new(item, name, json_pack("{s:s}", "N", num));
-}
-
-static json_t *codes_list(const struct pf_catalog_image *img)
-{
-	json_t *list = json_array();
-
-	for (size_t i = 0; i < img->ncodes; i++)
-		json_array_append_new(list, json_pack("{s:s}", "S", img->codes[i]));
-	return json_pack("{s:o}", "L", list);
-}
-
-json_t *pf_catalog_image_item(const struct pf_catalog_image *img)
-{
-	json_t *item = json_object();
-	char pk[8 + PF_CATALOG_ID_LEN];
-
-	snprintf(pk, sizeof(pk), "IMAGE#%s", img->id);
-	set_s(item, "pk", pk);
-	set_s(item, "sk", "IMAGE");
-	set_s(item, "id", img->id);
-	set_s(item, "status", status_names[img->status]);
-	set_n(item, "version", img->version);
-	set_s(item, "bucket", img->bucket);
-	set_s(item, "key", img->key);
-	set_s(item, "etag", img->etag);
-	set_n(item, "size", img->size);
-	set_s(item, "sequencer", img->sequencer ? img->sequencer : "");
-	set_s(item, "reason", img->reason);
-	set_s(item, "message", img->message);
-	json_object_set_new(item, "codes", codes_list(img));
-	set_s(item, "codesSource", img->codes_manual ? "manual" : "detected");
-	set_s(item, "fullsizeKey", img->fullsize_key);
-	set_s(item, "thumbnailKey", img->thumbnail_key);
-	if (img->status == PF_IMAGE_PROCESSED) {
-		set_n(item, "width", img->width);
-		set_n(item, "height", img->height);
-		set_n(item, "thumbnailWidth", img->thumbnail_width);
-		set_n(item, "thumbnailHeight", img->thumbnail_height);
-	}
-	set_s(item, "takenAt", img->taken_at);
-	set_s(item, "sortTime", img->sort_time);
-	set_s(item, "processedAt", img->processed_at);
-	return item;
-}
-
-static const char *get_s(const json_t *item, const char *name)
-{
-	const json_t *v = json_object_get(json_object_get(item, name), "S");
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static bool get_n(const json_t *item, const char *name, int64_t *out)
-{
-	const json_t *v = json_object_get(json_object_get(item, name), "N");
-
-	return json_is_string(v) && pf_parse_int64(json_string_value(v), INT64_MIN, INT64_MAX, out);
-}
-
-static int get_int(const json_t *item, const char *name)
-{
-	int64_t v = 0;
-
-	if (!get_n(item, name, &v) || v < 0 || v > 1000000)
-		return 0;
-	return (int)v;
-}
-
-int pf_catalog_image_from_item(const json_t *item, struct pf_catalog_image *out,
-                               struct pf_error *err)
-{
-	const char *id = get_s(item, "id");
-	const char *status = get_s(item, "status");
-	const json_t *codes = json_object_get(json_object_get(item, "codes"), "L");
-	size_t i;
-	const json_t *c;
-
-	memset(out, 0, sizeof(*out));
-	if (!id || strlen(id) != PF_CATALOG_ID_LEN || !status)
-		return pf_error_set(err, PF_EINVAL, "catalog item is not an image item");
-	memcpy(out->id, id, PF_CATALOG_ID_LEN + 1);
-	if (!strcmp(status, "failed"))
-		out->status = PF_IMAGE_FAILED;
-	else if (!strcmp(status, "deleted"))
-		out->status = PF_IMAGE_DELETED;
-	else
-		out->status = PF_IMAGE_PROCESSED;
-	if (!get_n(item, "version", &out->version))
-		out->version = 0;
-	out->bucket = dup_or_null(get_s(item, "bucket"));
-	out->key = dup_or_null(get_s(item, "key"));
-	out->etag = dup_or_null(get_s(item, "etag"));
-	if (!get_n(item, "size", &out->size))
-		out->size = -1;
-	out->sequencer = pf_xstrdup(get_s(item, "sequencer") ? get_s(item, "sequencer") : "");
-	out->reason = dup_or_null(get_s(item, "reason"));
-	out->message = dup_or_null(get_s(item, "message"));
-	out->codes = pf_xcalloc(json_array_size(codes) + 1, sizeof(char *));
-	json_array_foreach(codes, i, c)
-	{
-		const char *s = json_string_value(json_object_get(c, "S"));
-
-		if (s && out->ncodes < PF_CATALOG_MAX_CODES)
-			out->codes[out->ncodes++] = pf_xstrdup(s);
-	}
-	out->codes_manual =
-	    get_s(item, "codesSource") && !strcmp(get_s(item, "codesSource"), "manual");
-	out->fullsize_key = dup_or_null(get_s(item, "fullsizeKey"));
-	out->thumbnail_key = dup_or_null(get_s(item, "thumbnailKey"));
-	out->width = get_int(item, "width");
-	out->height = get_int(item, "height");
-	out->thumbnail_width = get_int(item, "thumbnailWidth");
-	out->thumbnail_height = get_int(item, "thumbnailHeight");
-	out->taken_at = dup_or_null(get_s(item, "takenAt"));
-	out->sort_time = dup_or_null(get_s(item, "sortTime"));
-	out->processed_at = dup_or_null(get_s(item, "processedAt"));
-	return 0;
-}
-
-/* One listing entry of an image: its pk/sk and the attributes a reader needs. */
-struct entry_key {
-	char *pk;
-	char *sk;
-};
-
-static size_t entry_keys(const struct pf_catalog_image *img, struct entry_key *keys, size_t max)
-{
-	size_t n = 0;
-
-	if (img->status == PF_IMAGE_DELETED)
-		return 0;
-	if (img->status == PF_IMAGE_FAILED) {
-		keys[n].pk = pf_xstrdup("FAILED");
-		keys[n++].sk =
-		    pf_xasprintf("%s#%s", img->processed_at ? img->processed_at : "", img->id);
-		return n;
-	}
-	if (img->ncodes == 0) {
-		keys[n].pk = pf_xstrdup("UNMATCHED");
-		keys[n++].sk = pf_xasprintf("%s#%s", img->sort_time ? img->sort_time : "", img->id);
-		return n;
-	}
-	for (size_t i = 0; i < img->ncodes && n < max; i++) {
-		keys[n].pk = pf_xasprintf("CODE#%s", img->codes[i]);
-		keys[n++].sk = pf_xasprintf("%s#%s", img->sort_time ? img->sort_time : "", img->id);
-	}
-	return n;
-}
-
-static void entry_keys_free(struct entry_key *keys, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(keys[i].pk);
-		free(keys[i].sk);
-	}
-}
-
-static json_t *entry_item(const struct pf_catalog_image *img, const struct entry_key *k)
-{
-	json_t *item = json_object();
-
-	set_s(item, "pk", k->pk);
-	set_s(item, "sk", k->sk);
-	set_s(item, "id", img->id);
-	if (img->status == PF_IMAGE_FAILED) {
-		set_s(item, "key", img->key);
-		set_s(item, "reason", img->reason);
-		set_s(item, "message", img->message);
-		set_s(item, "processedAt", img->processed_at);
-		return item;
-	}
-	set_s(item, "key", img->key);
-	set_s(item, "fullsizeKey", img->fullsize_key);
-	set_s(item, "thumbnailKey", img->thumbnail_key);
-	set_n(item, "width", img->width);
-	set_n(item, "height", img->height);
-	set_n(item, "thumbnailWidth", img->thumbnail_width);
-	set_n(item, "thumbnailHeight", img->thumbnail_height);
-	set_s(item, "takenAt", img->taken_at);
-	json_object_set_new(item, "codes", codes_list(img));
-	return item;
-}
-
-json_t *pf_catalog_transact_items(const char *table, const struct pf_catalog_image *img,
-                                  const struct pf_catalog_image *old)
-{
-	struct entry_key new_keys[PF_CATALOG_MAX_CODES + 1], old_keys[PF_CATALOG_MAX_CODES + 1];
-	size_t nnew = entry_keys(img, new_keys, PF_CATALOG_MAX_CODES);
-	size_t nold = old ? entry_keys(old, old_keys, PF_CATALOG_MAX_CODES) : 0;
-	json_t *items = json_array();
-	json_t *put;
-
-	if (old) {
-		char ver[32];
-
-		snprintf(ver, sizeof(ver), "%lld", (long long)old->version);
-		put = json_pack("{s:{s:s,s:o,s:s,s:{s:s},s:{s:{s:s}}}}", "Put", "TableName", table,
-		                "Item", pf_catalog_image_item(img), "ConditionExpression",
-		                "#v = :v", "ExpressionAttributeNames", "#v", "version",
-		                "ExpressionAttributeValues", ":v", "N", ver);
-	} else {
-		put = json_pack("{s:{s:s,s:o,s:s}}", "Put", "TableName", table, "Item",
-		                pf_catalog_image_item(img), "ConditionExpression",
-		                "attribute_not_exists(pk)");
-	}
-	json_array_append_new(items, put);
-
-	/* A transaction may not touch one item twice: only delete what is gone. */
-	for (size_t i = 0; i < nold; i++) {
-		bool kept = false;
-
-		for (size_t j = 0; j < nnew && !kept; j++)
-			kept = !strcmp(old_keys[i].pk, new_keys[j].pk) &&
-			       !strcmp(old_keys[i].sk, new_keys[j].sk);
-		if (!kept)
-			json_array_append_new(items,
-			                      json_pack("{s:{s:s,s:{s:{s:s},s:{s:s}}}}", "Delete",
-			                                "TableName", table, "Key", "pk", "S",
-			                                old_keys[i].pk, "sk", "S", old_keys[i].sk));
-	}
-	for (size_t j = 0; j < nnew; j++)
-		json_array_append_new(items, json_pack("{s:{s:s,s:o}}", "Put", "TableName", table,
-		                                       "Item", entry_item(img, &new_keys[j])));
-	entry_keys_free(new_keys, nnew);
-	entry_keys_free(old_keys, nold);
-	return items;
-}
-
-char *pf_catalog_cursor_encode(const char *sk)
-{
-	size_t n = strlen(sk);
-	unsigned char *out = pf_xmalloc(4 * ((n + 2) / 3) + 1);
-	int len = EVP_EncodeBlock(out, (const unsigned char *)sk, (int)n);
-
-	/* base64url without padding: safe in a query string as is. */
-	while (len > 0 && out[len - 1] == '=')
-		len--;
-	out[len] = '\0';
-	for (int i = 0; i < len; i++) {
-		if (out[i] == '+')
-			out[i] = '-';
-		else if (out[i] == '/')
-			out[i] = '_';
-	}
-	return (char *)out;
-}
-
-char *pf_catalog_cursor_decode(const char *cursor)
-{
-	size_t n = strlen(cursor);
-	char *b64;
-	unsigned char *out;
-	int len;
-	size_t padded;
-
-	if (n == 0 || n > 400)
-		return NULL;
-	padded = (n + 3) / 4 * 4;
-	b64 = pf_xmalloc(padded + 1);
-	for (size_t i = 0; i < n; i++) {
-		char c = cursor[i];
-
-		if (c == '-')
-			c = '+';
-		else if (c == '_')
-			c = '/';
-		else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		           (c >= '0' && c <= '9')))
-			goto fail_b64;
-		b64[i] = c;
-	}
-	for (size_t i = n; i < padded; i++)
-		b64[i] = '=';
-	b64[padded] = '\0';
-	out = pf_xmalloc(padded + 1);
-	len = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)padded);
-	free(b64);
-	if (len < 0) {
-		free(out);
-		return NULL;
-	}
-	len -= (int)(padded - n); /* EVP_DecodeBlock counts padding as zero bytes */
-	out[len] = '\0';
-	/* A sort key is "<time>#<id>": printable, with the id at the end. */
-	if (len < PF_CATALOG_ID_LEN + 1 || memchr(out, '\0', (size_t)len) ||
-	    out[len - PF_CATALOG_ID_LEN - 1] != '#') {
-		free(out);
-		return NULL;
-	}
-	for (int i = 0; i < len; i++) {
-		if (out[i] < 0x20 || out[i] > 0x7e) {
-			free(out);
-			return NULL;
-		}
-	}
-	return (char *)out;
-fail_b64:
-	free(b64);
-	return NULL;
-}
 
 int pf_catalog_new(struct pf_aws *aws, const char *table, struct pf_catalog **out,
                    struct pf_error *err)
@@ -418,6 +40,8 @@ void pf_catalog_free(struct pf_catalog *cat)
 	free(cat->table);
 	free(cat);
 }
+
+/* ---- one image ------------------------------------------------------------ */
 
 struct get_ctx {
 	pf_catalog_image_cb cb;
@@ -448,11 +72,10 @@ int pf_catalog_get(struct pf_catalog *cat, const char *id, pf_catalog_image_cb c
 	char pk[8 + PF_CATALOG_ID_LEN];
 	int rc;
 
-	snprintf(pk, sizeof(pk), "IMAGE#%s", id);
+	pf_catalog__image_pk(id, pk);
 	ctx->cb = cb;
 	ctx->arg = arg;
-	rc = pf_dynamodb_get_item(cat->aws, cat->table,
-	                          json_pack("{s:{s:s},s:{s:s}}", "pk", "S", pk, "sk", "S", "IMAGE"),
+	rc = pf_dynamodb_get_item(cat->aws, cat->table, pf_catalog__key(pk, "IMAGE"),
 	                          json_pack("{s:b}", "ConsistentRead", 1), on_get, ctx, err);
 	if (rc < 0)
 		free(ctx);
@@ -498,6 +121,79 @@ int pf_catalog_write(struct pf_catalog *cat, const struct pf_catalog_image *img,
 	return rc;
 }
 
+/* ---- removing a photo ----------------------------------------------------- */
+
+struct delete_ctx {
+	struct pf_catalog *cat;
+	struct pf_catalog_image img;
+	struct pf_catalog_image old;
+	bool has_old;
+	pf_catalog_done_cb cb;
+	void *arg;
+};
+
+static void delete_ctx_free(struct delete_ctx *ctx)
+{
+	pf_catalog_image_free(&ctx->img);
+	pf_catalog_image_free(&ctx->old);
+	free(ctx);
+}
+
+static void on_tombstone_written(const struct pf_error *err, void *arg)
+{
+	struct delete_ctx *ctx = arg;
+
+	ctx->cb(err, ctx->arg);
+	delete_ctx_free(ctx);
+}
+
+static void on_variants_deleted(const struct pf_s3_delete_result *res, const struct pf_error *err,
+                                void *arg)
+{
+	struct delete_ctx *ctx = arg;
+	struct pf_error e = *err;
+
+	if (!e.code && res->nerrors)
+		pf_error_set(&e, PF_EAWS, "S3 refused to delete %zu variants", res->nerrors);
+	if (!e.code && pf_catalog_write(ctx->cat, &ctx->img, ctx->has_old ? &ctx->old : NULL,
+	                                on_tombstone_written, ctx, &e) == 0)
+		return;
+	ctx->cb(&e, ctx->arg);
+	delete_ctx_free(ctx);
+}
+
+int pf_catalog_delete_photo(struct pf_catalog *cat, const char *processed_bucket,
+                            const struct pf_catalog_image *img, const struct pf_catalog_image *old,
+                            pf_catalog_done_cb cb, void *arg, struct pf_error *err)
+{
+	struct delete_ctx *ctx = pf_xcalloc(1, sizeof(*ctx));
+	const char *keys[2];
+	size_t n = 0;
+	int rc;
+
+	ctx->cat = cat;
+	ctx->cb = cb;
+	ctx->arg = arg;
+	pf_catalog_image_copy(&ctx->img, img);
+	pf_catalog_image_make_tombstone(&ctx->img);
+	if (old) {
+		ctx->has_old = true;
+		pf_catalog_image_copy(&ctx->old, old);
+		/* ctx->old owns copies that live as long as the request. */
+		if (ctx->old.fullsize_key)
+			keys[n++] = ctx->old.fullsize_key;
+		if (ctx->old.thumbnail_key)
+			keys[n++] = ctx->old.thumbnail_key;
+	}
+	rc = pf_s3_delete_objects(cat->aws, processed_bucket, keys, n, on_variants_deleted, ctx,
+	                          err);
+	if (rc < 0)
+		delete_ctx_free(ctx);
+	return rc;
+}
+
+/* ---- listings ------------------------------------------------------------- */
+
 struct page_ctx {
 	pf_catalog_page_cb cb;
 	void *arg;
@@ -508,45 +204,63 @@ static void on_page(json_t *items, json_t *last_evaluated_key, json_t *page,
                     const struct pf_error *err, void *arg)
 {
 	struct page_ctx *ctx = arg;
+	struct pf_catalog_image *entries = NULL;
+	struct pf_catalog_page out = {0};
+	struct pf_error perr = *err;
 	char *cursor = NULL;
-	const char *sk = get_s(last_evaluated_key, "sk");
+	const char *sk = pf_catalog__get_s(last_evaluated_key, "sk");
+	size_t n = err->code ? 0 : json_array_size(items);
 
 	/* One item more than asked was requested: it only says whether another
 	 * page exists, so a reader never follows a cursor to an empty page. */
-	if (!err->code && json_array_size(items) > (size_t)ctx->limit) {
-		sk = get_s(json_array_get(items, (size_t)ctx->limit - 1), "sk");
-		while (json_array_size(items) > (size_t)ctx->limit)
-			json_array_remove(items, json_array_size(items) - 1);
+	if (n > (size_t)ctx->limit) {
+		n = (size_t)ctx->limit;
+		sk = pf_catalog__get_s(json_array_get(items, n - 1), "sk");
 	}
-	if (!err->code && sk)
+	entries = pf_xcalloc(n + 1, sizeof(*entries));
+	for (size_t i = 0; i < n && !perr.code; i++) {
+		if (pf_catalog_entry_from_item(json_array_get(items, i), &entries[i], &perr) == 0)
+			out.count++;
+	}
+	if (!perr.code && sk)
 		cursor = pf_catalog_cursor_encode(sk);
-	ctx->cb(err->code ? NULL : items, cursor, err, ctx->arg);
+	out.entries = entries;
+	out.next_cursor = cursor;
+	ctx->cb(perr.code ? NULL : &out, &perr, ctx->arg);
+	for (size_t i = 0; i < out.count; i++)
+		pf_catalog_image_free(&entries[i]);
+	free(entries);
 	free(cursor);
 	free(ctx);
 }
 
-int pf_catalog_list(struct pf_catalog *cat, const char *pk, int limit, const char *cursor,
-                    pf_catalog_page_cb cb, void *arg, struct pf_error *err)
+/* A page of the entries under pk, oldest first. */
+static int list_partition(struct pf_catalog *cat, const char *pk,
+                          const struct pf_catalog_page_options *opts, pf_catalog_page_cb cb,
+                          void *arg, struct pf_error *err)
 {
 	struct page_ctx *ctx;
 	json_t *start = NULL, *params;
 	int rc;
 
-	if (cursor) {
-		char *sk = pf_catalog_cursor_decode(cursor);
+	if (opts->limit < 1 || opts->limit > PF_CATALOG_MAX_PAGE)
+		return pf_error_set(err, PF_EINVAL, "a page holds 1 to %d entries",
+		                    PF_CATALOG_MAX_PAGE);
+	if (opts->cursor) {
+		char *sk = pf_catalog_cursor_decode(opts->cursor);
 
 		if (!sk)
 			return pf_error_set(err, PF_EINVAL, "cursor is malformed");
-		start = json_pack("{s:{s:s},s:{s:s}}", "pk", "S", pk, "sk", "S", sk);
+		start = pf_catalog__key(pk, sk);
 		free(sk);
 	}
 	params = json_pack("{s:s,s:{s:{s:s}},s:i,s:b}", "KeyConditionExpression", "pk = :pk",
-	                   "ExpressionAttributeValues", ":pk", "S", pk, "Limit", limit + 1,
+	                   "ExpressionAttributeValues", ":pk", "S", pk, "Limit", opts->limit + 1,
 	                   "ScanIndexForward", 1);
 	ctx = pf_xcalloc(1, sizeof(*ctx));
 	ctx->cb = cb;
 	ctx->arg = arg;
-	ctx->limit = limit;
+	ctx->limit = opts->limit;
 	rc = pf_dynamodb_query(cat->aws, cat->table, params, start, on_page, ctx, err);
 	json_decref(start);
 	if (rc < 0)
@@ -554,26 +268,108 @@ int pf_catalog_list(struct pf_catalog *cat, const char *pk, int limit, const cha
 	return rc;
 }
 
-/* ---- shared with the other catalog files (catalog_int.h) ---- */
-
-void pf_catalog__set_s(json_t *item, const char *name, const char *value)
+int pf_catalog_list_code(struct pf_catalog *cat, const char *code,
+                         const struct pf_catalog_page_options *opts, pf_catalog_page_cb cb,
+                         void *arg, struct pf_error *err)
 {
-	set_s(item, name, value);
+	char *pk = pf_xasprintf("CODE#%s", code);
+	int rc = list_partition(cat, pk, opts, cb, arg, err);
+
+	free(pk);
+	return rc;
 }
 
-void pf_catalog__set_n(json_t *item, const char *name, int64_t value)
+int pf_catalog_list_unmatched(struct pf_catalog *cat, const struct pf_catalog_page_options *opts,
+                              pf_catalog_page_cb cb, void *arg, struct pf_error *err)
 {
-	set_n(item, name, value);
+	return list_partition(cat, "UNMATCHED", opts, cb, arg, err);
 }
 
-const char *pf_catalog__get_s(const json_t *item, const char *name)
+int pf_catalog_list_failed(struct pf_catalog *cat, const struct pf_catalog_page_options *opts,
+                           pf_catalog_page_cb cb, void *arg, struct pf_error *err)
 {
-	return get_s(item, name);
+	return list_partition(cat, "FAILED", opts, cb, arg, err);
 }
 
-json_t *pf_catalog__key(const char *pk, const char *sk)
+/* ---- clearing ------------------------------------------------------------- */
+
+struct clear_ctx {
+	struct pf_catalog *cat;
+	pf_catalog_clear_cb cb;
+	void *arg;
+	size_t batch;
+	char *next; /* the Scan's LastEvaluatedKey as JSON text */
+};
+
+static void clear_finish(struct clear_ctx *ctx, const struct pf_error *err)
 {
-	return json_pack("{s:{s:s},s:{s:s}}", "pk", "S", pk, "sk", "S", sk);
+	ctx->cb(err->code ? 0 : ctx->batch, err->code ? NULL : ctx->next, err, ctx->arg);
+	free(ctx->next);
+	free(ctx);
+}
+
+static void on_items_deleted(json_t *response, const struct pf_error *err, void *arg)
+{
+	clear_finish(arg, err);
+}
+
+static void on_clear_scan(json_t *items, json_t *last_evaluated_key, json_t *page,
+                          const struct pf_error *err, void *arg)
+{
+	struct clear_ctx *ctx = arg;
+	json_t *requests;
+	size_t i;
+	json_t *item;
+	struct pf_error e;
+
+	if (err->code) {
+		clear_finish(ctx, err);
+		return;
+	}
+	ctx->next = last_evaluated_key ? json_dumps(last_evaluated_key, JSON_COMPACT) : NULL;
+	ctx->batch = json_array_size(items);
+	if (ctx->batch == 0) {
+		clear_finish(ctx, err);
+		return;
+	}
+	requests = json_array();
+	json_array_foreach(items, i, item)
+	{
+		json_array_append_new(requests, json_pack("{s:{s:{s:O,s:O}}}", "DeleteRequest",
+		                                          "Key", "pk", json_object_get(item, "pk"),
+		                                          "sk", json_object_get(item, "sk")));
+	}
+	if (pf_dynamodb_batch_write(ctx->cat->aws, json_pack("{s:o}", ctx->cat->table, requests),
+	                            on_items_deleted, ctx, &e) < 0)
+		clear_finish(ctx, &e);
+}
+
+int pf_catalog_clear_step(struct pf_catalog *cat, const char *from, pf_catalog_clear_cb cb,
+                          void *arg, struct pf_error *err)
+{
+	struct clear_ctx *ctx;
+	json_t *start = NULL;
+	int rc;
+
+	if (from) {
+		start = json_loads(from, JSON_REJECT_DUPLICATES, NULL);
+		if (!json_is_object(start)) {
+			json_decref(start);
+			return pf_error_set(err, PF_EINVAL, "not a clearing position");
+		}
+	}
+	ctx = pf_xcalloc(1, sizeof(*ctx));
+	ctx->cat = cat;
+	ctx->cb = cb;
+	ctx->arg = arg;
+	rc = pf_dynamodb_scan(
+	    cat->aws, cat->table,
+	    json_pack("{s:s,s:i}", "ProjectionExpression", "pk, sk", "Limit", CLEAR_PAGE_ITEMS),
+	    start, on_clear_scan, ctx, err);
+	json_decref(start);
+	if (rc < 0)
+		free(ctx);
+	return rc;
 }
 
 struct pf_aws *pf_catalog__aws(const struct pf_catalog *cat)

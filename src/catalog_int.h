@@ -1,8 +1,14 @@
 /*
- * What only the catalog's files share: the storage format's helpers.
- * Items are DynamoDB attribute maps built and read in src/catalog*.c and
- * nowhere else. Any thread (the pure helpers); the accessors on the loop
- * thread.
+ * What only the catalog's files share: the storage format. Items are
+ * DynamoDB attribute maps built and read here and nowhere else; unit tests
+ * and fuzz targets use these pure builders directly. Any thread.
+ *
+ *   pk           sk                      item
+ *   IMAGE#<id>   IMAGE                   the image item (source, variants,
+ *                                        codes, status, version)
+ *   CODE#<code>  <sort time>#<id>        one entry per participant code
+ *   UNMATCHED    <sort time>#<id>        photos with no code
+ *   FAILED       <processed time>#<id>   photos refused by the pipeline
  */
 #ifndef PHOTOFINISH_CATALOG_INT_H
 #define PHOTOFINISH_CATALOG_INT_H
@@ -18,8 +24,30 @@ void pf_catalog__set_n(json_t *item, const char *name, int64_t value);
 const char *pf_catalog__get_s(const json_t *item, const char *name);
 /* The primary key {"pk": {"S": pk}, "sk": {"S": sk}} (new reference). */
 json_t *pf_catalog__key(const char *pk, const char *sk);
+/* The partition key of an image item (pk of size 8 + id). */
+void pf_catalog__image_pk(const char *id, char pk[8 + PF_CATALOG_ID_LEN]);
 
-/* The AWS client and table a catalog works on. */
+/* The image item as an attribute map (new reference). */
+json_t *pf_catalog_image_item(const struct pf_catalog_image *img);
+/* Parses an image item; PF_EINVAL when it is not one. */
+int pf_catalog_image_from_item(const json_t *item, struct pf_catalog_image *out,
+                               struct pf_error *err);
+/* Parses a listing entry item into the fields a listing row has (see
+ * struct pf_catalog_page); PF_EINVAL when it has no valid id. */
+int pf_catalog_entry_from_item(const json_t *item, struct pf_catalog_image *out,
+                               struct pf_error *err);
+
+/* The TransactItems that move the catalog from old (NULL: no image item
+ * yet) to img (see pf_catalog_write). New reference. */
+json_t *pf_catalog_transact_items(const char *table, const struct pf_catalog_image *img,
+                                  const struct pf_catalog_image *old);
+
+/* Cursors: opaque base64url of an entry's sort key. */
+char *pf_catalog_cursor_encode(const char *sk);
+/* Returns the sort key or NULL when the cursor is malformed. */
+char *pf_catalog_cursor_decode(const char *cursor);
+
+/* The AWS client and table a catalog works on (for the other catalog files). */
 struct pf_aws *pf_catalog__aws(const struct pf_catalog *cat);
 const char *pf_catalog__table(const struct pf_catalog *cat);
 

@@ -319,6 +319,7 @@ int pf_cli_process(int argc, char **argv)
 	struct pf_error err;
 	unsigned char *overlay = NULL;
 	size_t overlay_len = 0;
+	struct pf_image_options iopts;
 	int nfiles = 0, status = 2;
 	char **files;
 
@@ -366,8 +367,9 @@ int pf_cli_process(int argc, char **argv)
 	pf_log_set_level((enum pf_log_level)run.cfg.log_level);
 	if (load_overlay(&run.cfg, &overlay, &overlay_len))
 		goto out_free;
+	pf_config_image_options(&run.cfg, &iopts);
 	if (pf_image_global_init(argv[0], &err) ||
-	    pf_image_ctx_new(&run.cfg, overlay, overlay_len, &run.ctx, &err)) {
+	    pf_image_ctx_new(&iopts, overlay, overlay_len, &run.ctx, &err)) {
 		fprintf(stderr, "photofinish process: %s\n", err.message);
 		goto out_free;
 	}

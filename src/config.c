@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "photofinish/aws/aws_http.h"
 #include "photofinish/error.h"
 #include "photofinish/log.h"
 #include "photofinish/util.h"
@@ -152,85 +153,6 @@ static const struct setting settings[] = {
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
-
-static const struct {
-	const char *name;
-	unsigned bit;
-} symbology_names[] = {
-    {"qrcode", PF_SYM_QRCODE},   {"code128", PF_SYM_CODE128}, {"code39", PF_SYM_CODE39},
-    {"code93", PF_SYM_CODE93},   {"ean13", PF_SYM_EAN13},     {"ean8", PF_SYM_EAN8},
-    {"upca", PF_SYM_UPCA},       {"upce", PF_SYM_UPCE},       {"i25", PF_SYM_I25},
-    {"codabar", PF_SYM_CODABAR}, {"databar", PF_SYM_DATABAR},
-};
-
-static const char *const gravity_names[] = {
-    [PF_GRAVITY_CENTRE] = "centre",         [PF_GRAVITY_NORTH] = "north",
-    [PF_GRAVITY_NORTH_EAST] = "north-east", [PF_GRAVITY_EAST] = "east",
-    [PF_GRAVITY_SOUTH_EAST] = "south-east", [PF_GRAVITY_SOUTH] = "south",
-    [PF_GRAVITY_SOUTH_WEST] = "south-west", [PF_GRAVITY_WEST] = "west",
-    [PF_GRAVITY_NORTH_WEST] = "north-west",
-};
-
-bool pf_config_parse_symbologies(const char *s, unsigned *out)
-{
-	unsigned bits = 0;
-	const char *p = s;
-
-	if (!s)
-		return false;
-	while (*p) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		bool found = false;
-
-		while (len && (*p == ' ')) {
-			p++;
-			len--;
-		}
-		while (len && p[len - 1] == ' ')
-			len--;
-		for (size_t i = 0; i < sizeof(symbology_names) / sizeof(symbology_names[0]); i++) {
-			if (strlen(symbology_names[i].name) == len &&
-			    !strncasecmp(symbology_names[i].name, p, len)) {
-				bits |= symbology_names[i].bit;
-				found = true;
-			}
-		}
-		if (!found)
-			return false;
-		if (!end)
-			break;
-		p = end + 1;
-	}
-	if (!bits)
-		return false;
-	*out = bits;
-	return true;
-}
-
-bool pf_config_parse_gravity(const char *s, enum pf_gravity *out)
-{
-	if (!s)
-		return false;
-	for (size_t i = 0; i < sizeof(gravity_names) / sizeof(gravity_names[0]); i++) {
-		if (!strcasecmp(s, gravity_names[i])) {
-			*out = (enum pf_gravity)i;
-			return true;
-		}
-	}
-	if (!strcasecmp(s, "center")) {
-		*out = PF_GRAVITY_CENTRE;
-		return true;
-	}
-	return false;
-}
-
-const char *pf_config_gravity_name(enum pf_gravity g)
-{
-	if ((unsigned)g >= sizeof(gravity_names) / sizeof(gravity_names[0]))
-		return "south-east";
-	return gravity_names[g];
-}
 
 static bool is_bucket_name(const char *s)
 {
@@ -442,14 +364,6 @@ static bool apply(struct pf_config *cfg, const struct setting *s, const char *va
 		*strp = pf_xstrdup(value);
 		return true;
 	case K_INT:
-		if (!pf_parse_int64(value, (int64_t)s->min, (int64_t)s->max, &i64)) {
-			pf_buf_appendf(problems,
-			               "%s: \"%s\" is not a whole number from %.0f to %.0f\n",
-			               s->env, value, s->min, s->max);
-			return false;
-		}
-		*(int *)(base + s->offset) = (int)i64;
-		return true;
 	case K_INT64:
 		if (!pf_parse_int64(value, (int64_t)s->min, (int64_t)s->max, &i64)) {
 			pf_buf_appendf(problems,
@@ -457,7 +371,10 @@ static bool apply(struct pf_config *cfg, const struct setting *s, const char *va
 			               s->env, value, s->min, s->max);
 			return false;
 		}
-		*(int64_t *)(base + s->offset) = i64;
+		if (s->kind == K_INT)
+			*(int *)(base + s->offset) = (int)i64;
+		else
+			*(int64_t *)(base + s->offset) = i64;
 		return true;
 	case K_DBL:
 		if (!pf_parse_double(value, s->min, s->max, &d)) {
@@ -495,7 +412,7 @@ static bool apply(struct pf_config *cfg, const struct setting *s, const char *va
 		return true;
 	}
 	case K_SYMS:
-		if (!pf_config_parse_symbologies(value, &cfg->symbologies)) {
+		if (!pf_image_symbologies_parse(value, &cfg->symbologies)) {
 			problem(
 			    problems, s->env,
 			    "\"%s\" is not a comma list of qrcode, code128, code39, code93, ean13, "
@@ -505,7 +422,7 @@ static bool apply(struct pf_config *cfg, const struct setting *s, const char *va
 		}
 		return true;
 	case K_GRAVITY:
-		if (!pf_config_parse_gravity(value, &cfg->overlay_gravity)) {
+		if (!pf_image_gravity_parse(value, &cfg->overlay_gravity)) {
 			problem(problems, s->env,
 			        "\"%s\" is not one of centre, north, north-east, east, south-east, "
 			        "south, south-west, west, north-west",
@@ -827,9 +744,11 @@ static void append_symbologies(struct pf_buf *b, unsigned bits)
 	bool first = true;
 
 	pf_buf_append_str(b, "\"");
-	for (size_t i = 0; i < sizeof(symbology_names) / sizeof(symbology_names[0]); i++) {
-		if (bits & symbology_names[i].bit) {
-			pf_buf_appendf(b, "%s%s", first ? "" : ",", symbology_names[i].name);
+	for (unsigned bit = 1; bit; bit <<= 1) {
+		const char *name = (bits & bit) ? pf_image_symbology_name(bit) : NULL;
+
+		if (name) {
+			pf_buf_appendf(b, "%s%s", first ? "" : ",", name);
 			first = false;
 		}
 	}
@@ -870,7 +789,7 @@ char *pf_config_to_json(const struct pf_config *cfg)
 			append_symbologies(&b, cfg->symbologies);
 			break;
 		case K_GRAVITY:
-			pf_buf_appendf(&b, "\"%s\"", pf_config_gravity_name(cfg->overlay_gravity));
+			pf_buf_appendf(&b, "\"%s\"", pf_image_gravity_name(cfg->overlay_gravity));
 			break;
 		case K_LISTEN:
 			pf_json_append_string(&b, cfg->listen, strlen(cfg->listen));
@@ -922,4 +841,30 @@ void pf_config_print_help(struct pf_buf *out)
 			pf_buf_appendf(out, " Default: %s.", s->def);
 		pf_buf_append_str(out, "\n");
 	}
+}
+
+void pf_config_aws_options(const struct pf_config *cfg, struct pf_aws_options *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->region = cfg->region;
+	opts->endpoint_url = cfg->endpoint_url;
+	opts->endpoint_url_s3 = cfg->endpoint_url_s3;
+	opts->endpoint_url_sqs = cfg->endpoint_url_sqs;
+	opts->endpoint_url_dynamodb = cfg->endpoint_url_dynamodb;
+}
+
+void pf_config_image_options(const struct pf_config *cfg, struct pf_image_options *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->max_input_bytes = cfg->max_input_bytes;
+	opts->max_input_pixels = cfg->max_input_pixels;
+	opts->symbologies = cfg->symbologies;
+	opts->code_pattern = cfg->code_pattern;
+	opts->fullsize_max = cfg->fullsize_max;
+	opts->thumbnail_max = cfg->thumbnail_max;
+	opts->jpeg_quality = cfg->jpeg_quality;
+	opts->overlay_gravity = cfg->overlay_gravity;
+	opts->overlay_margin = cfg->overlay_margin;
+	opts->overlay_width = cfg->overlay_width;
+	opts->overlay_opacity = cfg->overlay_opacity;
 }

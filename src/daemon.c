@@ -20,6 +20,7 @@
 #include "photofinish/aws/aws_http.h"
 #include "photofinish/aws/credentials_provider.h"
 #include "photofinish/aws/s3.h"
+#include "photofinish/aws/sqs.h"
 #include "photofinish/catalog.h"
 #include "photofinish/consumer.h"
 #include "photofinish/image.h"
@@ -133,49 +134,41 @@ static void render_extra_metrics(void *arg, struct pf_buf *out)
 #define PROBE_INTERVAL_MS 2000
 #define PROBE_TIMEOUT_MS 3000
 
-static void on_probe(struct pf_aws_response *resp, const struct pf_error *err, void *arg)
+static void set_queue_gauge(struct daemon *d, json_t *attrs, const char *attr, const char *metric,
+                            const char *help)
+{
+	const char *v = json_string_value(json_object_get(attrs, attr));
+	int64_t n;
+
+	if (v && pf_parse_int64(v, 0, INT64_MAX, &n))
+		pf_metrics_set(d->metrics, metric, help, NULL, (double)n);
+}
+
+static void on_probe(json_t *attrs, const struct pf_error *err, void *arg)
 {
 	struct daemon *d = arg;
-	json_t *doc;
 
 	d->probe_running = false;
 	if (err->code == PF_ECANCELED)
 		return;
 	on_receive_status(d, err->code == 0);
-	if (err->code || !resp->body)
+	if (err->code)
 		return;
-	doc = json_loadb(resp->body, resp->body_len, 0, NULL);
-	if (doc) {
-		json_t *attrs = json_object_get(doc, "Attributes");
-		int64_t visible = 0, hidden = 0;
-		const char *v =
-		    json_string_value(json_object_get(attrs, "ApproximateNumberOfMessages"));
-		const char *h = json_string_value(
-		    json_object_get(attrs, "ApproximateNumberOfMessagesNotVisible"));
-
-		if (v && pf_parse_int64(v, 0, INT64_MAX, &visible))
-			pf_metrics_set(d->metrics, "photofinish_queue_visible_messages",
-			               "Messages waiting in the queue (approximate).", NULL,
-			               (double)visible);
-		if (h && pf_parse_int64(h, 0, INT64_MAX, &hidden))
-			pf_metrics_set(d->metrics, "photofinish_queue_invisible_messages",
-			               "Messages received by some consumer and not yet deleted "
-			               "(approximate).",
-			               NULL, (double)hidden);
-		json_decref(doc);
-	}
+	set_queue_gauge(d, attrs, "ApproximateNumberOfMessages",
+	                "photofinish_queue_visible_messages",
+	                "Messages waiting in the queue (approximate).");
+	set_queue_gauge(d, attrs, "ApproximateNumberOfMessagesNotVisible",
+	                "photofinish_queue_invisible_messages",
+	                "Messages received by some consumer and not yet deleted (approximate).");
 }
 
 static void on_probe_timer(evutil_socket_t fd, short what, void *arg)
 {
+	static const char *const names[] = {"ApproximateNumberOfMessages",
+	                                    "ApproximateNumberOfMessagesNotVisible"};
+	static const struct pf_sqs_call_options call = {.timeout_ms = PROBE_TIMEOUT_MS};
 	struct daemon *d = arg;
-	struct pf_aws_header headers[] = {
-	    {"Content-Type", "application/x-amz-json-1.0"},
-	    {"X-Amz-Target", "AmazonSQS.GetQueueAttributes"},
-	};
-	struct pf_aws_request req;
 	struct pf_error err;
-	json_t *body;
 
 	if (d->draining)
 		return;
@@ -185,20 +178,8 @@ static void on_probe_timer(evutil_socket_t fd, short what, void *arg)
 			on_receive_status(d, false);
 		return;
 	}
-	body = json_pack("{s:s,s:[s,s]}", "QueueUrl", d->cfg->queue_url, "AttributeNames",
-	                 "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible");
-	memset(&req, 0, sizeof(req));
-	req.service = PF_AWS_SQS;
-	req.operation = "GetQueueAttributes";
-	req.method = "POST";
-	req.headers = headers;
-	req.nheaders = 2;
-	req.body = json_dumps(body, JSON_COMPACT);
-	req.body_len = strlen(req.body);
-	req.free_body = true;
-	req.timeout_ms = PROBE_TIMEOUT_MS;
-	json_decref(body);
-	if (pf_aws_send(d->aws, &req, on_probe, d, &err) == 0) {
+	if (pf_sqs_get_queue_attributes(d->aws, d->cfg->queue_url, names, 2, &call, on_probe, d,
+	                                &err) == 0) {
 		d->probe_running = true;
 		d->probe_started_ms = pf_monotonic_ms();
 	}
@@ -343,6 +324,7 @@ int pf_daemon_run(const struct pf_config *cfg)
 {
 	struct daemon d;
 	struct pf_aws_options aopts;
+	struct pf_image_options iopts;
 	struct pf_consumer_deps cdeps;
 	struct pf_api_deps adeps;
 	struct pf_error err;
@@ -359,7 +341,7 @@ int pf_daemon_run(const struct pf_config *cfg)
 	}
 	pf_metrics_new(&d.metrics);
 
-	pf_aws_options_from_config(&aopts, cfg);
+	pf_config_aws_options(cfg, &aopts);
 	aopts.on_call = on_aws_call;
 	aopts.on_call_arg = &d;
 	if (pf_aws_new(d.base, &aopts, &d.aws, &err) < 0)
@@ -368,7 +350,8 @@ int pf_daemon_run(const struct pf_config *cfg)
 		goto fail;
 	if (load_overlay(&d, &err) < 0)
 		goto fail;
-	if (pf_image_ctx_new(cfg, d.overlay, d.overlay_len, &d.image, &err) < 0)
+	pf_config_image_options(cfg, &iopts);
+	if (pf_image_ctx_new(&iopts, d.overlay, d.overlay_len, &d.image, &err) < 0)
 		goto fail;
 	free(d.overlay);
 	d.overlay = NULL;

@@ -1,6 +1,7 @@
 /*
- * S3 event notification parsing. Pure; any thread. Everything in the body is
- * outside input: sizes and counts are bounded and every field is type-checked.
+ * S3 event notifications: parsing and formatting. Pure; any thread.
+ * Everything in a body is outside input: sizes and counts are bounded and
+ * every field is type-checked.
  */
 #include "photofinish/events.h"
 
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "photofinish/aws/sigv4.h"
 #include "photofinish/util.h"
 
 static int hexval(char c)
@@ -138,6 +140,19 @@ void pf_event_list_free(struct pf_event_list *list)
 	list->count = 0;
 }
 
+char *pf_events_bare_etag(const char *etag)
+{
+	size_t n = etag ? strlen(etag) : 0;
+
+	if (!etag)
+		return NULL;
+	if (n >= 2 && etag[0] == '"' && etag[n - 1] == '"') {
+		etag++;
+		n -= 2;
+	}
+	return pf_xstrndup(etag, n > 128 ? 128 : n);
+}
+
 static const char *str_field(const json_t *obj, const char *name)
 {
 	const json_t *v = json_object_get(obj, name);
@@ -171,14 +186,8 @@ static int fill_common(struct pf_object_event *e, const char *bucket, const char
 		e->size = json_integer_value(size);
 	if (!etag)
 		etag = str_field(object, "etag");
-	if (etag && *etag) {
-		size_t n = strlen(etag);
-
-		if (n >= 2 && etag[0] == '"' && etag[n - 1] == '"')
-			e->etag = pf_xstrndup(etag + 1, n - 2);
-		else
-			e->etag = pf_xstrndup(etag, n > 128 ? 128 : n);
-	}
+	if (etag && *etag)
+		e->etag = pf_events_bare_etag(etag);
 	e->sequencer = pad_sequencer(seq);
 	if (!e->sequencer)
 		return pf_error_set(err, PF_EINVAL, "%s has a malformed sequencer", what);
@@ -348,4 +357,35 @@ int pf_events_parse(const char *body, size_t len, struct pf_event_list *out, str
 	if (rc)
 		pf_event_list_free(out);
 	return rc;
+}
+
+char *pf_events_format(const struct pf_object_event *ev)
+{
+	char *enc = pf_sigv4_uri_encode(ev->key, strlen(ev->key), true);
+	json_t *object = json_pack("{s:s}", "key", enc);
+	json_t *rec, *root;
+	char *body;
+
+	if (ev->size >= 0)
+		json_object_set_new(object, "size", json_integer(ev->size));
+	if (ev->etag)
+		json_object_set_new(object, "eTag", json_string(ev->etag));
+	if (ev->sequencer && *ev->sequencer)
+		json_object_set_new(object, "sequencer", json_string(ev->sequencer));
+	rec = json_pack("{s:s,s:s,s:s,s:{s:s,s:{s:s},s:o}}", "eventVersion", "2.1", "eventSource",
+	                "aws:s3", "eventName",
+	                ev->event_name                 ? ev->event_name
+	                : ev->kind == PF_EVENT_REMOVED ? "ObjectRemoved:Delete"
+	                                               : "ObjectCreated:Put",
+	                "s3", "s3SchemaVersion", "1.0", "bucket", "name", ev->bucket, "object",
+	                object);
+	if (ev->event_time)
+		json_object_set_new(rec, "eventTime", json_string(ev->event_time));
+	if (ev->force)
+		json_object_set_new(rec, "photofinish", json_pack("{s:b}", "reprocess", 1));
+	root = json_pack("{s:[o]}", "Records", rec);
+	body = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	free(enc);
+	return body;
 }

@@ -212,3 +212,12 @@ bool pf_parse_double(const char *s, double min, double max, double *out)
 	*out = v;
 	return true;
 }
+
+void pf_copy_truncated(char *dst, size_t size, const char *src, size_t n)
+{
+	if (n >= size)
+		n = size - 1;
+	if (n)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
+}

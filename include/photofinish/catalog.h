@@ -1,25 +1,21 @@
 /*
- * The catalog: what the daemon knows about every photo, in one DynamoDB
- * table (pk/sk strings). Layout (see docs/architecture.md):
+ * The catalog: what the daemon knows about every photo. Only the catalog
+ * knows how it is stored (one DynamoDB table, its keys, item shapes and
+ * attribute encoding; see docs/architecture.md); everyone else reads and
+ * writes typed values: images, listing entries, pages with opaque cursors.
  *
- *   IMAGE#<id>  / IMAGE                   the image item (source, variants,
- *                                          codes, status, version)
- *   CODE#<code> / <sort time>#<id>        one entry per participant code
- *   UNMATCHED   / <sort time>#<id>        photos with no code
- *   FAILED      / <processed time>#<id>   photos refused by the pipeline
- *
- * <id> is stable for a source object (a hash of bucket and key), so
+ * A photo's id is stable for a source object (a hash of bucket and key), so
  * reprocessing overwrites instead of duplicating. Every write of an image
- * and its entries is one TransactWriteItems conditioned on the version the
- * writer read, so two writers never leave stale entries behind.
+ * and its entries is one transaction conditioned on the version the writer
+ * read, so two writers never leave stale entries behind.
  *
- * Item building and parsing are pure (any thread); the operations run on the
- * loop thread with the AWS client's callback contract.
+ * The value helpers are pure (any thread); the operations run on the loop
+ * thread with the AWS client's callback contract: when an operation returns
+ * an error its callback never runs, otherwise it runs exactly once.
  */
 #ifndef PHOTOFINISH_CATALOG_H
 #define PHOTOFINISH_CATALOG_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +28,8 @@ struct pf_catalog;
 #define PF_CATALOG_ID_LEN 32
 /* Codes recorded per photo; more would not fit one transaction (100 items). */
 #define PF_CATALOG_MAX_CODES 40
+/* The most entries one page may ask for. */
+#define PF_CATALOG_MAX_PAGE 500
 
 enum pf_catalog_status { PF_IMAGE_PROCESSED, PF_IMAGE_FAILED, PF_IMAGE_DELETED };
 
@@ -57,31 +55,40 @@ struct pf_catalog_image {
 	char *processed_at; /* RFC 3339 */
 };
 
+/* One page of a listing, borrowed for the callback. Each row holds what a
+ * reader shows without reading the image item: for a photo (a code's or an
+ * unmatched one) status processed, id, key, variant keys and sizes,
+ * taken_at and codes; for a failed photo status failed, id, key, reason,
+ * message and processed_at. Other fields are unset. next_cursor is NULL on
+ * the last page: a cursor never leads to an empty page. */
+struct pf_catalog_page {
+	const struct pf_catalog_image *entries;
+	size_t count;
+	const char *next_cursor;
+};
+
+/* What page of a listing to read. */
+struct pf_catalog_page_options {
+	int limit;          /* 1 to PF_CATALOG_MAX_PAGE */
+	const char *cursor; /* from a previous page; NULL for the first */
+};
+
 /* The stable id of a source object: hex of the first 128 bits of
  * SHA-256(bucket "/" key). */
 void pf_catalog_image_id(const char *bucket, const char *key, char out[PF_CATALOG_ID_LEN + 1]);
+/* Whether id has the shape of an image id (32 lower-case hex digits). */
+bool pf_catalog_id_is_valid(const char *id);
 
 void pf_catalog_image_free(struct pf_catalog_image *img);
 /* Deep copy. */
 void pf_catalog_image_copy(struct pf_catalog_image *dst, const struct pf_catalog_image *src);
+/* Turns img into the tombstone of a removed photo: status deleted, no codes
+ * (so nothing manual either), no variants. The rest (source, sequencer,
+ * sort time) stays so later events are still ordered against it. */
+void pf_catalog_image_make_tombstone(struct pf_catalog_image *img);
 
-/* The image item as a DynamoDB attribute map (new reference). */
-json_t *pf_catalog_image_item(const struct pf_catalog_image *img);
-/* Parses an image item; PF_EINVAL when it is not one. */
-int pf_catalog_image_from_item(const json_t *item, struct pf_catalog_image *out,
-                               struct pf_error *err);
-
-/* The TransactItems that move the catalog from old (NULL: no image item
- * yet) to img: the image item conditioned on old's version, deletes of old
- * entries img no longer has, puts of img's entries. img->version must be
- * old's + 1. New reference. */
-json_t *pf_catalog_transact_items(const char *table, const struct pf_catalog_image *img,
-                                  const struct pf_catalog_image *old);
-
-/* Cursor encoding for participant pages: opaque base64url of the sort key. */
-char *pf_catalog_cursor_encode(const char *sk);
-/* Returns the sort key or NULL when the cursor is malformed. */
-char *pf_catalog_cursor_decode(const char *cursor);
+/* Whether cursor is one a listing could have returned (shape only). */
+bool pf_catalog_cursor_is_valid(const char *cursor);
 
 int pf_catalog_new(struct pf_aws *aws, const char *table, struct pf_catalog **out,
                    struct pf_error *err);
@@ -95,19 +102,44 @@ int pf_catalog_get(struct pf_catalog *cat, const char *id, pf_catalog_image_cb c
                    struct pf_error *err);
 
 typedef void (*pf_catalog_done_cb)(const struct pf_error *err, void *arg);
-/* Writes img (see pf_catalog_transact_items). PF_ECONFLICT when another
- * writer changed the image since old was read: read again and retry. */
+/* Moves the catalog from old (NULL: no image item yet) to img: the image
+ * item conditioned on old's version, entries img no longer has deleted, its
+ * current entries written. img->version must be old's + 1. PF_ECONFLICT
+ * when another writer changed the image since old was read: read again and
+ * retry. */
 int pf_catalog_write(struct pf_catalog *cat, const struct pf_catalog_image *img,
                      const struct pf_catalog_image *old, pf_catalog_done_cb cb, void *arg,
                      struct pf_error *err);
 
-/* One page of a listing: entries (array of attribute maps, borrowed) and the
- * cursor for the next page (NULL on the last). */
-typedef void (*pf_catalog_page_cb)(json_t *entries, const char *next_cursor,
-                                   const struct pf_error *err, void *arg);
-/* Lists entries under pk ("CODE#10423", "UNMATCHED", "FAILED") oldest first,
- * at most limit, after cursor (NULL for the first page). */
-int pf_catalog_list(struct pf_catalog *cat, const char *pk, int limit, const char *cursor,
-                    pf_catalog_page_cb cb, void *arg, struct pf_error *err);
+/* Removes a photo: deletes old's variants (NULL: no image item yet, nothing
+ * to delete) from processed_bucket, then writes img made a tombstone (see
+ * pf_catalog_image_make_tombstone) as pf_catalog_write does. When S3 refuses
+ * the catalog is left as it was (PF_EAWS): removing again is safe. */
+int pf_catalog_delete_photo(struct pf_catalog *cat, const char *processed_bucket,
+                            const struct pf_catalog_image *img, const struct pf_catalog_image *old,
+                            pf_catalog_done_cb cb, void *arg, struct pf_error *err);
+
+/* Listings, oldest first. PF_EINVAL when the cursor is malformed. */
+typedef void (*pf_catalog_page_cb)(const struct pf_catalog_page *page, const struct pf_error *err,
+                                   void *arg);
+/* The photos tagged with code (normalised). */
+int pf_catalog_list_code(struct pf_catalog *cat, const char *code,
+                         const struct pf_catalog_page_options *opts, pf_catalog_page_cb cb,
+                         void *arg, struct pf_error *err);
+/* Processed photos without a code: the manual-tagging queue. */
+int pf_catalog_list_unmatched(struct pf_catalog *cat, const struct pf_catalog_page_options *opts,
+                              pf_catalog_page_cb cb, void *arg, struct pf_error *err);
+/* Photos the pipeline refused, by processing time. */
+int pf_catalog_list_failed(struct pf_catalog *cat, const struct pf_catalog_page_options *opts,
+                           pf_catalog_page_cb cb, void *arg, struct pf_error *err);
+
+/* Clearing a race, one step at a time so a job can report progress and
+ * stop: deletes up to one page of items (every kind) and says how many and
+ * where the next step starts (an opaque token; NULL when nothing is left).
+ * Pass NULL for the first step. */
+typedef void (*pf_catalog_clear_cb)(size_t deleted, const char *next, const struct pf_error *err,
+                                    void *arg);
+int pf_catalog_clear_step(struct pf_catalog *cat, const char *from, pf_catalog_clear_cb cb,
+                          void *arg, struct pf_error *err);
 
 #endif

@@ -11,34 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "photofinish/image.h"
+
+struct pf_aws_options;
 struct pf_buf;
-
-enum pf_gravity {
-	PF_GRAVITY_CENTRE,
-	PF_GRAVITY_NORTH,
-	PF_GRAVITY_NORTH_EAST,
-	PF_GRAVITY_EAST,
-	PF_GRAVITY_SOUTH_EAST,
-	PF_GRAVITY_SOUTH,
-	PF_GRAVITY_SOUTH_WEST,
-	PF_GRAVITY_WEST,
-	PF_GRAVITY_NORTH_WEST
-};
-
-/* Symbology bits for pf_config.symbologies. */
-enum pf_symbology {
-	PF_SYM_QRCODE = 1 << 0,
-	PF_SYM_CODE128 = 1 << 1,
-	PF_SYM_CODE39 = 1 << 2,
-	PF_SYM_CODE93 = 1 << 3,
-	PF_SYM_EAN13 = 1 << 4,
-	PF_SYM_EAN8 = 1 << 5,
-	PF_SYM_UPCA = 1 << 6,
-	PF_SYM_UPCE = 1 << 7,
-	PF_SYM_I25 = 1 << 8,
-	PF_SYM_CODABAR = 1 << 9,
-	PF_SYM_DATABAR = 1 << 10
-};
 
 /* One named admin token: the name is what the audit trail records as who
  * acted; the secret is never printed. */
@@ -94,13 +70,13 @@ struct pf_config {
 	/* image pipeline */
 	int64_t max_input_bytes;
 	int64_t max_input_pixels;
-	unsigned symbologies; /* enum pf_symbology bits */
+	unsigned symbologies; /* enum pf_image_symbology bits */
 	char *code_pattern;   /* POSIX ERE or NULL */
 	int fullsize_max;
 	int thumbnail_max;
 	int jpeg_quality;
 	char *overlay; /* file path or s3://bucket/key, or NULL */
-	enum pf_gravity overlay_gravity;
+	enum pf_image_gravity overlay_gravity;
 	double overlay_margin;
 	double overlay_width;
 	double overlay_opacity;
@@ -139,9 +115,12 @@ const struct pf_config_setting_info *pf_config_settings(void);
 /* Writes the settings table as help text. */
 void pf_config_print_help(struct pf_buf *out);
 
-/* Parses a comma list of symbology names into bits. */
-bool pf_config_parse_symbologies(const char *s, unsigned *out);
-bool pf_config_parse_gravity(const char *s, enum pf_gravity *out);
-const char *pf_config_gravity_name(enum pf_gravity g);
+/* The AWS client's options for this configuration: region and endpoint
+ * URLs (strings stay owned by cfg), defaults for the rest. */
+void pf_config_aws_options(const struct pf_config *cfg, struct pf_aws_options *opts);
+
+/* The image pipeline's options for this configuration (code_pattern stays
+ * owned by cfg). */
+void pf_config_image_options(const struct pf_config *cfg, struct pf_image_options *opts);
 
 #endif

@@ -1,8 +1,10 @@
 /*
- * S3 event notifications as they reach the queue: parses an SQS message body
- * (a direct S3 event, an SNS envelope around one, or an EventBridge "Object
- * Created"/"Object Deleted" event) into a list of object events. Pure: JSON
- * text in, events out; any thread.
+ * S3 event notifications as they reach the queue, both ways: parses an SQS
+ * message body (a direct S3 event, an SNS envelope around one, or an
+ * EventBridge "Object Created"/"Object Deleted" event) into a list of
+ * object events, and formats an object event as the direct S3 event S3
+ * itself would send (for requests the daemon queues, like reprocessing).
+ * Pure: JSON text in, events out and back; any thread.
  */
 #ifndef PHOTOFINISH_EVENTS_H
 #define PHOTOFINISH_EVENTS_H
@@ -50,6 +52,15 @@ struct pf_event_list {
 int pf_events_parse(const char *body, size_t len, struct pf_event_list *out, struct pf_error *err);
 
 void pf_event_list_free(struct pf_event_list *list);
+
+/* The message body of a direct S3 notification with one record for ev
+ * (kind created or removed; key decoded, etag without quotes; NULL/"" fields
+ * are left out), which pf_events_parse reads back as ev. New string. */
+char *pf_events_format(const struct pf_object_event *ev);
+
+/* An ETag without its surrounding quotes (S3 sends them quoted in headers
+ * and listings, bare in events), at most 128 characters. NULL for NULL. */
+char *pf_events_bare_etag(const char *etag);
 
 /* Decodes an S3 event key: '+' is a space, %XX a byte. Returns NULL when
  * the encoding is malformed or decodes to a NUL byte or invalid UTF-8. */

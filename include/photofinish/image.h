@@ -10,11 +10,64 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "photofinish/config.h"
 #include "photofinish/error.h"
 
 /* Longest code: codes match ^[A-Z0-9_.-]{1,64}$. */
 #define PF_IMAGE_CODE_MAX 64
+
+/* Where the overlay goes on a variant. */
+enum pf_image_gravity {
+	PF_IMAGE_GRAVITY_CENTRE,
+	PF_IMAGE_GRAVITY_NORTH,
+	PF_IMAGE_GRAVITY_NORTH_EAST,
+	PF_IMAGE_GRAVITY_EAST,
+	PF_IMAGE_GRAVITY_SOUTH_EAST,
+	PF_IMAGE_GRAVITY_SOUTH,
+	PF_IMAGE_GRAVITY_SOUTH_WEST,
+	PF_IMAGE_GRAVITY_WEST,
+	PF_IMAGE_GRAVITY_NORTH_WEST
+};
+
+/* Symbology bits for pf_image_options.symbologies. */
+enum pf_image_symbology {
+	PF_IMAGE_SYM_QRCODE = 1 << 0,
+	PF_IMAGE_SYM_CODE128 = 1 << 1,
+	PF_IMAGE_SYM_CODE39 = 1 << 2,
+	PF_IMAGE_SYM_CODE93 = 1 << 3,
+	PF_IMAGE_SYM_EAN13 = 1 << 4,
+	PF_IMAGE_SYM_EAN8 = 1 << 5,
+	PF_IMAGE_SYM_UPCA = 1 << 6,
+	PF_IMAGE_SYM_UPCE = 1 << 7,
+	PF_IMAGE_SYM_I25 = 1 << 8,
+	PF_IMAGE_SYM_CODABAR = 1 << 9,
+	PF_IMAGE_SYM_DATABAR = 1 << 10
+};
+
+/* What the pipeline does, filled by the caller (the daemon and the
+ * command-line tool translate their configuration into it). Copied by
+ * pf_image_ctx_new; strings need not outlive the call. */
+struct pf_image_options {
+	int64_t max_input_bytes;  /* larger inputs are refused (too_many_bytes) */
+	int64_t max_input_pixels; /* larger frames are refused before decoding */
+	unsigned symbologies;     /* enum pf_image_symbology bits; 0 = QR + Code 128 */
+	const char *code_pattern; /* POSIX ERE applied to payloads, or NULL */
+	int fullsize_max;         /* longest edge of the fullsize variant */
+	int thumbnail_max;        /* longest edge of the thumbnail */
+	int jpeg_quality;         /* 1-100 */
+	enum pf_image_gravity overlay_gravity;
+	double overlay_margin;  /* fraction of the variant's width */
+	double overlay_width;   /* fraction of the variant's width */
+	double overlay_opacity; /* 0-1 */
+};
+
+/* Parses a comma list of symbology names ("qrcode, code128"; case and
+ * blanks around names ignored) into bits; false on an unknown or no name. */
+bool pf_image_symbologies_parse(const char *s, unsigned *out);
+/* The name of one symbology bit ("qrcode"), NULL when bit is not one. */
+const char *pf_image_symbology_name(unsigned bit);
+/* "centre" (or "center"), "north", "north-east", ... "north-west". */
+bool pf_image_gravity_parse(const char *s, enum pf_image_gravity *out);
+const char *pf_image_gravity_name(enum pf_image_gravity g);
 
 /* Read-only after creation; shared by all workers (the overlay is decoded
  * once, the code pattern compiled once). */
@@ -40,8 +93,8 @@ struct pf_image_result {
 int pf_image_global_init(const char *argv0, struct pf_error *err);
 
 /* overlay_png may be NULL (no overlay). The bytes are copied/decoded. */
-int pf_image_ctx_new(const struct pf_config *cfg, const void *overlay_png, size_t overlay_len,
-                     struct pf_image_ctx **out, struct pf_error *err);
+int pf_image_ctx_new(const struct pf_image_options *opts, const void *overlay_png,
+                     size_t overlay_len, struct pf_image_ctx **out, struct pf_error *err);
 void pf_image_ctx_free(struct pf_image_ctx *ctx);
 
 /* Processes one photo. On refusal returns PF_EIMAGE or PF_ETOOBIG with

@@ -20,6 +20,10 @@ char *pf_xstrndup(const char *s, size_t n);
 /* printf into a freshly allocated string. */
 char *pf_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Copies at most n bytes of src into dst, truncated to size - 1 bytes and
+ * NUL-terminated (size > 0; src may be NULL when n is 0). */
+void pf_copy_truncated(char *dst, size_t size, const char *src, size_t n);
+
 /* A growable byte buffer; data is always NUL-terminated for convenience. */
 struct pf_buf {
 	char *data;

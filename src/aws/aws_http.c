@@ -22,10 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "aws/aws_int.h"
+#include "aws/retry_int.h"
 #include "photofinish/aws/credentials_provider.h"
 #include "photofinish/aws/sigv4.h"
-#include "photofinish/config.h"
+#include "photofinish/codec.h"
 #include "photofinish/log.h"
 #include "photofinish/util.h"
 
@@ -105,286 +105,12 @@ struct pf_aws {
 	struct pf_aws_counters counters;
 	struct call *calls;
 	size_t pending;
-	uint64_t rng;
+	struct pf_codec_jitter jitter;
 	bool freeing;
 };
 
 static void attempt_start(struct call *c);
 static void check_multi_info(struct pf_aws *aws);
-
-/* ---- classification, backoff, quota (pure) ---- */
-
-static const char *const throttling_codes[] = {
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestThrottledException",
-    "TooManyRequestsException",
-    "ProvisionedThroughputExceededException",
-    "TransactionInProgressException",
-    "RequestLimitExceeded",
-    "BandwidthLimitExceeded",
-    "LimitExceededException",
-    "RequestThrottled",
-    "SlowDown",
-    "PriorRequestNotComplete",
-    "EC2ThrottledException",
-};
-
-static const char *const transient_codes[] = {
-    "RequestTimeout",  "RequestTimeoutException", "InternalError",
-    "InternalFailure", "ServiceUnavailable",
-};
-
-static const char *const clock_skew_codes[] = {
-    "RequestTimeTooSkewed",  "RequestExpired", "InvalidSignatureException",
-    "SignatureDoesNotMatch", "AuthFailure",    "RequestInTheFuture",
-};
-
-static bool code_in(const char *code, const char *const *list, size_t n)
-{
-	if (!code || !*code)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(code, list[i]) == 0)
-			return true;
-	return false;
-}
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-bool pf_aws__is_throttling_code(const char *code)
-{
-	return code_in(code, throttling_codes, NELEM(throttling_codes));
-}
-
-bool pf_aws__is_transient_code(const char *code)
-{
-	return code_in(code, transient_codes, NELEM(transient_codes));
-}
-
-bool pf_aws__is_clock_skew_code(const char *code)
-{
-	return code_in(code, clock_skew_codes, NELEM(clock_skew_codes));
-}
-
-enum pf_aws__error_kind pf_aws__classify(int status, const char *code)
-{
-	if (status >= 200 && status < 300)
-		return PF_AWS__ERR_NONE;
-	if (pf_aws__is_throttling_code(code) || status == 429)
-		return PF_AWS__ERR_THROTTLING;
-	if (pf_aws__is_clock_skew_code(code))
-		return PF_AWS__ERR_CLOCK_SKEW;
-	if (pf_aws__is_transient_code(code) || status == 500 || status == 502 || status == 503 ||
-	    status == 504)
-		return PF_AWS__ERR_TRANSIENT;
-	return PF_AWS__ERR_CLIENT;
-}
-
-int64_t pf_aws__backoff_ms(int retry, bool throttling, double random01)
-{
-	int64_t ceiling = throttling ? PF_AWS__THROTTLE_BASE_DELAY_MS : PF_AWS__BASE_DELAY_MS;
-
-	if (retry < 1)
-		retry = 1;
-	for (int i = 1; i < retry && ceiling < PF_AWS__MAX_BACKOFF_MS; i++)
-		ceiling *= 2;
-	if (ceiling > PF_AWS__MAX_BACKOFF_MS)
-		ceiling = PF_AWS__MAX_BACKOFF_MS;
-	if (!(random01 >= 0.0))
-		random01 = 0.0;
-	if (random01 > 1.0)
-		random01 = 1.0;
-	return (int64_t)(random01 * (double)ceiling);
-}
-
-void pf_aws__quota_init(struct pf_aws__quota *q)
-{
-	q->tokens = PF_AWS__QUOTA_MAX;
-}
-
-int pf_aws__quota_acquire(struct pf_aws__quota *q, bool timeout_error)
-{
-	int cost = timeout_error ? PF_AWS__TIMEOUT_RETRY_COST : PF_AWS__RETRY_COST;
-
-	if (q->tokens < cost)
-		return -1;
-	q->tokens -= cost;
-	return cost;
-}
-
-void pf_aws__quota_release(struct pf_aws__quota *q, int last_cost)
-{
-	q->tokens += last_cost > 0 ? last_cost : PF_AWS__NO_RETRY_INCREMENT;
-	if (q->tokens > PF_AWS__QUOTA_MAX)
-		q->tokens = PF_AWS__QUOTA_MAX;
-}
-
-int pf_aws__error_code_for(const char *code, int status)
-{
-	static const char *const not_found[] = {
-	    "NoSuchKey",
-	    "NoSuchBucket",
-	    "NoSuchUpload",
-	    "NotFound",
-	    "ResourceNotFoundException",
-	    "QueueDoesNotExist",
-	    "AWS.SimpleQueueService.NonExistentQueue",
-	};
-	static const char *const conflict[] = {
-	    "ConditionalCheckFailedException",
-	    "PreconditionFailed",
-	    "TransactionConflictException",
-	};
-
-	if (code_in(code, not_found, NELEM(not_found)))
-		return PF_ENOTFOUND;
-	if (code_in(code, conflict, NELEM(conflict)))
-		return PF_ECONFLICT;
-	(void)status;
-	return PF_EAWS;
-}
-
-static void copy_str(char *dst, size_t size, const char *src, size_t n)
-{
-	if (n >= size)
-		n = size - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-bool pf_aws__parse_json_error(const char *body, size_t len, char *code, size_t code_size,
-                              char *message, size_t message_size)
-{
-	json_t *doc;
-	json_error_t jerr;
-	const char *type = NULL;
-	const char *msg = NULL;
-	const char *p;
-	size_t n;
-
-	code[0] = '\0';
-	message[0] = '\0';
-	if (!body || len == 0)
-		return false;
-	doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!json_is_object(doc)) {
-		json_decref(doc);
-		return false;
-	}
-	type = json_string_value(json_object_get(doc, "__type"));
-	if (!type)
-		type = json_string_value(json_object_get(doc, "code"));
-	if (!type)
-		type = json_string_value(json_object_get(doc, "Code"));
-	msg = json_string_value(json_object_get(doc, "message"));
-	if (!msg)
-		msg = json_string_value(json_object_get(doc, "Message"));
-	if (type) {
-		/* "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException" */
-		p = strrchr(type, '#');
-		p = p ? p + 1 : type;
-		n = strcspn(p, ":");
-		copy_str(code, code_size, p, n);
-	}
-	if (msg)
-		copy_str(message, message_size, msg, strlen(msg));
-	json_decref(doc);
-	return code[0] != '\0';
-}
-
-static const char *status_code_name(int status)
-{
-	switch (status) {
-	case 301:
-		return "PermanentRedirect";
-	case 304:
-		return "NotModified";
-	case 400:
-		return "BadRequest";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "NotFound";
-	case 412:
-		return "PreconditionFailed";
-	case 429:
-		return "TooManyRequestsException";
-	case 500:
-		return "InternalError";
-	case 503:
-		return "ServiceUnavailable";
-	default:
-		return "";
-	}
-}
-
-void pf_aws__parse_error(enum pf_aws_service service, bool is_unsigned, int status,
-                         const char *body, size_t len, const char *request_id,
-                         const char *error_type_header, const char *query_error_header,
-                         struct pf_error *err)
-{
-	char code[64] = "";
-	char message[400] = "";
-	char xml_request_id[128] = "";
-
-	if (!is_unsigned && service == PF_AWS_S3) {
-		pf_s3__parse_error_xml(body, len, code, sizeof(code), message, sizeof(message),
-		                       xml_request_id, sizeof(xml_request_id));
-	} else if (!is_unsigned) {
-		pf_aws__parse_json_error(body, len, code, sizeof(code), message, sizeof(message));
-		/* SQS's JSON protocol also names the legacy query code in a header */
-		if (!code[0] && query_error_header && *query_error_header)
-			copy_str(code, sizeof(code), query_error_header,
-			         strcspn(query_error_header, ";"));
-		if (!code[0] && error_type_header && *error_type_header)
-			copy_str(code, sizeof(code), error_type_header,
-			         strcspn(error_type_header, ":"));
-	}
-	if (!code[0])
-		copy_str(code, sizeof(code), status_code_name(status),
-		         strlen(status_code_name(status)));
-	err->code = is_unsigned ? (status == 404 ? PF_ENOTFOUND : PF_EAWS)
-	                        : pf_aws__error_code_for(code, status);
-	err->http_status = status;
-	copy_str(err->service_code, sizeof(err->service_code), code, strlen(code));
-	if (request_id && *request_id)
-		copy_str(err->request_id, sizeof(err->request_id), request_id, strlen(request_id));
-	else
-		copy_str(err->request_id, sizeof(err->request_id), xml_request_id,
-		         strlen(xml_request_id));
-	switch (pf_aws__classify(status, code)) {
-	case PF_AWS__ERR_THROTTLING:
-	case PF_AWS__ERR_TRANSIENT:
-		err->retryable = true;
-		break;
-	default:
-		err->retryable = false;
-	}
-	snprintf(err->message, sizeof(err->message), "%s: HTTP %d %s%s%s",
-	         is_unsigned ? "credentials endpoint" : pf_aws_service_name(service), status,
-	         code[0] ? code : "error", message[0] ? ": " : "", message);
-}
-
-bool pf_aws__parse_http_date(const char *s, int64_t *out)
-{
-	struct tm tm;
-	const char *end;
-	time_t t;
-
-	if (!s)
-		return false;
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	if (!end || *end != '\0')
-		return false;
-	t = timegm(&tm);
-	if (t == (time_t)-1)
-		return false;
-	*out = (int64_t)t;
-	return true;
-}
 
 /* ---- client ---- */
 
@@ -411,28 +137,6 @@ const char *pf_aws_outcome_name(enum pf_aws_outcome outcome)
 	default:
 		return "other";
 	}
-}
-
-void pf_aws_options_from_config(struct pf_aws_options *opts, const struct pf_config *cfg)
-{
-	memset(opts, 0, sizeof(*opts));
-	opts->region = cfg->region;
-	opts->endpoint_url = cfg->endpoint_url;
-	opts->endpoint_url_s3 = cfg->endpoint_url_s3;
-	opts->endpoint_url_sqs = cfg->endpoint_url_sqs;
-	opts->endpoint_url_dynamodb = cfg->endpoint_url_dynamodb;
-}
-
-static double next_random(struct pf_aws *aws)
-{
-	/* xorshift64*: backoff jitter only needs to decorrelate clients */
-	uint64_t x = aws->rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	aws->rng = x;
-	return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / (double)(1ULL << 53);
 }
 
 static void on_socket_event(evutil_socket_t fd, short what, void *arg)
@@ -505,6 +209,63 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
+/* ---- the credentials provider's transport ---- */
+
+struct fetch_call {
+	pf_credentials_fetch_cb cb;
+	void *arg;
+};
+
+static void on_fetched(struct pf_aws_response *resp, const struct pf_error *err, void *arg)
+{
+	struct fetch_call f = *(struct fetch_call *)arg;
+
+	free(arg);
+	f.cb(resp->body ? resp->body : "", resp->body_len, err, f.arg);
+}
+
+static int provider_fetch(void *ctx, const struct pf_credentials_fetch *req,
+                          pf_credentials_fetch_cb cb, void *arg, struct pf_error *err)
+{
+	struct pf_aws_header h[PF_CREDENTIALS_MAX_HEADERS];
+	struct pf_aws_request r = {
+	    .operation = req->operation,
+	    .method = req->method,
+	    .headers = h,
+	    .nheaders = req->nheaders,
+	    .max_response_bytes = req->max_response_bytes,
+	    .timeout_ms = req->timeout_ms,
+	};
+	struct fetch_call *f;
+	int rc;
+
+	if (req->nheaders > PF_CREDENTIALS_MAX_HEADERS || !cb)
+		return pf_error_set(err, PF_EINVAL, "credentials request: too many headers");
+	for (size_t i = 0; i < req->nheaders; i++) {
+		h[i].name = req->headers[i].name;
+		h[i].value = req->headers[i].value;
+	}
+	f = pf_xmalloc(sizeof(*f));
+	f->cb = cb;
+	f->arg = arg;
+	rc = pf_aws_send_unsigned(ctx, req->url, &r, on_fetched, f, err);
+	if (rc < 0)
+		free(f);
+	return rc;
+}
+
+static int64_t provider_now(void *ctx)
+{
+	return pf_aws_now(ctx);
+}
+
+static bool provider_closing(void *ctx)
+{
+	const struct pf_aws *aws = ctx;
+
+	return aws->freeing;
+}
+
 int pf_aws_new(struct event_base *base, const struct pf_aws_options *opts, struct pf_aws **out,
                struct pf_error *err)
 {
@@ -516,6 +277,7 @@ int pf_aws_new(struct event_base *base, const struct pf_aws_options *opts, struc
 	    .endpoint_url_dynamodb = opts->endpoint_url_dynamodb,
 	    .s3_force_path_style = opts->s3_force_path_style,
 	};
+	struct pf_credentials_transport transport;
 	struct pf_aws *aws;
 	int rc;
 
@@ -540,9 +302,8 @@ int pf_aws_new(struct event_base *base, const struct pf_aws_options *opts, struc
 	aws->no_jitter = opts->no_jitter;
 	aws->on_call = opts->on_call;
 	aws->on_call_arg = opts->on_call_arg;
-	aws->rng = (uint64_t)pf_now_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)aws;
-	if (aws->rng == 0)
-		aws->rng = 0x9E3779B97F4A7C15ULL;
+	pf_codec_jitter_init(&aws->jitter, (uint64_t)pf_now_ms() ^ ((uint64_t)getpid() << 32) ^
+	                                       (uint64_t)(uintptr_t)aws);
 
 	aws->multi = curl_multi_init();
 	aws->curl_timer = evtimer_new(base, on_curl_timeout, aws);
@@ -556,7 +317,12 @@ int pf_aws_new(struct event_base *base, const struct pf_aws_options *opts, struc
 	curl_multi_setopt(aws->multi, CURLMOPT_TIMERDATA, aws);
 	curl_multi_setopt(aws->multi, CURLMOPT_MAXCONNECTS, 64L);
 
-	rc = pf_credentials_provider_new(aws, opts->envp, &aws->credentials, err);
+	transport.base = base;
+	transport.ctx = aws;
+	transport.now = provider_now;
+	transport.closing = provider_closing;
+	transport.fetch = provider_fetch;
+	rc = pf_credentials_provider_new(&transport, opts->envp, &aws->credentials, err);
 	if (rc < 0)
 		goto out_free;
 	*out = aws;
@@ -601,11 +367,6 @@ void pf_aws_get_counters(const struct pf_aws *aws, struct pf_aws_counters *out)
 size_t pf_aws_pending(const struct pf_aws *aws)
 {
 	return aws->pending;
-}
-
-bool pf_aws__is_freeing(const struct pf_aws *aws)
-{
-	return aws->freeing;
 }
 
 int pf_aws_wait(struct pf_aws *aws, const int *counter)
@@ -996,7 +757,7 @@ static bool correct_clock(struct call *c)
 	int64_t local = pf_now_ms() / 1000;
 	int64_t skew;
 
-	if (!pf_aws__parse_http_date(pf_aws_response_header(&c->resp, "date"), &server))
+	if (!pf_codec_parse_http_date(pf_aws_response_header(&c->resp, "date"), &server))
 		return false;
 	skew = server - (local + aws->clock_offset_s);
 	if (skew <= PF_AWS__MAX_SKEW_S && skew >= -PF_AWS__MAX_SKEW_S)
@@ -1061,8 +822,9 @@ static void attempt_done(struct call *c, CURLcode rc)
 			c->last_cost = cost;
 			if (!c->is_unsigned)
 				aws->counters.retries[c->service]++;
-			delay = pf_aws__backoff_ms(c->resp.attempts, kind == PF_AWS__ERR_THROTTLING,
-			                           aws->no_jitter ? 1.0 : next_random(aws));
+			delay = pf_aws__backoff_ms(
+			    c->resp.attempts, kind == PF_AWS__ERR_THROTTLING,
+			    aws->no_jitter ? 1.0 : pf_codec_jitter_next(&aws->jitter));
 			pf_debug("aws retry",
 			         PF_LS("service", c->is_unsigned ? "credentials"
 			                                         : pf_aws_service_name(c->service)),
@@ -1182,7 +944,7 @@ int pf_aws_send(struct pf_aws *aws, const struct pf_aws_request *req, pf_aws_don
 	if (req->payload_sha256 && strlen(req->payload_sha256) == 64)
 		memcpy(c->payload_sha256, req->payload_sha256, 65);
 	else
-		pf_sigv4_sha256_hex(req->body ? req->body : "", req->body_len, c->payload_sha256);
+		pf_codec_sha256_hex(req->body ? req->body : "", req->body_len, c->payload_sha256);
 	call_start(c);
 	return 0;
 
@@ -1232,7 +994,7 @@ void pf_aws_free(struct pf_aws *aws)
 		struct call *c = aws->calls;
 
 		if (c->state == CALL_WAIT_CREDS)
-			pf_credentials_provider__forget(aws->credentials, on_credentials, c);
+			pf_credentials_provider_cancel(aws->credentials, on_credentials, c);
 		if (c->easy) {
 			curl_multi_remove_handle(aws->multi, c->easy);
 			curl_easy_cleanup(c->easy);

@@ -22,6 +22,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "photofinish/codec.h"
 #include "photofinish/util.h"
 
 #define MAX_KEY_ID 256
@@ -523,81 +524,6 @@ out:
 
 /* ---- container and IMDS JSON ------------------------------------------------------- */
 
-static bool digits(const char *s, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int days_in_month(int y, int m)
-{
-	static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return m == 2 && leap ? 29 : dim[m - 1];
-}
-
-bool pf_credentials_parse_rfc3339(const char *s, size_t len, int64_t *out)
-{
-	int Y, M, D, h, m, sec, oh = 0, om = 0, sign = 0;
-	size_t i = 19;
-
-	if (!s || len < 20)
-		return false;
-	if (!digits(s, 4, &Y) || s[4] != '-' || !digits(s + 5, 2, &M) || s[7] != '-' ||
-	    !digits(s + 8, 2, &D) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-	    !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &m) || s[16] != ':' ||
-	    !digits(s + 17, 2, &sec))
-		return false;
-	if (M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || m > 59 || sec > 60)
-		return false;
-	if (s[i] == '.') {
-		size_t start = ++i;
-
-		while (i < len && s[i] >= '0' && s[i] <= '9')
-			i++;
-		if (i == start)
-			return false;
-	}
-	if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
-		i++;
-	} else if (i + 6 <= len && (s[i] == '+' || s[i] == '-')) {
-		sign = s[i] == '+' ? 1 : -1;
-		if (!digits(s + i + 1, 2, &oh) || s[i + 3] != ':' || !digits(s + i + 4, 2, &om) ||
-		    oh > 23 || om > 59)
-			return false;
-		i += 6;
-	} else {
-		return false;
-	}
-	if (i != len)
-		return false;
-	/* A leap second lands on the next second, as POSIX time has none. */
-	*out = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec -
-	       sign * (oh * 3600 + om * 60);
-	return true;
-}
-
 static const char *json_str(json_t *obj, const char *key, bool *wrong_type)
 {
 	json_t *v = json_object_get(obj, key);
@@ -655,7 +581,7 @@ int pf_credentials_parse_container_json(const char *json, size_t len, const char
 		                  !id ? "AccessKeyId" : "SecretAccessKey");
 		goto out;
 	}
-	if (exp && !pf_credentials_parse_rfc3339(exp, strlen(exp), &expiration)) {
+	if (exp && !pf_codec_parse_rfc3339(exp, strlen(exp), &expiration)) {
 		rc = pf_error_set(err, PF_EINVAL,
 		                  "credentials response Expiration is not an RFC 3339 time");
 		goto out;

@@ -16,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/aws_int.h"
-#include "photofinish/aws/aws_http.h"
 #include "photofinish/aws/credentials.h"
 #include "photofinish/log.h"
 #include "photofinish/util.h"
@@ -37,7 +35,7 @@ struct waiter {
 };
 
 struct pf_credentials_provider {
-	struct pf_aws *aws;
+	struct pf_credentials_transport t;
 	char **env;
 	struct pf_credentials *creds;
 	struct waiter *waiters;
@@ -69,7 +67,7 @@ static char **env_copy(char *const *envp)
 
 static int64_t now_s(const struct pf_credentials_provider *p)
 {
-	return pf_aws_now(p->aws);
+	return p->t.now(p->t.ctx);
 }
 
 static bool usable(const struct pf_credentials_provider *p)
@@ -150,7 +148,7 @@ static void fail(struct pf_credentials_provider *p, const struct pf_error *err, 
 	refresh_done(p, NULL, &e);
 }
 
-static void on_json_credentials(struct pf_credentials_provider *p, struct pf_aws_response *r,
+static void on_json_credentials(struct pf_credentials_provider *p, const char *body, size_t len,
                                 const struct pf_error *err, const char *source, const char *what)
 {
 	struct pf_credentials *c = NULL;
@@ -161,44 +159,44 @@ static void on_json_credentials(struct pf_credentials_provider *p, struct pf_aws
 		return;
 	}
 	pf_error_clear(&e);
-	if (pf_credentials_parse_container_json(r->body ? r->body : "", r->body_len, source, &c,
-	                                        &e) < 0) {
+	if (pf_credentials_parse_container_json(body, len, source, &c, &e) < 0) {
 		fail(p, &e, what);
 		return;
 	}
 	refresh_done(p, c, &e);
 }
 
-static void on_container(struct pf_aws_response *r, const struct pf_error *err, void *arg)
+static void on_container(const char *body, size_t len, const struct pf_error *err, void *arg)
 {
-	on_json_credentials(arg, r, err, "ecs", "container credentials endpoint");
+	on_json_credentials(arg, body, len, err, "ecs", "container credentials endpoint");
 }
 
-static void on_imds_credentials(struct pf_aws_response *r, const struct pf_error *err, void *arg)
+static void on_imds_credentials(const char *body, size_t len, const struct pf_error *err, void *arg)
 {
-	on_json_credentials(arg, r, err, "imds", "EC2 instance metadata");
+	on_json_credentials(arg, body, len, err, "imds", "EC2 instance metadata");
 }
 
 static int imds_get(struct pf_credentials_provider *p, const char *path, const char *operation,
-                    pf_aws_done_cb cb, struct pf_error *err)
+                    pf_credentials_fetch_cb cb, struct pf_error *err)
 {
-	struct pf_aws_header h = {PF_CREDENTIALS_IMDS_TOKEN_HEADER, p->imds_token};
-	struct pf_aws_request req = {
+	struct pf_credentials_header h = {PF_CREDENTIALS_IMDS_TOKEN_HEADER, p->imds_token};
+	char *url = pf_credentials_imds_url(p->imds_base, path);
+	struct pf_credentials_fetch req = {
 	    .operation = operation,
 	    .method = "GET",
+	    .url = url,
 	    .headers = &h,
 	    .nheaders = 1,
 	    .max_response_bytes = CREDENTIALS_RESPONSE_LIMIT,
 	    .timeout_ms = IMDS_TIMEOUT_MS,
 	};
-	char *url = pf_credentials_imds_url(p->imds_base, path);
-	int rc = pf_aws_send_unsigned(p->aws, url, &req, cb, p, err);
+	int rc = p->t.fetch(p->t.ctx, &req, cb, p, err);
 
 	free(url);
 	return rc;
 }
 
-static void on_imds_role(struct pf_aws_response *r, const struct pf_error *err, void *arg)
+static void on_imds_role(const char *body, size_t len, const struct pf_error *err, void *arg)
 {
 	struct pf_credentials_provider *p = arg;
 	struct pf_error e;
@@ -210,7 +208,7 @@ static void on_imds_role(struct pf_aws_response *r, const struct pf_error *err, 
 		return;
 	}
 	pf_error_clear(&e);
-	if (pf_credentials_imds_parse_role(r->body ? r->body : "", r->body_len, &role, &e) < 0) {
+	if (pf_credentials_imds_parse_role(body, len, &role, &e) < 0) {
 		fail(p, &e, "EC2 instance metadata");
 		return;
 	}
@@ -221,7 +219,7 @@ static void on_imds_role(struct pf_aws_response *r, const struct pf_error *err, 
 	free(path);
 }
 
-static void on_imds_token(struct pf_aws_response *r, const struct pf_error *err, void *arg)
+static void on_imds_token(const char *body, size_t len, const struct pf_error *err, void *arg)
 {
 	struct pf_credentials_provider *p = arg;
 	struct pf_error e;
@@ -231,8 +229,7 @@ static void on_imds_token(struct pf_aws_response *r, const struct pf_error *err,
 		return;
 	}
 	pf_error_clear(&e);
-	if (pf_credentials_imds_check_token(r->body ? r->body : "", r->body_len, &p->imds_token,
-	                                    &e) < 0 ||
+	if (pf_credentials_imds_check_token(body, len, &p->imds_token, &e) < 0 ||
 	    imds_get(p, PF_CREDENTIALS_IMDS_ROLE_PATH, "imds-role", on_imds_role, &e) < 0)
 		fail(p, &e, "EC2 instance metadata");
 }
@@ -240,10 +237,12 @@ static void on_imds_token(struct pf_aws_response *r, const struct pf_error *err,
 static int start_container(struct pf_credentials_provider *p,
                            const struct pf_credentials_container_endpoint *ep, struct pf_error *err)
 {
-	struct pf_aws_header h[2] = {{"Accept", "application/json"}, {"Authorization", NULL}};
-	struct pf_aws_request req = {
+	struct pf_credentials_header h[2] = {{"Accept", "application/json"},
+	                                     {"Authorization", NULL}};
+	struct pf_credentials_fetch req = {
 	    .operation = "container-credentials",
 	    .method = "GET",
+	    .url = ep->url,
 	    .headers = h,
 	    .nheaders = 1,
 	    .max_response_bytes = CREDENTIALS_RESPONSE_LIMIT,
@@ -264,7 +263,7 @@ static int start_container(struct pf_credentials_provider *p,
 		h[1].value = token;
 		req.nheaders = 2;
 	}
-	rc = pf_aws_send_unsigned(p->aws, ep->url, &req, on_container, p, err);
+	rc = p->t.fetch(p->t.ctx, &req, on_container, p, err);
 	free(token);
 	return rc;
 }
@@ -272,8 +271,8 @@ static int start_container(struct pf_credentials_provider *p,
 static int start_imds(struct pf_credentials_provider *p, struct pf_error *err)
 {
 	char ttl[16];
-	struct pf_aws_header h = {PF_CREDENTIALS_IMDS_TOKEN_TTL_HEADER, ttl};
-	struct pf_aws_request req = {
+	struct pf_credentials_header h = {PF_CREDENTIALS_IMDS_TOKEN_TTL_HEADER, ttl};
+	struct pf_credentials_fetch req = {
 	    .operation = "imds-token",
 	    .method = "PUT",
 	    .headers = &h,
@@ -286,7 +285,8 @@ static int start_imds(struct pf_credentials_provider *p, struct pf_error *err)
 
 	snprintf(ttl, sizeof(ttl), "%d", PF_CREDENTIALS_IMDS_TOKEN_TTL_SECONDS);
 	url = pf_credentials_imds_url(p->imds_base, PF_CREDENTIALS_IMDS_TOKEN_PATH);
-	rc = pf_aws_send_unsigned(p->aws, url, &req, on_imds_token, p, err);
+	req.url = url;
+	rc = p->t.fetch(p->t.ctx, &req, on_imds_token, p, err);
 	free(url);
 	return rc;
 }
@@ -338,14 +338,14 @@ out_local:
 		refresh_done(p, NULL, &e);
 }
 
-int pf_credentials_provider_new(struct pf_aws *aws, char *const *envp,
+int pf_credentials_provider_new(const struct pf_credentials_transport *transport, char *const *envp,
                                 struct pf_credentials_provider **out, struct pf_error *err)
 {
 	struct pf_credentials_provider *p = pf_xcalloc(1, sizeof(*p));
 
-	p->aws = aws;
+	p->t = *transport;
 	p->env = env_copy(envp);
-	p->deliver = evtimer_new(pf_aws_base(aws), on_deliver, p);
+	p->deliver = evtimer_new(transport->base, on_deliver, p);
 	if (!p->deliver) {
 		pf_credentials_provider_free(p);
 		*out = NULL;
@@ -388,7 +388,7 @@ int pf_credentials_provider_get(struct pf_credentials_provider *p, pf_credential
 
 	if (!cb)
 		return pf_error_set(err, PF_EINVAL, "credentials: callback required");
-	if (pf_aws__is_freeing(p->aws))
+	if (p->t.closing(p->t.ctx))
 		return pf_error_set(err, PF_ECANCELED, "the AWS client is shutting down");
 	w = pf_xcalloc(1, sizeof(*w));
 	w->cb = cb;
@@ -420,8 +420,8 @@ bool pf_credentials_provider_peek(struct pf_credentials_provider *p,
 	return true;
 }
 
-void pf_credentials_provider__forget(struct pf_credentials_provider *p, pf_credentials_cb cb,
-                                     void *arg)
+void pf_credentials_provider_cancel(struct pf_credentials_provider *p, pf_credentials_cb cb,
+                                    void *arg)
 {
 	struct waiter **pw = &p->waiters;
 

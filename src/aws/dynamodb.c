@@ -14,8 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/aws_int.h"
+#include "aws/dynamodb_int.h"
+#include "aws/retry_int.h"
 #include "photofinish/aws/aws_http.h"
+#include "photofinish/codec.h"
 #include "photofinish/util.h"
 
 #define DDB_RESPONSE_LIMIT (16 * 1024 * 1024)
@@ -77,7 +79,7 @@ struct op {
 	json_t *leftover; /* RequestItems given up on */
 	int round;
 	struct event *timer;
-	uint64_t rng;
+	struct pf_codec_jitter jitter;
 };
 
 static void op_free(struct op *o)
@@ -363,17 +365,6 @@ static void batch_timer(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static double batch_random(struct op *o)
-{
-	uint64_t x = o->rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	o->rng = x;
-	return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / (double)(1ULL << 53);
-}
-
 static void batch_response(struct op *o, json_t *doc, const struct pf_error *err)
 {
 	json_t *unprocessed = json_object_get(doc, "UnprocessedItems");
@@ -402,7 +393,8 @@ static void batch_response(struct op *o, json_t *doc, const struct pf_error *err
 		} else {
 			json_decref(o->current);
 			o->current = json_incref(unprocessed);
-			delay = pf_aws__backoff_ms(o->round, true, batch_random(o));
+			delay =
+			    pf_aws__backoff_ms(o->round, true, pf_codec_jitter_next(&o->jitter));
 			tv.tv_sec = (time_t)(delay / 1000);
 			tv.tv_usec = (suseconds_t)((delay % 1000) * 1000);
 			evtimer_add(o->timer, &tv);
@@ -467,7 +459,7 @@ int pf_dynamodb_batch_write(struct pf_aws *aws, json_t *request_items, pf_dynamo
 	o->cb = cb;
 	o->pending = json_array();
 	o->leftover = json_object();
-	o->rng = (uint64_t)pf_now_ms() * 0x9E3779B97F4A7C15ULL | 1;
+	pf_codec_jitter_init(&o->jitter, (uint64_t)pf_now_ms() * 0x9E3779B97F4A7C15ULL | 1);
 	json_object_foreach(request_items, table, reqs)
 	{
 		if (!json_is_array(reqs)) {

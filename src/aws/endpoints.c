@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "photofinish/aws/sigv4.h"
+#include "photofinish/codec.h"
 #include "photofinish/util.h"
 
 struct endpoint {
@@ -235,7 +235,7 @@ int pf_endpoints_url(const struct pf_endpoints *ep, enum pf_aws_service service,
 			out->host = pf_xasprintf("%s.%s", bucket, e->authority);
 		}
 		if (key) {
-			enc = pf_sigv4_uri_encode(key, strlen(key), true);
+			enc = pf_codec_uri_encode(key, strlen(key), true);
 			pf_buf_appendf(&path, "/%s", enc);
 			free(enc);
 		}

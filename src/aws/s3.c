@@ -1,7 +1,7 @@
 /*
  * S3 over the AWS transport: request building for the REST API and the
- * XML response parsers (expat, into a small bounded tree). The parsers are
- * pure and shared with the unit tests and fuzz targets through aws_int.h.
+ * XML response parsers (on the bounded tree of xml.c). The parsers are
+ * pure and shared with the unit tests and fuzz targets through s3_int.h.
  *
  * Loop thread only (the parsers: any thread). Guarantees: keys are encoded
  * exactly once; bodies are never copied (PUT bodies stay in the caller's
@@ -12,229 +12,33 @@
 #include "photofinish/aws/s3.h"
 
 #include <event2/event.h>
-#include <expat.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "aws/aws_int.h"
+#include "aws/retry_int.h"
+#include "aws/s3_int.h"
+#include "aws/xml_int.h"
 #include "photofinish/aws/aws_http.h"
 #include "photofinish/aws/credentials_provider.h"
 #include "photofinish/aws/endpoints.h"
+#include "photofinish/codec.h"
 #include "photofinish/util.h"
 
 #define S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
 #define S3_DELETE_BATCH 1000
-#define XML_MAX_DEPTH 32
 #define S3_SMALL_RESPONSE (8 * 1024 * 1024)
 
-/* ---- a small XML tree ---- */
-
-struct xnode {
-	char *name;
-	struct pf_buf text;
-	struct xnode *parent;
-	struct xnode *child;
-	struct xnode *last;
-	struct xnode *next;
-};
-
-struct xparse {
-	XML_Parser parser;
-	struct xnode *root;
-	struct xnode *cur;
-	int depth;
-	bool failed;
-};
-
-static void xnode_free(struct xnode *n)
+/* An S3 timestamp ("2009-10-12T17:50:30.000Z"); 0 when absent or not one. */
+static int64_t parse_timestamp(const char *s)
 {
-	while (n) {
-		struct xnode *next = n->next;
+	int64_t t;
 
-		xnode_free(n->child);
-		free(n->name);
-		pf_buf_free(&n->text);
-		free(n);
-		n = next;
-	}
-}
-
-static void on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
-{
-	struct xparse *x = ud;
-	struct xnode *n;
-
-	if (x->failed)
-		return;
-	if (++x->depth > XML_MAX_DEPTH || (!x->cur && x->root)) {
-		x->failed = true;
-		XML_StopParser(x->parser, XML_FALSE);
-		return;
-	}
-	n = pf_xcalloc(1, sizeof(*n));
-	n->name = pf_xstrdup(name);
-	pf_buf_init(&n->text);
-	n->parent = x->cur;
-	if (!x->cur) {
-		x->root = n;
-	} else {
-		if (x->cur->last)
-			x->cur->last->next = n;
-		else
-			x->cur->child = n;
-		x->cur->last = n;
-	}
-	x->cur = n;
-}
-
-static void on_end(void *ud, const XML_Char *name)
-{
-	struct xparse *x = ud;
-
-	if (x->failed || !x->cur)
-		return;
-	x->depth--;
-	x->cur = x->cur->parent;
-}
-
-static void on_text(void *ud, const XML_Char *s, int len)
-{
-	struct xparse *x = ud;
-
-	if (!x->failed && x->cur && len > 0)
-		pf_buf_append(&x->cur->text, s, (size_t)len);
-}
-
-static void on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid, const XML_Char *pubid,
-                       int has_internal_subset)
-{
-	struct xparse *x = ud;
-
-	/* AWS never sends one; refusing it rules out entity tricks */
-	x->failed = true;
-	XML_StopParser(x->parser, XML_FALSE);
-}
-
-static struct xnode *xml_parse(const char *xml, size_t len)
-{
-	struct xparse x;
-
-	if (!xml || len == 0 || len > INT32_MAX)
-		return NULL;
-	memset(&x, 0, sizeof(x));
-	x.parser = XML_ParserCreate("UTF-8");
-	if (!x.parser)
-		return NULL;
-	XML_SetUserData(x.parser, &x);
-	XML_SetElementHandler(x.parser, on_start, on_end);
-	XML_SetCharacterDataHandler(x.parser, on_text);
-	XML_SetStartDoctypeDeclHandler(x.parser, on_doctype);
-	if (XML_Parse(x.parser, xml, (int)len, XML_TRUE) != XML_STATUS_OK || x.failed || !x.root) {
-		xnode_free(x.root);
-		x.root = NULL;
-	}
-	XML_ParserFree(x.parser);
-	return x.root;
-}
-
-static struct xnode *xchild(const struct xnode *n, const char *name)
-{
-	for (struct xnode *c = n ? n->child : NULL; c; c = c->next)
-		if (strcmp(c->name, name) == 0)
-			return c;
-	return NULL;
-}
-
-static const char *xtext(const struct xnode *n, const char *child)
-{
-	const struct xnode *c = xchild(n, child);
-
-	if (!c)
-		return NULL;
-	return c->text.data ? c->text.data : "";
-}
-
-static char *xdup(const struct xnode *n, const char *child)
-{
-	const char *t = xtext(n, child);
-
-	return t ? pf_xstrdup(t) : NULL;
-}
-
-static const struct xnode *xfind(const struct xnode *n, const char *name)
-{
-	for (; n; n = n->next) {
-		const struct xnode *f;
-
-		if (strcmp(n->name, name) == 0)
-			return n;
-		f = xfind(n->child, name);
-		if (f)
-			return f;
-	}
-	return NULL;
-}
-
-static void copy_text(char *dst, size_t size, const char *src)
-{
-	size_t n = src ? strlen(src) : 0;
-
-	if (n >= size)
-		n = size - 1;
-	if (n)
-		memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-static int64_t parse_iso8601(const char *s)
-{
-	struct tm tm;
-	const char *end;
-	time_t t;
-
-	if (!s)
-		return 0;
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!end)
-		return 0;
-	t = timegm(&tm);
-	return t == (time_t)-1 ? 0 : (int64_t)t;
+	return s && pf_codec_parse_rfc3339(s, strlen(s), &t) ? t : 0;
 }
 
 /* ---- pure parsers ---- */
-
-bool pf_s3__parse_error_xml(const char *xml, size_t len, char *code, size_t code_size,
-                            char *message, size_t message_size, char *request_id,
-                            size_t request_id_size)
-{
-	struct xnode *root = xml_parse(xml, len);
-	bool ok = false;
-
-	code[0] = '\0';
-	message[0] = '\0';
-	request_id[0] = '\0';
-	if (root && strcmp(root->name, "Error") == 0) {
-		copy_text(code, code_size, xtext(root, "Code"));
-		copy_text(message, message_size, xtext(root, "Message"));
-		copy_text(request_id, request_id_size, xtext(root, "RequestId"));
-		ok = code[0] != '\0';
-	}
-	xnode_free(root);
-	return ok;
-}
-
-bool pf_s3__xml_find_text(const char *xml, size_t len, const char *name, char **out)
-{
-	struct xnode *root = xml_parse(xml, len);
-	const struct xnode *n = xfind(root, name);
-
-	*out = n ? pf_xstrdup(n->text.data ? n->text.data : "") : NULL;
-	xnode_free(root);
-	return *out != NULL;
-}
 
 void pf_s3__list_page_free(struct pf_s3_list_page *page)
 {
@@ -255,7 +59,7 @@ void pf_s3__list_page_free(struct pf_s3_list_page *page)
 int pf_s3__parse_list(const char *xml, size_t len, struct pf_s3_list_page *page,
                       struct pf_error *err)
 {
-	struct xnode *root = xml_parse(xml, len);
+	struct pf_aws__xml *root = pf_aws__xml_parse(xml, len);
 	size_t nobj = 0, npre = 0;
 	const char *t;
 	int rc = 0;
@@ -266,7 +70,7 @@ int pf_s3__parse_list(const char *xml, size_t len, struct pf_s3_list_page *page,
 		                  "s3 ListObjectsV2: response is not a ListBucketResult");
 		goto out;
 	}
-	for (struct xnode *c = root->child; c; c = c->next) {
+	for (struct pf_aws__xml *c = root->child; c; c = c->next) {
 		if (strcmp(c->name, "Contents") == 0)
 			nobj++;
 		else if (strcmp(c->name, "CommonPrefixes") == 0)
@@ -274,31 +78,32 @@ int pf_s3__parse_list(const char *xml, size_t len, struct pf_s3_list_page *page,
 	}
 	page->objects = pf_xcalloc(nobj ? nobj : 1, sizeof(*page->objects));
 	page->common_prefixes = pf_xcalloc(npre ? npre : 1, sizeof(*page->common_prefixes));
-	for (struct xnode *c = root->child; c; c = c->next) {
+	for (struct pf_aws__xml *c = root->child; c; c = c->next) {
 		if (strcmp(c->name, "Contents") == 0) {
 			struct pf_s3_object *o = &page->objects[page->nobjects];
 			int64_t size = 0;
 
-			if (!xtext(c, "Key")) {
+			if (!pf_aws__xml_text(c, "Key")) {
 				rc = pf_error_set(err, PF_EAWS,
 				                  "s3 ListObjectsV2: object without Key");
 				goto out;
 			}
-			o->key = xdup(c, "Key");
-			t = xtext(c, "Size");
+			o->key = pf_aws__xml_dup(c, "Key");
+			t = pf_aws__xml_text(c, "Size");
 			if (t && !pf_parse_int64(t, 0, INT64_MAX, &size))
 				size = -1;
 			o->size = size;
-			o->etag = xdup(c, "ETag");
-			o->last_modified = parse_iso8601(xtext(c, "LastModified"));
+			o->etag = pf_aws__xml_dup(c, "ETag");
+			o->last_modified = parse_timestamp(pf_aws__xml_text(c, "LastModified"));
 			page->nobjects++;
-		} else if (strcmp(c->name, "CommonPrefixes") == 0 && xtext(c, "Prefix")) {
-			page->common_prefixes[page->nprefixes++] = xdup(c, "Prefix");
+		} else if (strcmp(c->name, "CommonPrefixes") == 0 &&
+		           pf_aws__xml_text(c, "Prefix")) {
+			page->common_prefixes[page->nprefixes++] = pf_aws__xml_dup(c, "Prefix");
 		}
 	}
-	t = xtext(root, "IsTruncated");
+	t = pf_aws__xml_text(root, "IsTruncated");
 	page->is_truncated = t && strcmp(t, "true") == 0;
-	t = xtext(root, "NextContinuationToken");
+	t = pf_aws__xml_text(root, "NextContinuationToken");
 	if (page->is_truncated && t && *t)
 		page->next_continuation_token = pf_xstrdup(t);
 	if (page->is_truncated && !page->next_continuation_token) {
@@ -309,7 +114,7 @@ int pf_s3__parse_list(const char *xml, size_t len, struct pf_s3_list_page *page,
 out:
 	if (rc < 0)
 		pf_s3__list_page_free(page);
-	xnode_free(root);
+	pf_aws__xml_free(root);
 	return rc;
 }
 
@@ -329,7 +134,7 @@ void pf_s3__delete_result_free(struct pf_s3_delete_result *res)
 int pf_s3__parse_delete_result(const char *xml, size_t len, struct pf_s3_delete_result *res,
                                struct pf_error *err)
 {
-	struct xnode *root = xml_parse(xml, len);
+	struct pf_aws__xml *root = pf_aws__xml_parse(xml, len);
 	size_t nerr = 0;
 	int rc = 0;
 
@@ -337,25 +142,28 @@ int pf_s3__parse_delete_result(const char *xml, size_t len, struct pf_s3_delete_
 		rc = pf_error_set(err, PF_EAWS, "s3 DeleteObjects: response is not a DeleteResult");
 		goto out;
 	}
-	for (struct xnode *c = root->child; c; c = c->next)
+	for (struct pf_aws__xml *c = root->child; c; c = c->next)
 		if (strcmp(c->name, "Error") == 0)
 			nerr++;
 	if (nerr)
 		res->errors =
 		    pf_xrealloc(res->errors, (res->nerrors + nerr) * sizeof(*res->errors));
-	for (struct xnode *c = root->child; c; c = c->next) {
+	for (struct pf_aws__xml *c = root->child; c; c = c->next) {
 		if (strcmp(c->name, "Deleted") == 0) {
 			res->ndeleted++;
 		} else if (strcmp(c->name, "Error") == 0) {
 			struct pf_s3_delete_error *e = &res->errors[res->nerrors++];
 
-			e->key = pf_xstrdup(xtext(c, "Key") ? xtext(c, "Key") : "");
-			e->code = pf_xstrdup(xtext(c, "Code") ? xtext(c, "Code") : "");
-			e->message = pf_xstrdup(xtext(c, "Message") ? xtext(c, "Message") : "");
+			e->key = pf_xstrdup(pf_aws__xml_text(c, "Key") ? pf_aws__xml_text(c, "Key")
+			                                               : "");
+			e->code = pf_xstrdup(
+			    pf_aws__xml_text(c, "Code") ? pf_aws__xml_text(c, "Code") : "");
+			e->message = pf_xstrdup(
+			    pf_aws__xml_text(c, "Message") ? pf_aws__xml_text(c, "Message") : "");
 		}
 	}
 out:
-	xnode_free(root);
+	pf_aws__xml_free(root);
 	return rc;
 }
 
@@ -469,6 +277,70 @@ static int check_names(const char *bucket, const char *key, struct pf_error *err
 	return 0;
 }
 
+static void query_param(struct pf_buf *q, const char *name, const char *value)
+{
+	char *enc;
+
+	if (!value)
+		return;
+	enc = pf_codec_uri_encode(value, strlen(value), false);
+	pf_buf_appendf(q, "%s%s=%s", q->len ? "&" : "", name, enc);
+	free(enc);
+}
+
+static char *upload_query(const char *upload_id, int part_number)
+{
+	struct pf_buf q;
+	char num[16];
+
+	pf_buf_init(&q);
+	if (part_number > 0) {
+		snprintf(num, sizeof(num), "%d", part_number);
+		query_param(&q, "partNumber", num);
+	}
+	query_param(&q, "uploadId", upload_id);
+	return pf_buf_steal(&q, NULL);
+}
+
+/* The fields every object request sets. */
+static struct pf_aws_request object_request(const char *operation, const char *method,
+                                            const char *bucket, const char *key)
+{
+	struct pf_aws_request req;
+
+	memset(&req, 0, sizeof(req));
+	req.service = PF_AWS_S3;
+	req.operation = operation;
+	req.method = method;
+	req.bucket = bucket;
+	req.key = key;
+	req.max_response_bytes = S3_SMALL_RESPONSE;
+	return req;
+}
+
+/* The op that carries the caller's callback for an object request, once
+ * the names are valid; NULL (err filled) when one is not. */
+static struct op *object_op(struct pf_aws *aws, const char *bucket, const char *key, void *arg,
+                            struct pf_error *err)
+{
+	if (check_names(bucket, key ? key : "", err) < 0)
+		return NULL;
+	return op_new(aws, arg);
+}
+
+/* Sends a multipart request with its uploadId (and partNumber) query. */
+static int send_upload_op(struct pf_aws *aws, struct pf_aws_request *req, const char *upload_id,
+                          int part_number, pf_aws_done_cb cb, struct op *o, struct pf_error *err)
+{
+	char *q = upload_query(upload_id, part_number);
+	int rc;
+
+	req->query = q;
+	rc = send_op(aws, req, cb, o, err);
+	free(q);
+	return rc;
+}
+
 static void info_from(const struct pf_aws_response *r, struct pf_s3_object_info *info)
 {
 	const char *v;
@@ -486,7 +358,7 @@ static void info_from(const struct pf_aws_response *r, struct pf_s3_object_info 
 	v = pf_aws_response_header(r, "cache-control");
 	info->cache_control = v ? pf_xstrdup(v) : NULL;
 	v = pf_aws_response_header(r, "last-modified");
-	if (!v || !pf_aws__parse_http_date(v, &info->last_modified))
+	if (!v || !pf_codec_parse_http_date(v, &info->last_modified))
 		info->last_modified = 0;
 }
 
@@ -521,20 +393,12 @@ static void on_get(struct pf_aws_response *r, const struct pf_error *err, void *
 int pf_s3_get_object(struct pf_aws *aws, const char *bucket, const char *key, size_t max_bytes,
                      pf_s3_get_cb cb, void *arg, struct pf_error *err)
 {
-	struct pf_aws_request req = {
-	    .service = PF_AWS_S3,
-	    .operation = "GetObject",
-	    .method = "GET",
-	    .bucket = bucket,
-	    .key = key,
-	    .max_response_bytes = max_bytes ? max_bytes : PF_AWS_DEFAULT_MAX_RESPONSE_BYTES,
-	};
-	struct op *o;
-	int rc = check_names(bucket, key ? key : "", err);
+	struct pf_aws_request req = object_request("GetObject", "GET", bucket, key);
+	struct op *o = object_op(aws, bucket, key, arg, err);
 
-	if (rc < 0)
-		return rc;
-	o = op_new(aws, arg);
+	if (!o)
+		return err->code;
+	req.max_response_bytes = max_bytes ? max_bytes : PF_AWS_DEFAULT_MAX_RESPONSE_BYTES;
 	o->cb.get = cb;
 	return send_op(aws, &req, on_get, o, err);
 }
@@ -558,19 +422,11 @@ static void on_head(struct pf_aws_response *r, const struct pf_error *err, void 
 int pf_s3_head_object(struct pf_aws *aws, const char *bucket, const char *key, pf_s3_head_cb cb,
                       void *arg, struct pf_error *err)
 {
-	struct pf_aws_request req = {
-	    .service = PF_AWS_S3,
-	    .operation = "HeadObject",
-	    .method = "HEAD",
-	    .bucket = bucket,
-	    .key = key,
-	};
-	struct op *o;
-	int rc = check_names(bucket, key ? key : "", err);
+	struct pf_aws_request req = object_request("HeadObject", "HEAD", bucket, key);
+	struct op *o = object_op(aws, bucket, key, arg, err);
 
-	if (rc < 0)
-		return rc;
-	o = op_new(aws, arg);
+	if (!o)
+		return err->code;
 	o->cb.head = cb;
 	return send_op(aws, &req, on_head, o, err);
 }
@@ -601,24 +457,15 @@ int pf_s3_put_object(struct pf_aws *aws, const char *bucket, const char *key, co
                      struct pf_error *err)
 {
 	struct pf_aws_header h[2];
-	struct pf_aws_request req = {
-	    .service = PF_AWS_S3,
-	    .operation = "PutObject",
-	    .method = "PUT",
-	    .bucket = bucket,
-	    .key = key,
-	    .headers = h,
-	    .body = body,
-	    .body_len = len,
-	    .max_response_bytes = S3_SMALL_RESPONSE,
-	};
-	struct op *o;
-	int rc = check_names(bucket, key ? key : "", err);
+	struct pf_aws_request req = object_request("PutObject", "PUT", bucket, key);
+	struct op *o = object_op(aws, bucket, key, arg, err);
 
-	if (rc < 0)
-		return rc;
+	if (!o)
+		return err->code;
+	req.headers = h;
 	req.nheaders = put_headers(opts, h);
-	o = op_new(aws, arg);
+	req.body = body;
+	req.body_len = len;
 	o->cb.put = cb;
 	return send_op(aws, &req, on_put, o, err);
 }
@@ -634,20 +481,11 @@ static void on_done(struct pf_aws_response *r, const struct pf_error *err, void 
 int pf_s3_delete_object(struct pf_aws *aws, const char *bucket, const char *key, pf_s3_done_cb cb,
                         void *arg, struct pf_error *err)
 {
-	struct pf_aws_request req = {
-	    .service = PF_AWS_S3,
-	    .operation = "DeleteObject",
-	    .method = "DELETE",
-	    .bucket = bucket,
-	    .key = key,
-	    .max_response_bytes = S3_SMALL_RESPONSE,
-	};
-	struct op *o;
-	int rc = check_names(bucket, key ? key : "", err);
+	struct pf_aws_request req = object_request("DeleteObject", "DELETE", bucket, key);
+	struct op *o = object_op(aws, bucket, key, arg, err);
 
-	if (rc < 0)
-		return rc;
-	o = op_new(aws, arg);
+	if (!o)
+		return err->code;
 	o->cb.done = cb;
 	return send_op(aws, &req, on_done, o, err);
 }
@@ -784,17 +622,6 @@ static void on_list(struct pf_aws_response *r, const struct pf_error *err, void 
 	op_free(o);
 }
 
-static void query_param(struct pf_buf *q, const char *name, const char *value)
-{
-	char *enc;
-
-	if (!value)
-		return;
-	enc = pf_sigv4_uri_encode(value, strlen(value), false);
-	pf_buf_appendf(q, "%s%s=%s", q->len ? "&" : "", name, enc);
-	free(enc);
-}
-
 int pf_s3_list_objects(struct pf_aws *aws, const char *bucket,
                        const struct pf_s3_list_options *opts, pf_s3_list_cb cb, void *arg,
                        struct pf_error *err)
@@ -844,7 +671,7 @@ static void on_create_multipart(struct pf_aws_response *r, const struct pf_error
 	pf_error_clear(&e);
 	if (err->code) {
 		o->cb.create(NULL, err, o->arg);
-	} else if (!pf_s3__xml_find_text(r->body, r->body_len, "UploadId", &id) || !*id) {
+	} else if (!pf_aws__xml_find_text(r->body, r->body_len, "UploadId", &id) || !*id) {
 		pf_error_set(&e, PF_EAWS, "s3 CreateMultipartUpload: no UploadId in the response");
 		o->cb.create(NULL, &e, o->arg);
 	} else {
@@ -859,71 +686,36 @@ int pf_s3_create_multipart_upload(struct pf_aws *aws, const char *bucket, const 
                                   pf_s3_create_multipart_cb cb, void *arg, struct pf_error *err)
 {
 	struct pf_aws_header h[2];
-	struct pf_aws_request req = {
-	    .service = PF_AWS_S3,
-	    .operation = "CreateMultipartUpload",
-	    .method = "POST",
-	    .bucket = bucket,
-	    .key = key,
-	    .query = "uploads=",
-	    .headers = h,
-	    .max_response_bytes = S3_SMALL_RESPONSE,
-	};
-	struct op *o;
-	int rc = check_names(bucket, key ? key : "", err);
+	struct pf_aws_request req = object_request("CreateMultipartUpload", "POST", bucket, key);
+	struct op *o = object_op(aws, bucket, key, arg, err);
 
-	if (rc < 0)
-		return rc;
+	if (!o)
+		return err->code;
+	req.query = "uploads=";
+	req.headers = h;
 	req.nheaders = put_headers(opts, h);
-	o = op_new(aws, arg);
 	o->cb.create = cb;
 	return send_op(aws, &req, on_create_multipart, o, err);
-}
-
-static char *upload_query(const char *upload_id, int part_number)
-{
-	struct pf_buf q;
-	char num[16];
-
-	pf_buf_init(&q);
-	if (part_number > 0) {
-		snprintf(num, sizeof(num), "%d", part_number);
-		query_param(&q, "partNumber", num);
-	}
-	query_param(&q, "uploadId", upload_id);
-	return pf_buf_steal(&q, NULL);
 }
 
 int pf_s3_upload_part(struct pf_aws *aws, const char *bucket, const char *key,
                       const char *upload_id, int part_number, const void *body, size_t len,
                       pf_s3_put_cb cb, void *arg, struct pf_error *err)
 {
-	struct pf_aws_request req = {
-	    .service = PF_AWS_S3,
-	    .operation = "UploadPart",
-	    .method = "PUT",
-	    .bucket = bucket,
-	    .key = key,
-	    .body = body,
-	    .body_len = len,
-	    .max_response_bytes = S3_SMALL_RESPONSE,
-	};
-	char *q;
-	struct op *o;
-	int rc = check_names(bucket, key ? key : "", err);
+	struct pf_aws_request req = object_request("UploadPart", "PUT", bucket, key);
+	struct op *o = object_op(aws, bucket, key, arg, err);
 
-	if (rc < 0)
-		return rc;
-	if (!upload_id || !*upload_id || part_number < 1 || part_number > 10000)
+	if (!o)
+		return err->code;
+	if (!upload_id || !*upload_id || part_number < 1 || part_number > 10000) {
+		op_free(o);
 		return pf_error_set(err, PF_EINVAL,
 		                    "S3 UploadPart: upload id and part 1..10000 required");
-	q = upload_query(upload_id, part_number);
-	req.query = q;
-	o = op_new(aws, arg);
+	}
+	req.body = body;
+	req.body_len = len;
 	o->cb.put = cb;
-	rc = send_op(aws, &req, on_put, o, err);
-	free(q);
-	return rc;
+	return send_upload_op(aws, &req, upload_id, part_number, on_put, o, err);
 }
 
 static void on_complete(struct pf_aws_response *r, const struct pf_error *err, void *arg)
@@ -936,15 +728,15 @@ static void on_complete(struct pf_aws_response *r, const struct pf_error *err, v
 	pf_error_clear(&e);
 	if (err->code) {
 		o->cb.put(NULL, err, o->arg);
-	} else if (pf_s3__parse_error_xml(r->body, r->body_len, code, sizeof(code), msg,
-	                                  sizeof(msg), rid, sizeof(rid))) {
+	} else if (pf_aws__xml_parse_error(r->body, r->body_len, code, sizeof(code), msg,
+	                                   sizeof(msg), rid, sizeof(rid))) {
 		/* S3 reports some failures as 200 with an error document */
 		pf_aws__parse_error(PF_AWS_S3, false, 200, r->body, r->body_len, NULL, NULL, NULL,
 		                    &e);
 		e.retryable = pf_aws__is_transient_code(code) || pf_aws__is_throttling_code(code);
 		o->cb.put(NULL, &e, o->arg);
 	} else {
-		pf_s3__xml_find_text(r->body, r->body_len, "ETag", &etag);
+		pf_aws__xml_find_text(r->body, r->body_len, "ETag", &etag);
 		o->cb.put(etag, &e, o->arg);
 	}
 	free(etag);
@@ -956,33 +748,24 @@ int pf_s3_complete_multipart_upload(struct pf_aws *aws, const char *bucket, cons
                                     size_t nparts, pf_s3_put_cb cb, void *arg, struct pf_error *err)
 {
 	struct pf_aws_header h[1] = {{"Content-Type", "application/xml"}};
-	struct pf_aws_request req = {
-	    .service = PF_AWS_S3,
-	    .operation = "CompleteMultipartUpload",
-	    .method = "POST",
-	    .bucket = bucket,
-	    .key = key,
-	    .headers = h,
-	    .nheaders = 1,
-	    .free_body = true,
-	    .max_response_bytes = S3_SMALL_RESPONSE,
-	};
+	struct pf_aws_request req = object_request("CompleteMultipartUpload", "POST", bucket, key);
+	struct op *o = object_op(aws, bucket, key, arg, err);
 	struct pf_buf b;
-	char *q;
-	struct op *o;
-	int rc = check_names(bucket, key ? key : "", err);
 
-	if (rc < 0)
-		return rc;
-	if (!upload_id || !*upload_id || nparts == 0 || nparts > 10000)
+	if (!o)
+		return err->code;
+	if (!upload_id || !*upload_id || nparts == 0 || nparts > 10000) {
+		op_free(o);
 		return pf_error_set(
 		    err, PF_EINVAL,
 		    "S3 CompleteMultipartUpload: upload id and 1..10000 parts required");
+	}
 	pf_buf_init(&b);
 	pf_buf_append_str(&b, "<CompleteMultipartUpload xmlns=\"" S3_XMLNS "\">");
 	for (size_t i = 0; i < nparts; i++) {
 		if (!parts[i].etag) {
 			pf_buf_free(&b);
+			op_free(o);
 			return pf_error_set(err, PF_EINVAL,
 			                    "S3 CompleteMultipartUpload: part without ETag");
 		}
@@ -991,44 +774,30 @@ int pf_s3_complete_multipart_upload(struct pf_aws *aws, const char *bucket, cons
 		pf_buf_append_str(&b, "</ETag></Part>");
 	}
 	pf_buf_append_str(&b, "</CompleteMultipartUpload>");
+	req.headers = h;
+	req.nheaders = 1;
 	req.body_len = b.len;
 	req.body = pf_buf_steal(&b, NULL);
-	q = upload_query(upload_id, 0);
-	req.query = q;
-	o = op_new(aws, arg);
+	req.free_body = true;
 	o->cb.put = cb;
-	rc = send_op(aws, &req, on_complete, o, err);
-	free(q);
-	return rc;
+	return send_upload_op(aws, &req, upload_id, 0, on_complete, o, err);
 }
 
 int pf_s3_abort_multipart_upload(struct pf_aws *aws, const char *bucket, const char *key,
                                  const char *upload_id, pf_s3_done_cb cb, void *arg,
                                  struct pf_error *err)
 {
-	struct pf_aws_request req = {
-	    .service = PF_AWS_S3,
-	    .operation = "AbortMultipartUpload",
-	    .method = "DELETE",
-	    .bucket = bucket,
-	    .key = key,
-	    .max_response_bytes = S3_SMALL_RESPONSE,
-	};
-	char *q;
-	struct op *o;
-	int rc = check_names(bucket, key ? key : "", err);
+	struct pf_aws_request req = object_request("AbortMultipartUpload", "DELETE", bucket, key);
+	struct op *o = object_op(aws, bucket, key, arg, err);
 
-	if (rc < 0)
-		return rc;
-	if (!upload_id || !*upload_id)
+	if (!o)
+		return err->code;
+	if (!upload_id || !*upload_id) {
+		op_free(o);
 		return pf_error_set(err, PF_EINVAL, "S3 AbortMultipartUpload: upload id required");
-	q = upload_query(upload_id, 0);
-	req.query = q;
-	o = op_new(aws, arg);
+	}
 	o->cb.done = cb;
-	rc = send_op(aws, &req, on_done, o, err);
-	free(q);
-	return rc;
+	return send_upload_op(aws, &req, upload_id, 0, on_done, o, err);
 }
 
 int pf_s3_presign_get_url(const struct pf_endpoints *ep, const struct pf_sigv4_credentials *creds,

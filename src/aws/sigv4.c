@@ -11,6 +11,7 @@
  */
 #include "photofinish/aws/sigv4.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "photofinish/codec.h"
 #include "photofinish/util.h"
 
 #define ALGORITHM "AWS4-HMAC-SHA256"
@@ -38,15 +40,6 @@ struct canon_param {
 	char *value;
 };
 
-static const char hex_upper[] = "0123456789ABCDEF";
-static const char hex_lower[] = "0123456789abcdef";
-
-static bool is_unreserved(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '_' || c == '.' || c == '~';
-}
-
 static bool is_ctl(unsigned char c)
 {
 	return c < 0x20 || c == 0x7f;
@@ -59,44 +52,10 @@ static bool is_tchar(unsigned char c)
 	       (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static void append_pct(struct pf_buf *b, unsigned char c)
-{
-	char enc[3] = {'%', hex_upper[c >> 4], hex_upper[c & 0xf]};
-
-	pf_buf_append(b, enc, sizeof(enc));
-}
-
-static void append_encoded(struct pf_buf *b, const char *s, size_t len, bool keep_slash)
-{
-	pf_buf_reserve(b, len * 3);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (is_unreserved(c) || (keep_slash && c == '/'))
-			pf_buf_append(b, &s[i], 1);
-		else
-			append_pct(b, c);
-	}
-}
-
+/* Kept for callers that predate codec.h. */
 char *pf_sigv4_uri_encode(const char *s, size_t len, bool keep_slash)
 {
-	struct pf_buf b;
-
-	pf_buf_init(&b);
-	append_encoded(&b, s, len, keep_slash);
-	return pf_buf_steal(&b, NULL);
+	return pf_codec_uri_encode(s, len, keep_slash);
 }
 
 /* Percent-decodes s. A '%' not followed by two hex digits stays literal and
@@ -109,8 +68,8 @@ static void append_decoded(struct pf_buf *b, const char *s, size_t len)
 		int hi, lo;
 
 		if (s[i] == '%' && i + 2 < len) {
-			hi = hex_value((unsigned char)s[i + 1]);
-			lo = hex_value((unsigned char)s[i + 2]);
+			hi = pf_codec_hex_digit((unsigned char)s[i + 1]);
+			lo = pf_codec_hex_digit((unsigned char)s[i + 2]);
 			if (hi >= 0 && lo >= 0) {
 				char c = (char)(hi << 4 | lo);
 
@@ -123,20 +82,10 @@ static void append_decoded(struct pf_buf *b, const char *s, size_t len)
 	}
 }
 
+/* Kept for callers that predate codec.h. */
 void pf_sigv4_sha256_hex(const void *data, size_t len, char out[65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	/* Only an allocation failure inside OpenSSL can make this fail; treat
-	 * it as one. */
-	if (!EVP_Digest(data ? data : "", len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
-		abort();
-	for (unsigned int i = 0; i < 32; i++) {
-		out[2 * i] = hex_lower[md[i] >> 4];
-		out[2 * i + 1] = hex_lower[md[i] & 0xf];
-	}
-	out[64] = '\0';
+	pf_codec_sha256_hex(data, len, out);
 }
 
 static void hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
@@ -348,17 +297,16 @@ static void append_s3_path(struct pf_buf *b, const char *path)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)path[i];
 
-		if (c == '%' && i + 2 < len && hex_value((unsigned char)path[i + 1]) >= 0 &&
-		    hex_value((unsigned char)path[i + 2]) >= 0) {
-			char enc[3] = {'%', hex_upper[hex_value((unsigned char)path[i + 1])],
-			               hex_upper[hex_value((unsigned char)path[i + 2])]};
+		if (c == '%' && i + 2 < len &&
+		    pf_codec_hex_digit((unsigned char)path[i + 1]) >= 0 &&
+		    pf_codec_hex_digit((unsigned char)path[i + 2]) >= 0) {
+			char enc[3] = {'%', (char)toupper((unsigned char)path[i + 1]),
+			               (char)toupper((unsigned char)path[i + 2])};
 
 			pf_buf_append(b, enc, sizeof(enc));
 			i += 2;
-		} else if (is_unreserved(c) || c == '/') {
-			pf_buf_append(b, &path[i], 1);
 		} else {
-			append_pct(b, c);
+			pf_codec_uri_encode_append(b, &path[i], 1, true);
 		}
 	}
 }
@@ -373,11 +321,11 @@ static void append_canonical_path(struct pf_buf *b, const char *path,
 		return;
 	}
 	if (params->no_path_normalize) {
-		append_encoded(b, path, strlen(path), true);
+		pf_codec_uri_encode_append(b, path, strlen(path), true);
 		return;
 	}
 	norm = normalize_path(path);
-	append_encoded(b, norm, strlen(norm), true);
+	pf_codec_uri_encode_append(b, norm, strlen(norm), true);
 	free(norm);
 }
 
@@ -401,17 +349,17 @@ static void add_param(struct canon_param **params, size_t *n, size_t *cap, const
 	pf_buf_init(&enc);
 	if (decode) {
 		append_decoded(&raw, name, name_len);
-		append_encoded(&enc, raw.data ? raw.data : "", raw.len, false);
+		pf_codec_uri_encode_append(&enc, raw.data ? raw.data : "", raw.len, false);
 	} else {
-		append_encoded(&enc, name, name_len, false);
+		pf_codec_uri_encode_append(&enc, name, name_len, false);
 	}
 	(*params)[*n].name = pf_buf_steal(&enc, NULL);
 	raw.len = 0;
 	if (decode) {
 		append_decoded(&raw, value, value_len);
-		append_encoded(&enc, raw.data ? raw.data : "", raw.len, false);
+		pf_codec_uri_encode_append(&enc, raw.data ? raw.data : "", raw.len, false);
 	} else {
-		append_encoded(&enc, value, value_len, false);
+		pf_codec_uri_encode_append(&enc, value, value_len, false);
 	}
 	(*params)[*n].value = pf_buf_steal(&enc, NULL);
 	(*n)++;
@@ -672,11 +620,7 @@ static void compute_signature(const char *secret, const char *date8,
 	hmac_sha256(k2, sizeof(k2), params->service, strlen(params->service), k);
 	hmac_sha256(k, sizeof(k), "aws4_request", 12, k2);
 	hmac_sha256(k2, sizeof(k2), sts, strlen(sts), k);
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = hex_lower[k[i] >> 4];
-		out[2 * i + 1] = hex_lower[k[i] & 0xf];
-	}
-	out[64] = '\0';
+	pf_codec_hex_encode(k, sizeof(k), out);
 	OPENSSL_cleanse(k, sizeof(k));
 	OPENSSL_cleanse(k2, sizeof(k2));
 }
@@ -728,7 +672,7 @@ static int sign(const struct pf_sigv4_request *req, const struct pf_sigv4_params
 	} else if (presign && params->s3) {
 		payload_hash = PF_SIGV4_UNSIGNED_PAYLOAD;
 	} else {
-		pf_sigv4_sha256_hex(req->body, req->body_len, payload);
+		pf_codec_sha256_hex(req->body, req->body_len, payload);
 		payload_hash = payload;
 	}
 
@@ -782,7 +726,7 @@ static int sign(const struct pf_sigv4_request *req, const struct pf_sigv4_params
 	pf_buf_append(&creq, "\n", 1);
 	pf_buf_append_str(&creq, payload_hash);
 
-	pf_sigv4_sha256_hex(creq.data, creq.len, creq_hash);
+	pf_codec_sha256_hex(creq.data, creq.len, creq_hash);
 	pf_buf_appendf(&sts, "%s\n%s\n%s\n%s", ALGORITHM, amz_date, scope, creq_hash);
 	compute_signature(creds->secret_access_key, date8, params, sts.data, out->signature);
 
@@ -793,8 +737,8 @@ static int sign(const struct pf_sigv4_request *req, const struct pf_sigv4_params
 		append_query(&q, qp, nqp);
 		if (has_token(creds) && !sign_token) {
 			pf_buf_append_str(&q, "&X-Amz-Security-Token=");
-			append_encoded(&q, creds->session_token, strlen(creds->session_token),
-			               false);
+			pf_codec_uri_encode_append(&q, creds->session_token,
+			                           strlen(creds->session_token), false);
 		}
 		pf_buf_append_str(&q, "&X-Amz-Signature=");
 		pf_buf_append_str(&q, out->signature);

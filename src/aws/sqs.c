@@ -1,7 +1,7 @@
 /*
  * SQS over the AWS transport, JSON protocol. Requests are jansson values
  * serialised once; responses are parsed by the pure functions shared with
- * the unit tests and fuzz targets (aws_int.h).
+ * the unit tests and fuzz targets (sqs_int.h).
  *
  * Loop thread only (parsers: any thread). Guarantees: batch results come
  * back per entry in the caller's order, an entry missing from SQS's answer
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/aws_int.h"
+#include "aws/sqs_int.h"
 #include "photofinish/aws/aws_http.h"
 #include "photofinish/util.h"
 
@@ -191,8 +191,10 @@ static void op_free(struct op *o)
 	free(o);
 }
 
-static int sqs_send(struct pf_aws *aws, const char *op_name, json_t *request, long timeout_ms,
-                    pf_aws_done_cb cb, struct op *o, struct pf_error *err)
+/* Sends one operation; call NULL means the client's timeout and attempts. */
+static int sqs_send(struct pf_aws *aws, const char *op_name, json_t *request,
+                    const struct pf_sqs_call_options *call, pf_aws_done_cb cb, struct op *o,
+                    struct pf_error *err)
 {
 	char target[64];
 	struct pf_aws_header h[2];
@@ -204,7 +206,8 @@ static int sqs_send(struct pf_aws *aws, const char *op_name, json_t *request, lo
 	    .nheaders = 2,
 	    .free_body = true,
 	    .max_response_bytes = SQS_RESPONSE_LIMIT,
-	    .timeout_ms = timeout_ms,
+	    .timeout_ms = call ? call->timeout_ms : 0,
+	    .max_attempts = call ? call->max_attempts : 0,
 	};
 	char *body;
 	int rc;
@@ -260,6 +263,7 @@ int pf_sqs_receive_message(struct pf_aws *aws, const char *queue_url,
 {
 	int max = opts && opts->max_messages ? opts->max_messages : PF_SQS_MAX_BATCH;
 	int wait = opts ? opts->wait_seconds : 0;
+	struct pf_sqs_call_options call = {0};
 	json_t *req;
 	struct op *o;
 	int rc = check_queue(queue_url, err);
@@ -282,7 +286,8 @@ int pf_sqs_receive_message(struct pf_aws *aws, const char *queue_url,
 	o->arg = arg;
 	o->cb.receive = cb;
 	/* the long poll itself must not count against the attempt timeout */
-	return sqs_send(aws, "ReceiveMessage", req, (long)wait * 1000 + 30000, on_receive, o, err);
+	call.timeout_ms = (long)wait * 1000 + 30000;
+	return sqs_send(aws, "ReceiveMessage", req, &call, on_receive, o, err);
 }
 
 static void on_batch(struct pf_aws_response *r, const struct pf_error *err, void *arg)
@@ -389,7 +394,7 @@ static int batch_call(struct pf_aws *aws, enum batch_kind kind, const char *queu
 	for (size_t i = 0; i < n; i++)
 		o->ids[i] = pf_xstrdup(entries[i].id);
 	o->nids = n;
-	return sqs_send(aws, ops[kind], req, 0, on_batch, o, err);
+	return sqs_send(aws, ops[kind], req, NULL, on_batch, o, err);
 }
 
 int pf_sqs_delete_message_batch(struct pf_aws *aws, const char *queue_url,
@@ -440,7 +445,7 @@ int pf_sqs_change_message_visibility(struct pf_aws *aws, const char *queue_url,
 	o = pf_xcalloc(1, sizeof(*o));
 	o->arg = arg;
 	o->cb.done = cb;
-	return sqs_send(aws, "ChangeMessageVisibility", req, 0, on_done, o, err);
+	return sqs_send(aws, "ChangeMessageVisibility", req, NULL, on_done, o, err);
 }
 
 static void on_attributes(struct pf_aws_response *r, const struct pf_error *err, void *arg)
@@ -471,8 +476,8 @@ static void on_attributes(struct pf_aws_response *r, const struct pf_error *err,
 }
 
 int pf_sqs_get_queue_attributes(struct pf_aws *aws, const char *queue_url, const char *const *names,
-                                size_t nnames, pf_sqs_attributes_cb cb, void *arg,
-                                struct pf_error *err)
+                                size_t nnames, const struct pf_sqs_call_options *call,
+                                pf_sqs_attributes_cb cb, void *arg, struct pf_error *err)
 {
 	json_t *arr = json_array();
 	json_t *req;
@@ -491,5 +496,5 @@ int pf_sqs_get_queue_attributes(struct pf_aws *aws, const char *queue_url, const
 	o = pf_xcalloc(1, sizeof(*o));
 	o->arg = arg;
 	o->cb.attributes = cb;
-	return sqs_send(aws, "GetQueueAttributes", req, 0, on_attributes, o, err);
+	return sqs_send(aws, "GetQueueAttributes", req, call, on_attributes, o, err);
 }

@@ -33,10 +33,12 @@ static const struct {
 	unsigned bit;
 	zbar_symbol_type_t type;
 } zbar_types[] = {
-    {PF_SYM_QRCODE, ZBAR_QRCODE},   {PF_SYM_CODE128, ZBAR_CODE128}, {PF_SYM_CODE39, ZBAR_CODE39},
-    {PF_SYM_CODE93, ZBAR_CODE93},   {PF_SYM_EAN13, ZBAR_EAN13},     {PF_SYM_EAN8, ZBAR_EAN8},
-    {PF_SYM_UPCA, ZBAR_UPCA},       {PF_SYM_UPCE, ZBAR_UPCE},       {PF_SYM_I25, ZBAR_I25},
-    {PF_SYM_CODABAR, ZBAR_CODABAR}, {PF_SYM_DATABAR, ZBAR_DATABAR},
+    {PF_IMAGE_SYM_QRCODE, ZBAR_QRCODE},   {PF_IMAGE_SYM_CODE128, ZBAR_CODE128},
+    {PF_IMAGE_SYM_CODE39, ZBAR_CODE39},   {PF_IMAGE_SYM_CODE93, ZBAR_CODE93},
+    {PF_IMAGE_SYM_EAN13, ZBAR_EAN13},     {PF_IMAGE_SYM_EAN8, ZBAR_EAN8},
+    {PF_IMAGE_SYM_UPCA, ZBAR_UPCA},       {PF_IMAGE_SYM_UPCE, ZBAR_UPCE},
+    {PF_IMAGE_SYM_I25, ZBAR_I25},         {PF_IMAGE_SYM_CODABAR, ZBAR_CODABAR},
+    {PF_IMAGE_SYM_DATABAR, ZBAR_DATABAR},
 };
 
 static zbar_image_scanner_t *scanner_new(unsigned symbologies)
@@ -50,7 +52,7 @@ static zbar_image_scanner_t *scanner_new(unsigned symbologies)
 		if (symbologies & zbar_types[i].bit)
 			zbar_image_scanner_set_config(sc, zbar_types[i].type, ZBAR_CFG_ENABLE, 1);
 	}
-	if (symbologies & PF_SYM_DATABAR)
+	if (symbologies & PF_IMAGE_SYM_DATABAR)
 		zbar_image_scanner_set_config(sc, ZBAR_DATABAR_EXP, ZBAR_CFG_ENABLE, 1);
 	return sc;
 }
@@ -84,7 +86,7 @@ static int scan_buffer(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
 int pf_image__scan_full(const struct pf_image_ctx *ctx, const struct pf_image__grey *g,
                         struct pf_image__codes *set, struct pf_error *err)
 {
-	zbar_image_scanner_t *sc = scanner_new(ctx->symbologies);
+	zbar_image_scanner_t *sc = scanner_new(ctx->opts.symbologies);
 
 	if (!sc)
 		return pf_error_set(err, PF_ENOMEM, "cannot create a zbar scanner");
@@ -495,7 +497,7 @@ int pf_image__scan(const struct pf_image_ctx *ctx, const struct pf_image__grey *
 	/* Frames too small for a map are cheap to scan whole. */
 	if (mw < 4 || mh < 4)
 		return pf_image__scan_full(ctx, g, set, err);
-	sc = scanner_new(ctx->symbologies);
+	sc = scanner_new(ctx->opts.symbologies);
 	if (!sc)
 		return pf_error_set(err, PF_ENOMEM, "cannot create a zbar scanner");
 	map = pf_xmalloc((size_t)mw * mh);

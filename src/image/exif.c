@@ -6,19 +6,7 @@
 #include <string.h>
 
 #include "image/image_int.h"
-
-static bool digits(const char *s, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
+#include "photofinish/codec.h"
 
 bool pf_image__exif_to_rfc3339(const char *dt, const char *offset, char out[40])
 {
@@ -31,16 +19,17 @@ bool pf_image__exif_to_rfc3339(const char *dt, const char *offset, char out[40])
 	if (!dt || strlen(dt) < 19 || dt[4] != ':' || dt[7] != ':' || dt[10] != ' ' ||
 	    dt[13] != ':' || dt[16] != ':')
 		return false;
-	if (!digits(dt, 4, &Y) || !digits(dt + 5, 2, &M) || !digits(dt + 8, 2, &D) ||
-	    !digits(dt + 11, 2, &h) || !digits(dt + 14, 2, &m) || !digits(dt + 17, 2, &s))
+	if (!pf_codec_digits(dt, 4, &Y) || !pf_codec_digits(dt + 5, 2, &M) ||
+	    !pf_codec_digits(dt + 8, 2, &D) || !pf_codec_digits(dt + 11, 2, &h) ||
+	    !pf_codec_digits(dt + 14, 2, &m) || !pf_codec_digits(dt + 17, 2, &s))
 		return false;
 	if (Y < 1900 || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || s > 60)
 		return false;
 	/* RFC 3339 needs an offset; without OffsetTimeOriginal the camera's wall
 	 * clock is all we know, and it is reported as UTC so values sort. */
 	if (offset && strlen(offset) >= 6 && (offset[0] == '+' || offset[0] == '-') &&
-	    offset[3] == ':' && digits(offset + 1, 2, &oh) && digits(offset + 4, 2, &om) &&
-	    oh <= 14 && om <= 59)
+	    offset[3] == ':' && pf_codec_digits(offset + 1, 2, &oh) &&
+	    pf_codec_digits(offset + 4, 2, &om) && oh <= 14 && om <= 59)
 		snprintf(zone, sizeof(zone), "%c%02d:%02d", offset[0], oh, om);
 	snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d%s", Y, M, D, h, m, s, zone);
 	if (strlen(text) >= 40)

@@ -440,8 +440,8 @@ static int save_jpeg(const struct pf_image_ctx *ctx, VipsImage *im, bool progres
 	void *buf = NULL;
 	size_t len = 0;
 
-	if (vips_jpegsave_buffer(im, &buf, &len, "Q", ctx->jpeg_quality, "optimize_coding", TRUE,
-	                         "interlace", progressive, "strip", TRUE, NULL))
+	if (vips_jpegsave_buffer(im, &buf, &len, "Q", ctx->opts.jpeg_quality, "optimize_coding",
+	                         TRUE, "interlace", progressive, "strip", TRUE, NULL))
 		return -1;
 	/* Hand back plain malloc memory so owners can free() it. */
 	*out = pf_xmalloc(len);
@@ -554,7 +554,7 @@ static int make_variants(const struct pf_image_ctx *ctx, VipsImage *full, double
 	    save_jpeg(ctx, t[4], true, &out->fullsize_jpeg, &out->fullsize_len))
 		goto out_fail;
 
-	s = fit_scale(t[3]->Xsize, t[3]->Ysize, ctx->thumbnail_max);
+	s = fit_scale(t[3]->Xsize, t[3]->Ysize, ctx->opts.thumbnail_max);
 	if (s < 1.0) {
 		if (shrink(t[3], s, &t[5]))
 			goto out_fail;
@@ -594,11 +594,11 @@ int pf_image_process(const struct pf_image_ctx *ctx, const void *bytes, size_t l
 	memset(out, 0, sizeof(*out));
 	if (!bytes || len == 0)
 		return refuse(err, PF_EIMAGE, "empty", "the file is empty%s", "");
-	if ((int64_t)len > ctx->max_input_bytes) {
+	if ((int64_t)len > ctx->opts.max_input_bytes) {
 		char n[64];
 
 		snprintf(n, sizeof(n), "%zu bytes, the limit is %lld", len,
-		         (long long)ctx->max_input_bytes);
+		         (long long)ctx->opts.max_input_bytes);
 		return refuse(err, PF_ETOOBIG, "too_many_bytes", "the file is too large (%s)", n);
 	}
 	loader = vips_foreign_find_load_buffer(bytes, len);
@@ -620,9 +620,9 @@ int pf_image_process(const struct pf_image_ctx *ctx, const void *bytes, size_t l
 		vips_reason(why, sizeof(why));
 		return refuse(err, PF_EIMAGE, "corrupt", "the image header is unreadable: %s", why);
 	}
-	if ((int64_t)header->Xsize * header->Ysize > ctx->max_input_pixels) {
+	if ((int64_t)header->Xsize * header->Ysize > ctx->opts.max_input_pixels) {
 		snprintf(why, sizeof(why), "%d x %d pixels, the limit is %lld", header->Xsize,
-		         header->Ysize, (long long)ctx->max_input_pixels);
+		         header->Ysize, (long long)ctx->opts.max_input_pixels);
 		rc = refuse(err, PF_ETOOBIG, "too_many_pixels", "the image is too large (%s)", why);
 		goto out_unref;
 	}
@@ -636,7 +636,7 @@ int pf_image_process(const struct pf_image_ctx *ctx, const void *bytes, size_t l
 
 	/* The variants are built from a box-reduced copy (area averaging, the
 	 * integer part of the reduction); Lanczos does the fractional rest. */
-	scale = fit_scale(header->Xsize, header->Ysize, ctx->fullsize_max);
+	scale = fit_scale(header->Xsize, header->Ysize, ctx->opts.fullsize_max);
 	k = box_factor(scale);
 	/* A sliver (1 x 100000) keeps at least one reduced pixel across. */
 	if (k > header->Xsize)
@@ -715,7 +715,7 @@ static int load_overlay(struct pf_image_ctx *ctx, const void *png, size_t len, s
 	t[0] = vips_image_new_from_buffer(png, len, "", "fail_on", VIPS_FAIL_ON_ERROR, NULL);
 	if (!t[0])
 		goto out_vips;
-	if ((int64_t)t[0]->Xsize * t[0]->Ysize > ctx->max_input_pixels) {
+	if ((int64_t)t[0]->Xsize * t[0]->Ysize > ctx->opts.max_input_pixels) {
 		pf_error_set(err, PF_EINVAL, "the overlay is too large (%d x %d pixels)",
 		             t[0]->Xsize, t[0]->Ysize);
 		goto out_unref;
@@ -743,8 +743,8 @@ out_unref:
 	return rc;
 }
 
-int pf_image_ctx_new(const struct pf_config *cfg, const void *overlay_png, size_t overlay_len,
-                     struct pf_image_ctx **out, struct pf_error *err)
+int pf_image_ctx_new(const struct pf_image_options *opts, const void *overlay_png,
+                     size_t overlay_len, struct pf_image_ctx **out, struct pf_error *err)
 {
 	struct pf_image_ctx *ctx;
 	int rc;
@@ -754,18 +754,12 @@ int pf_image_ctx_new(const struct pf_config *cfg, const void *overlay_png, size_
 	if (rc)
 		return rc;
 	ctx = pf_xcalloc(1, sizeof(*ctx));
-	ctx->max_input_bytes = cfg->max_input_bytes;
-	ctx->max_input_pixels = cfg->max_input_pixels;
-	ctx->symbologies = cfg->symbologies ? cfg->symbologies : PF_SYM_QRCODE | PF_SYM_CODE128;
-	ctx->fullsize_max = cfg->fullsize_max;
-	ctx->thumbnail_max = cfg->thumbnail_max;
-	ctx->jpeg_quality = cfg->jpeg_quality;
-	ctx->overlay_gravity = cfg->overlay_gravity;
-	ctx->overlay_margin = cfg->overlay_margin;
-	ctx->overlay_width = cfg->overlay_width;
-	ctx->overlay_opacity = cfg->overlay_opacity;
-	if (cfg->code_pattern && *cfg->code_pattern) {
-		int r = regcomp(&ctx->pattern, cfg->code_pattern, REG_EXTENDED);
+	ctx->opts = *opts;
+	ctx->opts.code_pattern = NULL;
+	if (!ctx->opts.symbologies)
+		ctx->opts.symbologies = PF_IMAGE_SYM_QRCODE | PF_IMAGE_SYM_CODE128;
+	if (opts->code_pattern && *opts->code_pattern) {
+		int r = regcomp(&ctx->pattern, opts->code_pattern, REG_EXTENDED);
 
 		if (r) {
 			char msg[128];

@@ -12,24 +12,14 @@
 
 #include <vips/vips.h>
 
-#include "photofinish/config.h"
 #include "photofinish/error.h"
 #include "photofinish/image.h"
 
 struct pf_image_ctx {
-	int64_t max_input_bytes;
-	int64_t max_input_pixels;
-	unsigned symbologies;
+	struct pf_image_options opts; /* code_pattern NULL: compiled into pattern */
 	bool has_pattern;
 	regex_t pattern;
-	int fullsize_max;
-	int thumbnail_max;
-	int jpeg_quality;
 	VipsImage *overlay; /* sRGB uchar with alpha (4 bands), or NULL */
-	enum pf_gravity overlay_gravity;
-	double overlay_margin;
-	double overlay_width;
-	double overlay_opacity;
 };
 
 /* --- codes.c: payload -> code (pure) ---------------------------------- */
@@ -61,7 +51,7 @@ struct pf_image__rect {
  * the variant's width (aspect kept), kept margin_frac x vw from the edges
  * named by gravity and shrunk to fit inside the margins. Returns false when
  * the result would be empty (nothing to draw). */
-bool pf_image__overlay_geometry(int vw, int vh, int ow, int oh, enum pf_gravity gravity,
+bool pf_image__overlay_geometry(int vw, int vh, int ow, int oh, enum pf_image_gravity gravity,
                                 double margin_frac, double width_frac, struct pf_image__rect *out);
 
 /* Composites ctx->overlay on in (sRGB uchar, 3 bands); *out is a new image

@@ -7,7 +7,7 @@
 
 #include "image/image_int.h"
 
-bool pf_image__overlay_geometry(int vw, int vh, int ow, int oh, enum pf_gravity gravity,
+bool pf_image__overlay_geometry(int vw, int vh, int ow, int oh, enum pf_image_gravity gravity,
                                 double margin_frac, double width_frac, struct pf_image__rect *out)
 {
 	double w, h, m, room_w, room_h;
@@ -37,28 +37,28 @@ bool pf_image__overlay_geometry(int vw, int vh, int ow, int oh, enum pf_gravity 
 		return false;
 
 	switch (gravity) {
-	case PF_GRAVITY_NORTH_WEST:
-	case PF_GRAVITY_WEST:
-	case PF_GRAVITY_SOUTH_WEST:
+	case PF_IMAGE_GRAVITY_NORTH_WEST:
+	case PF_IMAGE_GRAVITY_WEST:
+	case PF_IMAGE_GRAVITY_SOUTH_WEST:
 		out->x = (int)m;
 		break;
-	case PF_GRAVITY_NORTH_EAST:
-	case PF_GRAVITY_EAST:
-	case PF_GRAVITY_SOUTH_EAST:
+	case PF_IMAGE_GRAVITY_NORTH_EAST:
+	case PF_IMAGE_GRAVITY_EAST:
+	case PF_IMAGE_GRAVITY_SOUTH_EAST:
 		out->x = vw - out->w - (int)m;
 		break;
 	default:
 		out->x = (vw - out->w) / 2;
 	}
 	switch (gravity) {
-	case PF_GRAVITY_NORTH_WEST:
-	case PF_GRAVITY_NORTH:
-	case PF_GRAVITY_NORTH_EAST:
+	case PF_IMAGE_GRAVITY_NORTH_WEST:
+	case PF_IMAGE_GRAVITY_NORTH:
+	case PF_IMAGE_GRAVITY_NORTH_EAST:
 		out->y = (int)m;
 		break;
-	case PF_GRAVITY_SOUTH_WEST:
-	case PF_GRAVITY_SOUTH:
-	case PF_GRAVITY_SOUTH_EAST:
+	case PF_IMAGE_GRAVITY_SOUTH_WEST:
+	case PF_IMAGE_GRAVITY_SOUTH:
+	case PF_IMAGE_GRAVITY_SOUTH_EAST:
 		out->y = vh - out->h - (int)m;
 		break;
 	default:
@@ -80,9 +80,9 @@ int pf_image__apply_overlay(const struct pf_image_ctx *ctx, VipsImage *in, VipsI
 
 	if (!ctx->overlay ||
 	    !pf_image__overlay_geometry(in->Xsize, in->Ysize, ctx->overlay->Xsize,
-	                                ctx->overlay->Ysize, ctx->overlay_gravity,
-	                                ctx->overlay_margin, ctx->overlay_width, &r) ||
-	    ctx->overlay_opacity <= 0) {
+	                                ctx->overlay->Ysize, ctx->opts.overlay_gravity,
+	                                ctx->opts.overlay_margin, ctx->opts.overlay_width, &r) ||
+	    ctx->opts.overlay_opacity <= 0) {
 		g_object_ref(in);
 		*out = in;
 		return 0;
@@ -95,8 +95,8 @@ int pf_image__apply_overlay(const struct pf_image_ctx *ctx, VipsImage *in, VipsI
 	    vips_resize(t[0], &t[1], (double)r.w / ctx->overlay->Xsize, "vscale",
 	                (double)r.h / ctx->overlay->Ysize, "kernel", VIPS_KERNEL_LANCZOS3, NULL))
 		goto out_unref;
-	if (ctx->overlay_opacity < 1) {
-		if (vips_linear1(t[1], &t[2], ctx->overlay_opacity, 0, NULL))
+	if (ctx->opts.overlay_opacity < 1) {
+		if (vips_linear1(t[1], &t[2], ctx->opts.overlay_opacity, 0, NULL))
 			goto out_unref;
 	} else {
 		t[2] = t[1];

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "photofinish/catalog.h"
+#include "catalog_int.h"
 #include "photofinish/events.h"
 #include "photofinish/util.h"
 

@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "image/image_int.h"
-#include "photofinish/config.h"
 #include "photofinish/error.h"
 #include "photofinish/image.h"
 
@@ -36,7 +35,7 @@ static void check(bool ok)
 
 static void init(void)
 {
-	struct pf_config cfg;
+	struct pf_image_options cfg;
 	struct pf_error err;
 	VipsImage *logo = NULL;
 	void *png = NULL;
@@ -46,12 +45,12 @@ static void init(void)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.max_input_bytes = 1 << 20;
 	cfg.max_input_pixels = 1 << 20;
-	cfg.symbologies = PF_SYM_QRCODE | PF_SYM_CODE128;
+	cfg.symbologies = PF_IMAGE_SYM_QRCODE | PF_IMAGE_SYM_CODE128;
 	cfg.code_pattern = "([0-9A-Za-z]{1,8})$";
 	cfg.fullsize_max = 256;
 	cfg.thumbnail_max = 64;
 	cfg.jpeg_quality = 50;
-	cfg.overlay_gravity = PF_GRAVITY_SOUTH_EAST;
+	cfg.overlay_gravity = PF_IMAGE_GRAVITY_SOUTH_EAST;
 	cfg.overlay_margin = 0.02;
 	cfg.overlay_width = 0.2;
 	cfg.overlay_opacity = 0.7;

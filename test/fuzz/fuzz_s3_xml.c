@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/aws_int.h"
+#include "aws/retry_int.h"
+#include "aws/s3_int.h"
+#include "aws/xml_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -50,13 +52,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(del.errors[i].key && del.errors[i].code && del.errors[i].message);
 	pf_s3__delete_result_free(&del);
 
-	if (pf_s3__parse_error_xml(xml, size, code, sizeof(code), msg, sizeof(msg), rid,
-	                           sizeof(rid)))
+	if (pf_aws__xml_parse_error(xml, size, code, sizeof(code), msg, sizeof(msg), rid,
+	                            sizeof(rid)))
 		check(code[0] != '\0');
 	check(strlen(code) < sizeof(code) && strlen(msg) < sizeof(msg) &&
 	      strlen(rid) < sizeof(rid));
 
-	if (pf_s3__xml_find_text(xml, size, "UploadId", &out))
+	if (pf_aws__xml_find_text(xml, size, "UploadId", &out))
 		check(out != NULL);
 	free(out);
 

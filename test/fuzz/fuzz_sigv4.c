@@ -4,7 +4,8 @@
  * presigner. Beyond "no crash, no leak, no UB" it checks what callers rely
  * on: only 0 or PF_EINVAL, output that is deterministic and header/URL
  * safe, S3 paths that are idempotent once encoded, and no secret or token
- * in an error message.
+ * in an error message. The same input also goes through the percent
+ * encoder and the date parsers of codec.h.
  *
  * Input layout: byte 0 = option bits, bytes 1-4 = time, bytes 5-7 =
  * expires; the rest is NUL-separated: method, path, query, then header
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "photofinish/aws/sigv4.h"
+#include "photofinish/codec.h"
 #include "photofinish/util.h"
 
 #define SECRET "FUZZSECRETwJalrXUtnFEMI/K7MDENG"
@@ -200,10 +202,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* The encoder on its own: only unreserved bytes and %XX come out. */
 	{
-		char *e = pf_sigv4_uri_encode((const char *)data, size, flags & 1);
+		char *e = pf_codec_uri_encode((const char *)data, size, flags & 1);
 
 		check(only(e, (flags & 1) ? "/" : ""));
 		free(e);
+	}
+
+	/* The date parsers (codec.h) read only what they are given and, when
+	 * they accept, give a time a four-digit year can express. */
+	{
+		char *text = pf_xstrndup((const char *)data, size);
+		int64_t t = 0;
+
+		if (pf_codec_parse_rfc3339((const char *)data, size, &t))
+			check(t > INT64_C(-62200000000) && t < INT64_C(253402387200));
+		if (pf_codec_parse_http_date(text, &t))
+			check(t > INT64_C(-62200000000) && t < INT64_C(253402387200));
+		free(text);
 	}
 	free(buf);
 	return 0;

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/aws_int.h"
+#include "aws/retry_int.h"
+#include "aws/sqs_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -189,6 +189,33 @@ describe('SQS', () => {
     assert.ok(all.attributes.QueueArn);
   });
 
+  test('GetQueueAttributes honours a per-call timeout and attempt count', async () => {
+    // accepts the request and never answers
+    const held = [];
+    const server = http.createServer((req) => held.push(req));
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${server.address().port}`;
+      const fakeEnv = { ...env, AWS_ENDPOINT_URL_SQS: url };
+      const started = Date.now();
+      const r = await drive(
+        ['sqs-attributes', `${url}/000000000000/q`, 'ApproximateNumberOfMessages', '--timeout-ms', '300', '--attempts', '2'],
+        fakeEnv,
+        { timeoutMs: 20000 },
+      );
+      const took = Date.now() - started;
+      assert.equal(r.status, 2);
+      assert.equal(r.out.error.code, 'network');
+      assert.equal(r.out.calls[0].attempts, 2);
+      assert.equal(held.length, 2);
+      // two 300 ms attempts and one backoff (at most 100 ms), not the client's 120 s
+      assert.ok(took < 5000, `took ${took} ms`);
+    } finally {
+      for (const req of held) req.socket.destroy();
+      server.close();
+    }
+  });
+
   test('a missing queue is a typed not_found error', async () => {
     const q = `${stack.env.AWS_ENDPOINT_URL_SQS}/000000000000/does-not-exist-${Date.now()}`;
     const r = await drive(['sqs-receive', q], env);

@@ -18,6 +18,8 @@ const specs = [
   { file: 'race day/IMG+3 é.jpg', codes: ['20577'], takenAt: '2026:05:03 09:05:00', seed: 3 },
   { file: 'p4.jpg', codes: [], takenAt: '2026:05:03 09:30:00', seed: 4 },
   { file: 'p5.jpg', codes: ['10423'], gps: true, seed: 5, width: 3000, height: 2000 },
+  // A code with letters, printed in lower case: stored and answered upper-cased.
+  { file: 'p6.jpg', codes: ['ab-7'], takenAt: '2026:05:03 09:40:00', seed: 6 },
 ];
 const truth = { 10423: ['p1.jpg', 'p2.jpg', 'p5.jpg'], 20577: ['race day/IMG+3 é.jpg', 'p2.jpg'] };
 
@@ -77,9 +79,18 @@ describe('photofinishd end to end', () => {
   });
 
   test('codes are matched case-insensitively', async () => {
-    const r = await participant('  ab-1 '.trim());
-    assert.equal(r.status, 200);
-    assert.equal(r.body.participant, 'AB-1');
+    const p6 = imageId(env.PHOTOFINISH_INGRESS_BUCKET, 'p6.jpg');
+    for (const code of ['ab-7', 'AB-7', 'Ab-7', ' ab-7 ']) {
+      const r = await participant(code);
+      assert.equal(r.status, 200, code);
+      assert.equal(r.body.participant, 'AB-7', code);
+      assert.deepEqual(r.body.images.map((i) => i.id), [p6], `photos of ${JSON.stringify(code)}`);
+    }
+    for (const code of ['ab-8', 'ab7', 'b-7']) {
+      const r = await participant(code);
+      assert.equal(r.status, 200, code);
+      assert.deepEqual(r.body.images, [], `no photos for ${code}`);
+    }
   });
 
   test('variants exist, fit their bounds, carry no metadata, and URLs serve them', async () => {

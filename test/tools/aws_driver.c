@@ -25,6 +25,7 @@
 #include "photofinish/aws/dynamodb.h"
 #include "photofinish/aws/s3.h"
 #include "photofinish/aws/sigv4.h"
+#include "photofinish/codec.h"
 #include "photofinish/aws/sqs.h"
 #include "photofinish/log.h"
 #include "photofinish/util.h"
@@ -166,7 +167,7 @@ static void set_sha(json_t *o, const void *data, size_t len)
 {
 	char hex[65];
 
-	pf_sigv4_sha256_hex(data, len, hex);
+	pf_codec_sha256_hex(data, len, hex);
 	json_object_set_new(o, "sha256", json_string(hex));
 }
 
@@ -680,9 +681,17 @@ static int run(int argc, char **argv, struct pf_error *e)
 	if (strcmp(op, "sqs-visibility") == 0 && n >= 3)
 		return pf_sqs_change_message_visibility(aws, a[0], a[1], (int)num(a[2], 0),
 		                                        on_sqs_done, NULL, e);
-	if (strcmp(op, "sqs-attributes") == 0 && n >= 1)
+	if (strcmp(op, "sqs-attributes") == 0 && n >= 1) {
+		/* names up to the first --option */
+		struct pf_sqs_call_options call = {num(opt(n, a, "--timeout-ms"), 0),
+		                                   (int)num(opt(n, a, "--attempts"), 0)};
+		int nnames = 0;
+
+		while (1 + nnames < n && strncmp(a[1 + nnames], "--", 2) != 0)
+			nnames++;
 		return pf_sqs_get_queue_attributes(aws, a[0], (const char *const *)a + 1,
-		                                   (size_t)(n - 1), on_attributes, NULL, e);
+		                                   (size_t)nnames, &call, on_attributes, NULL, e);
+	}
 	if (strcmp(op, "ddb") == 0 && n >= 2)
 		return pf_dynamodb_call(aws, a[0], parse_json(a[1]), on_ddb, NULL, e);
 	if (strcmp(op, "ddb-put") == 0 && n >= 2)

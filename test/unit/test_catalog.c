@@ -1,4 +1,4 @@
-/* Unit tests for the catalog's item layout, transactions and cursors. */
+/* Unit tests for the catalog's storage format: items, entries, transactions, cursors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "photofinish/catalog.h"
+#include "catalog_int.h"
 #include "photofinish/util.h"
 
 static void fill(struct pf_catalog_image *img, const char *const *codes, size_t n)
@@ -240,6 +240,91 @@ static void test_cursor(void **state)
 	free(c);
 }
 
+/* Entries read back typed: the photo entries a transaction writes and the
+ * failed one, with what a listing shows of each. */
+static void test_entries_read_back(void **state)
+{
+	const char *codes[] = {"10423", "20577"};
+	struct pf_catalog_image img, e;
+	struct pf_error err;
+	json_t *items, *item;
+
+	fill(&img, codes, 2);
+	items = pf_catalog_transact_items("tbl", &img, NULL);
+	item = json_object_get(json_object_get(json_array_get(items, 1), "Put"), "Item");
+	assert_int_equal(pf_catalog_entry_from_item(item, &e, &err), 0);
+	assert_string_equal(e.id, img.id);
+	assert_int_equal(e.status, PF_IMAGE_PROCESSED);
+	assert_string_equal(e.key, "day 1/IMG_0001.jpg");
+	assert_string_equal(e.fullsize_key, "fullsize/x.jpg");
+	assert_string_equal(e.thumbnail_key, "thumbnail/x.jpg");
+	assert_int_equal(e.width, 2000);
+	assert_int_equal(e.thumbnail_height, 333);
+	assert_string_equal(e.taken_at, "2026-05-03T09:14:07Z");
+	assert_int_equal(e.ncodes, 2);
+	assert_string_equal(e.codes[0], "10423");
+	assert_null(e.reason);
+	pf_catalog_image_free(&e);
+	json_decref(items);
+
+	img.status = PF_IMAGE_FAILED;
+	img.reason = pf_xstrdup("not_an_image");
+	img.message = pf_xstrdup("the bytes are not a photo");
+	items = pf_catalog_transact_items("tbl", &img, NULL);
+	item = json_object_get(json_object_get(json_array_get(items, 1), "Put"), "Item");
+	assert_int_equal(pf_catalog_entry_from_item(item, &e, &err), 0);
+	assert_int_equal(e.status, PF_IMAGE_FAILED);
+	assert_string_equal(e.reason, "not_an_image");
+	assert_string_equal(e.message, "the bytes are not a photo");
+	assert_string_equal(e.processed_at, "2026-05-03T10:00:00.000Z");
+	assert_null(e.fullsize_key);
+	pf_catalog_image_free(&e);
+	json_decref(items);
+	pf_catalog_image_free(&img);
+
+	item = json_pack("{s:{s:s}}", "id", "S", "not-an-id");
+	assert_int_equal(pf_catalog_entry_from_item(item, &e, &err), PF_EINVAL);
+	json_decref(item);
+}
+
+static void test_tombstone(void **state)
+{
+	const char *codes[] = {"10423"};
+	struct pf_catalog_image img;
+
+	fill(&img, codes, 1);
+	img.codes_manual = true;
+	pf_catalog_image_make_tombstone(&img);
+	assert_int_equal(img.status, PF_IMAGE_DELETED);
+	assert_int_equal(img.ncodes, 0);
+	assert_false(img.codes_manual);
+	assert_null(img.fullsize_key);
+	assert_null(img.thumbnail_key);
+	/* what orders later events against it stays */
+	assert_string_equal(img.sequencer, "0000000000000000000000000000000A");
+	assert_string_equal(img.sort_time, "2026-05-03T09:14:07Z");
+	assert_string_equal(img.key, "day 1/IMG_0001.jpg");
+	pf_catalog_image_free(&img);
+}
+
+static void test_id_and_cursor_validity(void **state)
+{
+	char id[PF_CATALOG_ID_LEN + 1];
+	char *c;
+
+	pf_catalog_image_id("b", "k.jpg", id);
+	assert_true(pf_catalog_id_is_valid(id));
+	assert_false(pf_catalog_id_is_valid("0123456789ABCDEF0123456789abcdef"));
+	assert_false(pf_catalog_id_is_valid("0123456789abcdef0123456789abcde"));
+	assert_false(pf_catalog_id_is_valid("0123456789abcdef0123456789abcdef0"));
+	assert_false(pf_catalog_id_is_valid(""));
+	c = pf_catalog_cursor_encode("2026-05-03T09:14:07Z#0123456789abcdef0123456789abcdef");
+	assert_true(pf_catalog_cursor_is_valid(c));
+	free(c);
+	assert_false(pf_catalog_cursor_is_valid("bm90LWEtY3Vyc29y"));
+	assert_false(pf_catalog_cursor_is_valid(""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +334,9 @@ int main(void)
 	    cmocka_unit_test(test_transaction_changed_codes),
 	    cmocka_unit_test(test_transaction_unmatched_failed_deleted),
 	    cmocka_unit_test(test_cursor),
+	    cmocka_unit_test(test_entries_read_back),
+	    cmocka_unit_test(test_tombstone),
+	    cmocka_unit_test(test_id_and_cursor_validity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "photofinish/aws/aws_http.h"
 #include "photofinish/config.h"
 #include "photofinish/error.h"
 #include "photofinish/log.h"
@@ -69,11 +70,11 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.max_inflight, cfg.workers * 2);
 	assert_int_equal(cfg.max_input_bytes, 64 * 1024 * 1024);
 	assert_int_equal(cfg.max_input_pixels, 100000000);
-	assert_int_equal(cfg.symbologies, PF_SYM_QRCODE | PF_SYM_CODE128);
+	assert_int_equal(cfg.symbologies, PF_IMAGE_SYM_QRCODE | PF_IMAGE_SYM_CODE128);
 	assert_int_equal(cfg.fullsize_max, 2000);
 	assert_int_equal(cfg.thumbnail_max, 500);
 	assert_int_equal(cfg.jpeg_quality, 82);
-	assert_int_equal(cfg.overlay_gravity, PF_GRAVITY_SOUTH_EAST);
+	assert_int_equal(cfg.overlay_gravity, PF_IMAGE_GRAVITY_SOUTH_EAST);
 	assert_true(cfg.overlay_margin > 0.0199 && cfg.overlay_margin < 0.0201);
 	assert_true(cfg.overlay_width > 0.199 && cfg.overlay_width < 0.201);
 	assert_int_equal(cfg.url_ttl, 3600);
@@ -225,19 +226,59 @@ static void test_region_fallback_and_empty_means_unset(void **state)
 	pf_config_free(&cfg);
 }
 
-static void test_symbologies_and_gravity(void **state)
+static void test_library_options(void **state)
 {
-	unsigned bits = 0;
-	enum pf_gravity g;
+	struct pf_config cfg;
+	struct pf_buf problems;
+	struct pf_aws_options aws;
+	struct pf_image_options img;
+	char *env[] = {"AWS_REGION=eu-west-1",
+	               "AWS_ENDPOINT_URL_S3=http://127.0.0.1:1",
+	               "PHOTOFINISH_SYMBOLOGIES=QRCode, code39",
+	               "PHOTOFINISH_OVERLAY_GRAVITY=north-west",
+	               "PHOTOFINISH_CODE_PATTERN=^([0-9]+)$",
+	               "PHOTOFINISH_JPEG_QUALITY=77",
+	               NULL};
+	char *bad[] = {"PHOTOFINISH_SYMBOLOGIES=qrcode,pdf417", "PHOTOFINISH_OVERLAY_GRAVITY=up",
+	               NULL};
+	char *json;
 
-	assert_true(pf_config_parse_symbologies("QRCode, code39", &bits));
-	assert_int_equal(bits, PF_SYM_QRCODE | PF_SYM_CODE39);
-	assert_false(pf_config_parse_symbologies("", &bits));
-	assert_true(pf_config_parse_gravity("north-west", &g));
-	assert_int_equal(g, PF_GRAVITY_NORTH_WEST);
-	assert_true(pf_config_parse_gravity("center", &g));
-	assert_int_equal(g, PF_GRAVITY_CENTRE);
-	assert_string_equal(pf_config_gravity_name(PF_GRAVITY_SOUTH_EAST), "south-east");
+	/* Settings text becomes the image pipeline's and the AWS client's options. */
+	pf_buf_init(&problems);
+	assert_int_equal(
+	    pf_config_load_env(&cfg, PF_CONFIG_PROCESS, env, NULL, NULL, false, &problems), 0);
+	pf_config_image_options(&cfg, &img);
+	assert_int_equal(img.symbologies, PF_IMAGE_SYM_QRCODE | PF_IMAGE_SYM_CODE39);
+	assert_int_equal(img.overlay_gravity, PF_IMAGE_GRAVITY_NORTH_WEST);
+	assert_string_equal(img.code_pattern, "^([0-9]+)$");
+	assert_int_equal(img.jpeg_quality, 77);
+	assert_int_equal(img.fullsize_max, 2000);
+	assert_int_equal(img.thumbnail_max, 500);
+	assert_int_equal(img.max_input_bytes, cfg.max_input_bytes);
+	assert_int_equal(img.max_input_pixels, cfg.max_input_pixels);
+	assert_true(img.overlay_width == cfg.overlay_width);
+	json = pf_config_to_json(&cfg);
+	assert_non_null(strstr(json, "\"qrcode,code39\""));
+	assert_non_null(strstr(json, "\"north-west\""));
+	free(json);
+	pf_config_free(&cfg);
+
+	assert_int_equal(
+	    pf_config_load_env(&cfg, PF_CONFIG_CLIENT, env, NULL, NULL, false, &problems), 0);
+	pf_config_aws_options(&cfg, &aws);
+	assert_string_equal(aws.region, "eu-west-1");
+	assert_string_equal(aws.endpoint_url_s3, "http://127.0.0.1:1");
+	assert_null(aws.endpoint_url_sqs);
+	assert_int_equal(aws.max_attempts, 0);
+	pf_config_free(&cfg);
+
+	assert_int_equal(
+	    pf_config_load_env(&cfg, PF_CONFIG_PROCESS, bad, NULL, NULL, false, &problems),
+	    PF_EINVAL);
+	assert_non_null(strstr(problems.data, "PHOTOFINISH_SYMBOLOGIES"));
+	assert_non_null(strstr(problems.data, "PHOTOFINISH_OVERLAY_GRAVITY"));
+	pf_config_free(&cfg);
+	pf_buf_free(&problems);
 }
 
 int main(void)
@@ -251,7 +292,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_and_valueless_flags),
 	    cmocka_unit_test(test_json_redacts_secrets),
 	    cmocka_unit_test(test_region_fallback_and_empty_means_unset),
-	    cmocka_unit_test(test_symbologies_and_gravity),
+	    cmocka_unit_test(test_library_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
 /*
  * Unit tests for the pure credentials code: environment, shared files
  * (temporary files: profiles, comments, precedence, missing keys, oversized
- * and unreadable files), container/IMDS JSON, RFC 3339, the container URL
+ * and unreadable files), container/IMDS JSON,, the container URL
  * rules and the IMDSv2 helpers. Every failure path also checks that no
  * secret leaked into the error message.
  */
@@ -425,55 +425,6 @@ static void test_container_json(void **state)
 	assert_null(c);
 }
 
-static void test_rfc3339(void **state)
-{
-	static const struct {
-		const char *s;
-		int64_t want;
-	} ok[] = {
-	    {"1970-01-01T00:00:00Z", 0},
-	    {"2024-05-01T12:34:56Z", 1714566896},
-	    {"2024-05-01t12:34:56z", 1714566896},
-	    {"2024-05-01 12:34:56Z", 1714566896},
-	    {"2024-05-01T12:34:56.999999Z", 1714566896},
-	    {"2024-05-01T14:34:56+02:00", 1714566896},
-	    {"2024-05-01T07:04:56-05:30", 1714566896},
-	    {"2024-02-29T00:00:00Z", 1709164800},
-	    {"2000-02-29T00:00:00Z", 951782400},
-	    {"2016-12-31T23:59:60Z", 1483228800},
-	};
-	static const char *const bad[] = {
-	    "",
-	    "2024-05-01",
-	    "2024-05-01T12:34:56",
-	    "2024-05-01T12:34:56+0200",
-	    "2024-05-01T12:34:56.Z",
-	    "2024-13-01T00:00:00Z",
-	    "2023-02-29T00:00:00Z",
-	    "1900-02-29T00:00:00Z",
-	    "2024-04-31T00:00:00Z",
-	    "2024-05-01T24:00:00Z",
-	    "2024-05-01T12:60:00Z",
-	    "2024-05-01T12:00:61Z",
-	    "2024-05-01T12:00:00+24:00",
-	    "2024-05-01T12:00:00ZZ",
-	    "2024-5-01T12:00:00Z",
-	    "+024-05-01T12:00:00Z",
-	};
-	int64_t t;
-
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		if (!pf_credentials_parse_rfc3339(ok[i].s, strlen(ok[i].s), &t) || t != ok[i].want)
-			fail_msg("%s: expected %lld", ok[i].s, (long long)ok[i].want);
-	}
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (pf_credentials_parse_rfc3339(bad[i], strlen(bad[i]), &t))
-			fail_msg("%s accepted", bad[i]);
-	}
-	/* Length is honoured: no reading past it. */
-	assert_false(pf_credentials_parse_rfc3339("2024-05-01T12:34:56Z", 19, &t));
-}
-
 /* ---- container endpoint ------------------------------------------------------------- */
 
 static void test_full_uri(void **state)
@@ -683,7 +634,6 @@ int main(void)
 	    cmocka_unit_test(test_shared_files_bad),
 	    cmocka_unit_test(test_parse_profile),
 	    cmocka_unit_test(test_container_json),
-	    cmocka_unit_test(test_rfc3339),
 	    cmocka_unit_test(test_full_uri),
 	    cmocka_unit_test(test_container_endpoint),
 	    cmocka_unit_test(test_auth_token_file),

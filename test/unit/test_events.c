@@ -196,6 +196,74 @@ static void test_sequencer_order(void **state)
 	free(y);
 }
 
+/* What pf_events_format writes, pf_events_parse reads back unchanged. */
+static void test_format_round_trip(void **state)
+{
+	struct pf_object_event ev = {.kind = PF_EVENT_CREATED,
+	                             .bucket = "race-ingress",
+	                             .key = "race day/IMG+1 é%.jpg",
+	                             .size = 1234,
+	                             .etag = "0123abcd",
+	                             .sequencer = "",
+	                             .event_time = "2026-05-03T09:14:07.120Z",
+	                             .force = true};
+	struct pf_event_list list;
+	struct pf_error err;
+	char *body = pf_events_format(&ev);
+
+	assert_int_equal(parse(body, &list, &err), 0);
+	assert_int_equal(list.count, 1);
+	assert_int_equal(list.events[0].kind, PF_EVENT_CREATED);
+	assert_string_equal(list.events[0].bucket, ev.bucket);
+	assert_string_equal(list.events[0].key, ev.key);
+	assert_int_equal(list.events[0].size, 1234);
+	assert_string_equal(list.events[0].etag, "0123abcd");
+	assert_string_equal(list.events[0].sequencer, "");
+	assert_string_equal(list.events[0].event_time, ev.event_time);
+	assert_string_equal(list.events[0].event_name, "ObjectCreated:Put");
+	assert_true(list.events[0].force);
+	pf_event_list_free(&list);
+	free(body);
+
+	/* a removal with a sequencer, not forced, size unknown */
+	ev.kind = PF_EVENT_REMOVED;
+	ev.size = -1;
+	ev.etag = NULL;
+	ev.event_time = NULL;
+	ev.sequencer = "0055AED6DCD90281E5";
+	ev.force = false;
+	body = pf_events_format(&ev);
+	assert_int_equal(parse(body, &list, &err), 0);
+	assert_int_equal(list.events[0].kind, PF_EVENT_REMOVED);
+	assert_string_equal(list.events[0].event_name, "ObjectRemoved:Delete");
+	assert_int_equal(list.events[0].size, -1);
+	assert_null(list.events[0].etag);
+	assert_null(list.events[0].event_time);
+	assert_string_equal(list.events[0].sequencer, "000000000000000055AED6DCD90281E5");
+	assert_false(list.events[0].force);
+	pf_event_list_free(&list);
+	free(body);
+}
+
+static void test_bare_etag(void **state)
+{
+	char *e;
+
+	assert_null(pf_events_bare_etag(NULL));
+	e = pf_events_bare_etag("\"abc\"");
+	assert_string_equal(e, "abc");
+	free(e);
+	e = pf_events_bare_etag("abc");
+	assert_string_equal(e, "abc");
+	free(e);
+	e = pf_events_bare_etag("\"");
+	assert_string_equal(e, "\"");
+	free(e);
+	e = pf_events_bare_etag("");
+	assert_string_equal(e, "");
+	free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +274,8 @@ int main(void)
 	    cmocka_unit_test(test_removed_and_several_records),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_sequencer_order),
+	    cmocka_unit_test(test_format_round_trip),
+	    cmocka_unit_test(test_bare_etag),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

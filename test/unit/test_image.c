@@ -1,8 +1,9 @@
 /*
  * Unit tests for the image pipeline's pure parts (payload to code, code
- * normalisation, the code set, overlay geometry, EXIF dates) and for
- * pf_image_process on small inputs: every refusal reason, codes from the
- * committed fixtures, variant sizes, overlay, orientation.
+ * normalisation, the code set, overlay geometry, EXIF dates, option names)
+ * and for pf_image_process on small inputs: every refusal reason, codes from
+ * the committed fixtures, variant sizes, progressive fullsize and baseline
+ * thumbnail (read from the JPEG frame marker), overlay, orientation.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -134,35 +135,35 @@ static void test_overlay_geometry_gravity(void **state)
 	struct pf_image__rect r;
 
 	/* 2000x1333 variant, 600x180 logo, 20 % wide, 2 % margin (40 px). */
-	assert_true(
-	    pf_image__overlay_geometry(2000, 1333, 600, 180, PF_GRAVITY_SOUTH_EAST, 0.02, 0.2, &r));
+	assert_true(pf_image__overlay_geometry(2000, 1333, 600, 180, PF_IMAGE_GRAVITY_SOUTH_EAST,
+	                                       0.02, 0.2, &r));
 	assert_int_equal(r.w, 400);
 	assert_int_equal(r.h, 120);
 	assert_int_equal(r.x, 2000 - 400 - 40);
 	assert_int_equal(r.y, 1333 - 120 - 40);
 
-	assert_true(
-	    pf_image__overlay_geometry(2000, 1333, 600, 180, PF_GRAVITY_NORTH_WEST, 0.02, 0.2, &r));
+	assert_true(pf_image__overlay_geometry(2000, 1333, 600, 180, PF_IMAGE_GRAVITY_NORTH_WEST,
+	                                       0.02, 0.2, &r));
 	assert_int_equal(r.x, 40);
 	assert_int_equal(r.y, 40);
 
-	assert_true(
-	    pf_image__overlay_geometry(2000, 1333, 600, 180, PF_GRAVITY_CENTRE, 0.02, 0.2, &r));
+	assert_true(pf_image__overlay_geometry(2000, 1333, 600, 180, PF_IMAGE_GRAVITY_CENTRE, 0.02,
+	                                       0.2, &r));
 	assert_int_equal(r.x, 800);
 	assert_int_equal(r.y, (1333 - 120) / 2);
 
-	assert_true(
-	    pf_image__overlay_geometry(2000, 1333, 600, 180, PF_GRAVITY_NORTH, 0.02, 0.2, &r));
+	assert_true(pf_image__overlay_geometry(2000, 1333, 600, 180, PF_IMAGE_GRAVITY_NORTH, 0.02,
+	                                       0.2, &r));
 	assert_int_equal(r.x, 800);
 	assert_int_equal(r.y, 40);
 
 	assert_true(
-	    pf_image__overlay_geometry(2000, 1333, 600, 180, PF_GRAVITY_EAST, 0.02, 0.2, &r));
+	    pf_image__overlay_geometry(2000, 1333, 600, 180, PF_IMAGE_GRAVITY_EAST, 0.02, 0.2, &r));
 	assert_int_equal(r.x, 1560);
 	assert_int_equal(r.y, (1333 - 120) / 2);
 
-	assert_true(
-	    pf_image__overlay_geometry(2000, 1333, 600, 180, PF_GRAVITY_SOUTH_WEST, 0.0, 0.2, &r));
+	assert_true(pf_image__overlay_geometry(2000, 1333, 600, 180, PF_IMAGE_GRAVITY_SOUTH_WEST,
+	                                       0.0, 0.2, &r));
 	assert_int_equal(r.x, 0);
 	assert_int_equal(r.y, 1333 - 120);
 }
@@ -172,23 +173,27 @@ static void test_overlay_geometry_fits(void **state)
 	struct pf_image__rect r;
 
 	/* A tall logo on a wide, short variant is limited by the height. */
-	assert_true(
-	    pf_image__overlay_geometry(500, 100, 100, 400, PF_GRAVITY_SOUTH_EAST, 0.02, 0.5, &r));
+	assert_true(pf_image__overlay_geometry(500, 100, 100, 400, PF_IMAGE_GRAVITY_SOUTH_EAST,
+	                                       0.02, 0.5, &r));
 	assert_int_equal(r.h, 100 - 2 * 10);
 	assert_int_equal(r.w, 20);
 	assert_true(r.x + r.w <= 500 - 10);
 	assert_true(r.y >= 10);
 	/* Full width with a margin shrinks to the room left. */
-	assert_true(
-	    pf_image__overlay_geometry(1000, 1000, 100, 100, PF_GRAVITY_CENTRE, 0.1, 1.0, &r));
+	assert_true(pf_image__overlay_geometry(1000, 1000, 100, 100, PF_IMAGE_GRAVITY_CENTRE, 0.1,
+	                                       1.0, &r));
 	assert_int_equal(r.w, 800);
 	assert_int_equal(r.h, 800);
 	assert_int_equal(r.x, 100);
 	/* Nothing to draw. */
-	assert_false(pf_image__overlay_geometry(0, 100, 10, 10, PF_GRAVITY_CENTRE, 0, 0.2, &r));
-	assert_false(pf_image__overlay_geometry(100, 100, 0, 10, PF_GRAVITY_CENTRE, 0, 0.2, &r));
-	assert_false(pf_image__overlay_geometry(100, 100, 10, 10, PF_GRAVITY_CENTRE, 0.5, 0.2, &r));
-	assert_false(pf_image__overlay_geometry(2, 2, 1000, 1, PF_GRAVITY_CENTRE, 0, 0.01, &r));
+	assert_false(
+	    pf_image__overlay_geometry(0, 100, 10, 10, PF_IMAGE_GRAVITY_CENTRE, 0, 0.2, &r));
+	assert_false(
+	    pf_image__overlay_geometry(100, 100, 0, 10, PF_IMAGE_GRAVITY_CENTRE, 0, 0.2, &r));
+	assert_false(
+	    pf_image__overlay_geometry(100, 100, 10, 10, PF_IMAGE_GRAVITY_CENTRE, 0.5, 0.2, &r));
+	assert_false(
+	    pf_image__overlay_geometry(2, 2, 1000, 1, PF_IMAGE_GRAVITY_CENTRE, 0, 0.01, &r));
 }
 
 static void test_exif_dates(void **state)
@@ -213,9 +218,43 @@ static void test_exif_dates(void **state)
 	assert_false(pf_image__exif_to_rfc3339(NULL, NULL, out));
 }
 
+static void test_option_names(void **state)
+{
+	unsigned bits = 0;
+	enum pf_image_gravity g = PF_IMAGE_GRAVITY_SOUTH;
+
+	assert_true(pf_image_symbologies_parse("QRCode, code39", &bits));
+	assert_int_equal(bits, PF_IMAGE_SYM_QRCODE | PF_IMAGE_SYM_CODE39);
+	assert_true(pf_image_symbologies_parse(" databar ", &bits));
+	assert_int_equal(bits, PF_IMAGE_SYM_DATABAR);
+	assert_false(pf_image_symbologies_parse("", &bits));
+	assert_false(pf_image_symbologies_parse("qrcode,pdf417", &bits));
+	assert_false(pf_image_symbologies_parse(NULL, &bits));
+	assert_string_equal(pf_image_symbology_name(PF_IMAGE_SYM_CODE128), "code128");
+	assert_string_equal(pf_image_symbology_name(PF_IMAGE_SYM_DATABAR), "databar");
+	assert_null(pf_image_symbology_name(PF_IMAGE_SYM_QRCODE | PF_IMAGE_SYM_CODE128));
+	assert_null(pf_image_symbology_name(0));
+	assert_true(pf_image_gravity_parse("north-west", &g));
+	assert_int_equal(g, PF_IMAGE_GRAVITY_NORTH_WEST);
+	assert_true(pf_image_gravity_parse("CENTER", &g));
+	assert_int_equal(g, PF_IMAGE_GRAVITY_CENTRE);
+	assert_false(pf_image_gravity_parse("up", &g));
+	assert_false(pf_image_gravity_parse(NULL, &g));
+	assert_int_equal(g, PF_IMAGE_GRAVITY_CENTRE);
+	assert_string_equal(pf_image_gravity_name(PF_IMAGE_GRAVITY_SOUTH_EAST), "south-east");
+	assert_string_equal(pf_image_gravity_name(PF_IMAGE_GRAVITY_CENTRE), "centre");
+	for (int i = PF_IMAGE_GRAVITY_CENTRE; i <= PF_IMAGE_GRAVITY_NORTH_WEST; i++) {
+		assert_true(
+		    pf_image_gravity_parse(pf_image_gravity_name((enum pf_image_gravity)i), &g));
+		assert_int_equal(g, i);
+	}
+}
+
 /* --- pf_image_process ------------------------------------------------- */
 
-static struct pf_config cfg;
+/* The pipeline's options as the daemon fills them from its defaults. */
+static struct pf_config loaded;
+static struct pf_image_options cfg;
 
 static int setup_cfg(void **state)
 {
@@ -224,14 +263,15 @@ static int setup_cfg(void **state)
 
 	pf_buf_init(&problems);
 	assert_int_equal(
-	    pf_config_load_env(&cfg, PF_CONFIG_PROCESS, env, NULL, NULL, false, &problems), 0);
+	    pf_config_load_env(&loaded, PF_CONFIG_PROCESS, env, NULL, NULL, false, &problems), 0);
 	pf_buf_free(&problems);
+	pf_config_image_options(&loaded, &cfg);
 	return 0;
 }
 
 static int teardown_cfg(void **state)
 {
-	pf_config_free(&cfg);
+	pf_config_free(&loaded);
 	return 0;
 }
 
@@ -398,7 +438,7 @@ static unsigned char *png_header(uint32_t w, uint32_t h, size_t *len)
 
 static void test_limits(void **state)
 {
-	struct pf_config small = cfg;
+	struct pf_image_options small = cfg;
 	struct pf_image_ctx *ctx;
 	struct pf_error err;
 	unsigned char *png, *jpeg;
@@ -426,7 +466,7 @@ static void test_limits(void **state)
 
 static void test_codes_from_fixtures(void **state)
 {
-	struct pf_config c = cfg;
+	struct pf_image_options c = cfg;
 	struct pf_image_ctx *ctx;
 	struct pf_image_result res;
 	struct pf_error err;
@@ -461,7 +501,7 @@ static void test_codes_from_fixtures(void **state)
 
 	/* Only the configured symbologies are read. */
 	c = cfg;
-	c.symbologies = PF_SYM_CODE128;
+	c.symbologies = PF_IMAGE_SYM_CODE128;
 	assert_int_equal(pf_image_ctx_new(&c, NULL, 0, &ctx, &err), 0);
 	assert_int_equal(process(ctx, qr, qr_len, &res, &err), 0);
 	assert_int_equal(res.ncodes, 0);
@@ -469,6 +509,71 @@ static void test_codes_from_fixtures(void **state)
 	pf_image_ctx_free(ctx);
 	free(qr);
 	free(bar);
+}
+
+/* The start-of-frame marker of a JPEG: 0xC0 baseline, 0xC1 extended
+ * sequential, 0xC2 progressive, ...; -1 when the markers end (or the scan
+ * starts) before one. Walks the segments from SOI. */
+static int jpeg_frame_marker(const unsigned char *p, size_t len)
+{
+	size_t i = 2;
+
+	if (len < 4 || p[0] != 0xFF || p[1] != 0xD8)
+		return -1;
+	while (i + 1 < len) {
+		int m;
+
+		if (p[i] != 0xFF)
+			return -1;
+		while (i < len && p[i] == 0xFF) /* fill bytes */
+			i++;
+		if (i >= len)
+			return -1;
+		m = p[i++];
+		if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC)
+			return m;
+		if (m == 0xDA || m == 0xD9)
+			return -1;
+		if (m == 0x01 || (m >= 0xD0 && m <= 0xD7))
+			continue;
+		if (i + 2 > len)
+			return -1;
+		i += ((size_t)p[i] << 8 | p[i + 1]);
+	}
+	return -1;
+}
+
+static bool jpeg_is_progressive(const unsigned char *p, size_t len)
+{
+	return jpeg_frame_marker(p, len) == 0xC2;
+}
+
+static void test_jpeg_marker_check(void **state)
+{
+	VipsImage *im, *u8 = NULL;
+	void *buf = NULL;
+	size_t len = 0;
+	static const unsigned char junk[] = {0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x02};
+	struct pf_error err;
+
+	assert_int_equal(pf_image_global_init(NULL, &err), 0);
+	im = vips_image_new_matrix(64, 48);
+	/* The check itself tells the two apart, so the variant test can fail. */
+	assert_int_equal(vips_cast_uchar(im, &u8, NULL), 0);
+	assert_int_equal(vips_jpegsave_buffer(u8, &buf, &len, "interlace", FALSE, NULL), 0);
+	assert_int_equal(jpeg_frame_marker(buf, len), 0xC0);
+	assert_false(jpeg_is_progressive(buf, len));
+	g_free(buf);
+	assert_int_equal(vips_jpegsave_buffer(u8, &buf, &len, "interlace", TRUE, NULL), 0);
+	assert_int_equal(jpeg_frame_marker(buf, len), 0xC2);
+	assert_true(jpeg_is_progressive(buf, len));
+	/* cut before the frame header: no marker, not progressive */
+	assert_int_equal(jpeg_frame_marker(buf, 4), -1);
+	g_free(buf);
+	assert_int_equal(jpeg_frame_marker(junk, sizeof(junk)), -1);
+	assert_int_equal(jpeg_frame_marker((const unsigned char *)"\x89PNG", 4), -1);
+	g_object_unref(u8);
+	g_object_unref(im);
 }
 
 static void test_variants(void **state)
@@ -495,7 +600,10 @@ static void test_variants(void **state)
 	assert_non_null(out);
 	assert_int_equal(out->Xsize, 2000);
 	assert_int_equal(out->Bands, 3);
-	/* Progressive fullsize, no metadata left. */
+	/* Progressive fullsize (it shows while loading), baseline thumbnail, no
+	 * metadata left. */
+	assert_true(jpeg_is_progressive(res.fullsize_jpeg, res.fullsize_len));
+	assert_int_equal(jpeg_frame_marker(res.thumbnail_jpeg, res.thumbnail_len), 0xC0);
 	assert_int_equal(vips_image_get_typeof(out, VIPS_META_EXIF_NAME), 0);
 	assert_int_equal(vips_image_get_typeof(out, VIPS_META_ICC_NAME), 0);
 	g_object_unref(out);
@@ -556,6 +664,8 @@ static void test_overlay_must_be_png(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_option_names),
+	    cmocka_unit_test(test_jpeg_marker_check),
 	    cmocka_unit_test(test_payload_without_pattern),
 	    cmocka_unit_test(test_payload_with_pattern),
 	    cmocka_unit_test(test_payload_limits),

@@ -4,12 +4,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
-#include "aws/aws_int.h"
+#include "aws/s3_int.h"
+#include "aws/xml_int.h"
 
 static const char list_xml[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -138,20 +140,20 @@ static void test_error_and_find(void **state)
 	char code[64], msg[128], rid[32];
 	char *out;
 
-	assert_true(pf_s3__parse_error_xml(err, strlen(err), code, sizeof(code), msg, sizeof(msg),
-	                                   rid, sizeof(rid)));
+	assert_true(pf_aws__xml_parse_error(err, strlen(err), code, sizeof(code), msg, sizeof(msg),
+	                                    rid, sizeof(rid)));
 	assert_string_equal(code, "InternalError");
 	assert_string_equal(rid, "R");
-	assert_false(pf_s3__parse_error_xml(init, strlen(init), code, sizeof(code), msg,
-	                                    sizeof(msg), rid, sizeof(rid)));
+	assert_false(pf_aws__xml_parse_error(init, strlen(init), code, sizeof(code), msg,
+	                                     sizeof(msg), rid, sizeof(rid)));
 	/* truncated to the buffer, never overflowing */
-	assert_true(pf_s3__parse_error_xml(err, strlen(err), code, 4, msg, 8, rid, sizeof(rid)));
+	assert_true(pf_aws__xml_parse_error(err, strlen(err), code, 4, msg, 8, rid, sizeof(rid)));
 	assert_string_equal(code, "Int");
 	assert_string_equal(msg, "We enco");
-	assert_true(pf_s3__xml_find_text(init, strlen(init), "UploadId", &out));
+	assert_true(pf_aws__xml_find_text(init, strlen(init), "UploadId", &out));
 	assert_string_equal(out, "VXBsb2FkIElE");
 	free(out);
-	assert_false(pf_s3__xml_find_text(init, strlen(init), "ETag", &out));
+	assert_false(pf_aws__xml_find_text(init, strlen(init), "ETag", &out));
 	assert_null(out);
 }
 

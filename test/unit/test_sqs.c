@@ -9,7 +9,8 @@
 
 #include <cmocka.h>
 
-#include "aws/aws_int.h"
+#include "aws/dynamodb_int.h"
+#include "aws/sqs_int.h"
 
 static void test_messages(void **state)
 {

@@ -39,7 +39,6 @@
 
 struct event_base;
 struct pf_aws;
-struct pf_config;
 struct pf_credentials_provider;
 
 /* Defaults used when the matching option is 0. */
@@ -113,10 +112,6 @@ struct pf_aws_options {
 	void (*on_call)(const struct pf_aws_call_info *info, void *arg);
 	void *on_call_arg;
 };
-
-/* Fills opts from a loaded configuration (region and endpoint URLs; the
- * strings stay owned by cfg) and defaults for the rest. */
-void pf_aws_options_from_config(struct pf_aws_options *opts, const struct pf_config *cfg);
 
 /* Creates the client on base (which must outlive it). Returns 0, or
  * PF_EINVAL for bad options (unknown region syntax, bad endpoint URL). */

@@ -103,10 +103,6 @@ int pf_credentials_parse_profile(const char *text, size_t len, const char *profi
 int pf_credentials_parse_container_json(const char *json, size_t len, const char *source,
                                         struct pf_credentials **out, struct pf_error *err);
 
-/* Strict RFC 3339 date-time ("2024-05-01T12:00:00Z", fractions and
- * numeric offsets allowed) to seconds since the epoch. */
-bool pf_credentials_parse_rfc3339(const char *s, size_t len, int64_t *out);
-
 /* Checks AWS_CONTAINER_CREDENTIALS_FULL_URI: https to any host; http only to
  * loopback (127.0.0.0/8, [::1], localhost), the ECS host 169.254.170.2 and
  * the EKS Pod Identity hosts 169.254.170.23 and [fd00:ec2::23]. Host names

@@ -18,12 +18,13 @@
 #define PHOTOFINISH_AWS_CREDENTIALS_PROVIDER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "photofinish/aws/sigv4.h"
 #include "photofinish/error.h"
 
-struct pf_aws;
+struct event_base;
 struct pf_credentials_provider;
 
 /* Refresh this long before a temporary credential expires. */
@@ -34,10 +35,49 @@ struct pf_credentials_provider;
 typedef void (*pf_credentials_cb)(const struct pf_sigv4_credentials *creds,
                                   const struct pf_error *err, void *arg);
 
+/* One header of a credential-endpoint request. */
+struct pf_credentials_header {
+	const char *name;
+	const char *value;
+};
+
+/* A request to a credential endpoint (ECS container, IMDS). */
+struct pf_credentials_fetch {
+	const char *operation; /* for stats and logs: "imds-token", ... */
+	const char *method;    /* "GET", "PUT" */
+	const char *url;       /* absolute http(s) URL */
+	const struct pf_credentials_header *headers;
+	size_t nheaders; /* at most PF_CREDENTIALS_MAX_HEADERS */
+	size_t max_response_bytes;
+	long timeout_ms;
+};
+#define PF_CREDENTIALS_MAX_HEADERS 4
+
+/* body (NUL-terminated, "" when empty) is valid during the callback only. */
+typedef void (*pf_credentials_fetch_cb)(const char *body, size_t len, const struct pf_error *err,
+                                        void *arg);
+
+/* What the provider needs from the transport that owns it: the loop, the
+ * clock requests are signed with, and unsigned HTTP. An interface, so that
+ * the transport depends on the provider and never the other way round
+ * (aws_http.c fills one in pf_aws_new). */
+struct pf_credentials_transport {
+	struct event_base *base;
+	void *ctx; /* passed to every function below */
+	/* Seconds since the epoch, corrected for clock skew. */
+	int64_t (*now)(void *ctx);
+	/* True once the transport is shutting down: new waiters are refused. */
+	bool (*closing)(void *ctx);
+	/* Sends req; the async contract of pf_aws_send_unsigned (on error cb
+	 * never runs; otherwise exactly once, later, on the loop thread). */
+	int (*fetch)(void *ctx, const struct pf_credentials_fetch *req, pf_credentials_fetch_cb cb,
+	             void *arg, struct pf_error *err);
+};
+
 /* Creates the provider; envp ("NAME=value", NULL-terminated, NULL for the
- * process environment) is copied. aws is used for the HTTP sources and must
- * outlive the provider (pf_aws_new creates and owns one). */
-int pf_credentials_provider_new(struct pf_aws *aws, char *const *envp,
+ * process environment) is copied, and so is *transport, whose context must
+ * outlive the provider. */
+int pf_credentials_provider_new(const struct pf_credentials_transport *transport, char *const *envp,
                                 struct pf_credentials_provider **out, struct pf_error *err);
 
 /* Fails every waiting callback with PF_ECANCELED and frees; NULL is fine. */
@@ -47,6 +87,11 @@ void pf_credentials_provider_free(struct pf_credentials_provider *p);
  * never from inside this call) or an error (cb never runs). */
 int pf_credentials_provider_get(struct pf_credentials_provider *p, pf_credentials_cb cb, void *arg,
                                 struct pf_error *err);
+
+/* Drops every waiter registered with (cb, arg) without calling it: for a
+ * caller that is going away (the transport cancelling a request). */
+void pf_credentials_provider_cancel(struct pf_credentials_provider *p, pf_credentials_cb cb,
+                                    void *arg);
 
 /* The cached credentials when they are usable now (static, or valid for at
  * least another minute); starts a background refresh when they are within

@@ -100,11 +100,10 @@ int pf_sigv4_presign(const struct pf_sigv4_request *req, const struct pf_sigv4_p
 
 void pf_sigv4_signed_free(struct pf_sigv4_signed *s);
 
-/* Percent-encodes s per RFC 3986 (unreserved A-Z a-z 0-9 - _ . ~ kept);
- * with keep_slash, '/' is left as is (for S3 object keys in paths). */
+/* Older names of pf_codec_uri_encode and pf_codec_sha256_hex (codec.h),
+ * which new code calls instead. */
 char *pf_sigv4_uri_encode(const char *s, size_t len, bool keep_slash);
 
-/* Hex SHA-256 of data into out (65 bytes with NUL). */
 void pf_sigv4_sha256_hex(const void *data, size_t len, char out[65]);
 
 /* Formats the signing time as YYYYMMDD'T'HHMMSS'Z' (17 bytes with NUL). */

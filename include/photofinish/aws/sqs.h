@@ -34,6 +34,13 @@ struct pf_sqs_message {
 	json_t *message_attributes; /* MessageAttributes as sent by SQS, or NULL */
 };
 
+/* Per-call overrides of the client's transport settings; 0 means the
+ * client's (pf_aws_options). */
+struct pf_sqs_call_options {
+	long timeout_ms;  /* each attempt, transfer included */
+	int max_attempts; /* 1 disables retries */
+};
+
 struct pf_sqs_receive_options {
 	int max_messages;       /* 1..10; 0: 10 */
 	int wait_seconds;       /* long poll 0..20 */
@@ -99,9 +106,10 @@ int pf_sqs_change_message_visibility(struct pf_aws *aws, const char *queue_url,
  * callback (json_incref to keep); NULL when err->code != 0. */
 typedef void (*pf_sqs_attributes_cb)(json_t *attributes, const struct pf_error *err, void *arg);
 
-/* names: attribute names (e.g. "ApproximateNumberOfMessages"), or NULL/0 for "All". */
+/* names: attribute names (e.g. "ApproximateNumberOfMessages"), or NULL/0
+ * for "All". call may be NULL (the client's timeout and attempts). */
 int pf_sqs_get_queue_attributes(struct pf_aws *aws, const char *queue_url, const char *const *names,
-                                size_t nnames, pf_sqs_attributes_cb cb, void *arg,
-                                struct pf_error *err);
+                                size_t nnames, const struct pf_sqs_call_options *call,
+                                pf_sqs_attributes_cb cb, void *arg, struct pf_error *err);
 
 #endif

@@ -1,0 +1,96 @@
+/*
+ * What the API's files share: the server, the one struct for a request in
+ * flight, replies, and each surface's route table. Loop thread only.
+ *
+ * A request's life: api.c matches it against a surface's table and calls
+ * the route's handler with a struct pf_api_request. The handler answers
+ * exactly once, now or later, through one of the pf_api__reply_* calls,
+ * which also end the request (free it). A handler that waits for AWS calls
+ * pf_api__wait first; the request may then outlive its connection, and a
+ * reply to a closed connection is dropped. Route parameters point into the
+ * request line: copy them before waiting.
+ */
+#ifndef PHOTOFINISH_API_INT_H
+#define PHOTOFINISH_API_INT_H
+
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "photofinish/api.h"
+#include "photofinish/route.h"
+
+struct evhttp_request;
+struct pf_cache;
+struct pf_catalog_image;
+
+#define PF_API_DEFAULT_LIMIT 100
+
+struct pf_api {
+	struct pf_api_deps d;
+	struct evhttp *http;
+	struct evhttp_bound_socket *sock;
+	struct pf_cache *cache; /* participant answers */
+	int waiting;            /* requests waiting for AWS */
+};
+
+struct pf_api_request {
+	struct pf_api *api;
+	struct evhttp_request *req; /* NULL once the connection went away */
+	char route[64];             /* the matched route's label (metrics, logs) */
+	unsigned method;            /* PF_METHOD_* */
+	int64_t t_start;
+	struct evkeyvalq query;
+	struct pf_route_params params;
+	bool waiting; /* counted in api->waiting */
+	/* A cacheable answer: where it is kept, its tag, and the cache
+	 * generation when the request started (see pf_cache_generation). */
+	char *cache_key;
+	char *cache_tag;
+	uint64_t cache_generation;
+};
+
+/* A surface: the paths under prefix, answered from one route table. */
+struct pf_api__surface {
+	const char *prefix;
+	const struct pf_route *routes;
+	size_t nroutes;
+	const char *other_route; /* metrics label when no route matched */
+	/* Whether the request may use this surface; when not, it replied. */
+	bool (*admit)(struct pf_api_request *r);
+	bool preflight; /* answers CORS preflight requests for its routes */
+	const char *not_found;
+	const char *wrong_method;
+};
+
+extern const struct pf_api__surface pf_api__admin_surface;
+
+/* Participants (api_participants.c). */
+void pf_api__get_participant(struct pf_api_request *r);
+/* A listed photo as runners see it, with URLs to its variants; NULL (err
+ * set) when URLs cannot be made. */
+json_t *pf_api__photo_json(struct pf_api *api, const struct pf_catalog_image *e,
+                           struct pf_error *err);
+
+/* Request helpers. */
+const char *pf_api__header(const struct pf_api_request *r, const char *name);
+void pf_api__set_header(struct pf_api_request *r, const char *name, const char *value);
+const char *pf_api__query(const struct pf_api_request *r, const char *name);
+/* The limit query parameter (default PF_API_DEFAULT_LIMIT); false when it
+ * is malformed, a 400 then sent. */
+bool pf_api__limit(struct pf_api_request *r, int *limit);
+/* The body as a JSON object; NULL when it is not one, a 400 then sent. */
+json_t *pf_api__read_body(struct pf_api_request *r);
+/* Marks r as waiting for AWS; false when too many are, a 503 then sent. */
+bool pf_api__wait(struct pf_api_request *r);
+
+/* Replies; each ends the request. */
+void pf_api__reply_json(struct pf_api_request *r, int status, const char *body, size_t len);
+/* doc is stolen; Cache-Control: no-store. */
+void pf_api__reply_doc(struct pf_api_request *r, int status, json_t *doc);
+void pf_api__reply_error(struct pf_api_request *r, int status, const char *code,
+                         const char *message);
+void pf_api__reply_empty(struct pf_api_request *r, int status, const char *reason);
+
+#endif
