@@ -12,6 +12,7 @@
 #include "photofinish/aws/dynamodb.h"
 #include "photofinish/aws/s3.h"
 #include "photofinish/aws/sigv4.h"
+#include "photofinish/log.h"
 #include "photofinish/util.h"
 
 /* Items deleted per clearing step: one Scan page, four BatchWriteItem calls. */
@@ -85,12 +86,41 @@ int pf_catalog_get(struct pf_catalog *cat, const char *id, pf_catalog_image_cb c
 struct done_ctx {
 	pf_catalog_done_cb cb;
 	void *arg;
+	struct pf_catalog *cat;
+	struct pf_catalog_counts delta; /* what the write changes in the counts */
 };
+
+bool pf_catalog_is_fenced(const struct pf_error *err)
+{
+	return err->code == PF_EAWS && !strcmp(err->service_code, "CatalogFenced");
+}
+
+static void on_counted(const struct pf_error *err, void *arg)
+{
+	if (err->code)
+		pf_warn("photo counts not updated", PF_LS("error", err->message));
+}
 
 static void on_write(json_t *response, const struct pf_error *err, void *arg)
 {
 	struct done_ctx *ctx = arg;
+	const json_t *reasons = json_object_get(response, "CancellationReasons");
+	const char *last = json_string_value(
+	    json_object_get(json_array_get(reasons, json_array_size(reasons) - 1), "Code"));
+	struct pf_error e;
 
+	if (err->code == PF_ECONFLICT && last && !strcmp(last, "ConditionalCheckFailed")) {
+		/* The fence (the last item) failed: a clear is running. */
+		pf_error_set(&e, PF_EAWS,
+		             "a clear or reset of the race is running; the photo waits");
+		snprintf(e.service_code, sizeof(e.service_code), "CatalogFenced");
+		e.retryable = true;
+		ctx->cb(&e, ctx->arg);
+		free(ctx);
+		return;
+	}
+	if (!err->code && pf_catalog_counts_add(ctx->cat, &ctx->delta, on_counted, NULL, &e) < 0)
+		on_counted(&e, NULL);
 	ctx->cb(err, ctx->arg);
 	free(ctx);
 }
@@ -107,6 +137,8 @@ int pf_catalog_write(struct pf_catalog *cat, const struct pf_catalog_image *img,
 
 	ctx->cb = cb;
 	ctx->arg = arg;
+	ctx->cat = cat;
+	pf_catalog_counts_delta(old, img, &ctx->delta);
 	items = pf_catalog_transact_items(cat->table, img, old);
 	/* The same token for the same items: a transport retry of a write that
 	 * did commit succeeds instead of failing its own condition. */
@@ -268,6 +300,21 @@ static int list_partition(struct pf_catalog *cat, const char *pk,
 	return rc;
 }
 
+int pf_catalog_list_name(struct pf_catalog *cat, const char *name,
+                         const struct pf_catalog_page_options *opts, pf_catalog_page_cb cb,
+                         void *arg, struct pf_error *err)
+{
+	char *pk;
+	int rc;
+
+	if (!*name || strlen(name) > 1024 || strchr(name, '/'))
+		return pf_error_set(err, PF_EINVAL, "a file name is 1 to 1024 bytes without '/'");
+	pk = pf_catalog__name_pk(name);
+	rc = list_partition(cat, pk, opts, cb, arg, err);
+	free(pk);
+	return rc;
+}
+
 int pf_catalog_list_code(struct pf_catalog *cat, const char *code,
                          const struct pf_catalog_page_options *opts, pf_catalog_page_cb cb,
                          void *arg, struct pf_error *err)
@@ -362,9 +409,13 @@ int pf_catalog_clear_step(struct pf_catalog *cat, const char *from, pf_catalog_c
 	ctx->cat = cat;
 	ctx->cb = cb;
 	ctx->arg = arg;
+	/* Photos only: the operators' jobs, audit trail and fence stay. */
 	rc = pf_dynamodb_scan(
 	    cat->aws, cat->table,
-	    json_pack("{s:s,s:i}", "ProjectionExpression", "pk, sk", "Limit", CLEAR_PAGE_ITEMS),
+	    json_pack("{s:s,s:s,s:{s:{s:s},s:{s:s},s:{s:s}},s:i}", "ProjectionExpression", "pk, sk",
+	              "FilterExpression", "NOT (pk IN (:job, :audit, :fence))",
+	              "ExpressionAttributeValues", ":job", "S", "JOB", ":audit", "S", "AUDIT",
+	              ":fence", "S", "FENCE", "Limit", CLEAR_PAGE_ITEMS),
 	    start, on_clear_scan, ctx, err);
 	json_decref(start);
 	if (rc < 0)

@@ -50,11 +50,12 @@ static bool get_n(const json_t *item, const char *name, int64_t *out)
 /* A call's context: which callback and what it reads. */
 struct ctx {
 	struct pf_catalog *cat;
-	pf_catalog_admin_done_cb done;
+	pf_catalog_admin_done_cb done; /* same shape as pf_catalog_done_cb */
 	pf_catalog_job_cb job;
 	pf_catalog_jobs_cb jobs;
 	pf_catalog_audit_cb audit;
 	pf_catalog_counts_cb counts;
+	pf_catalog_fence_cb fence;
 	void *arg;
 	int limit;
 };
@@ -371,6 +372,29 @@ int pf_catalog_fence_lower(struct pf_catalog *cat, const char *job_id, pf_catalo
 	return rc;
 }
 
+static void on_fence_read(json_t *item, const struct pf_error *err, void *arg)
+{
+	struct ctx *c = arg;
+
+	c->fence(!err->code && item != NULL, err, c->arg);
+	free(c);
+}
+
+int pf_catalog_fence_is_up(struct pf_catalog *cat, pf_catalog_fence_cb cb, void *arg,
+                           struct pf_error *err)
+{
+	struct ctx *c = ctx_new(cat, arg);
+	int rc;
+
+	c->fence = cb;
+	rc = pf_dynamodb_get_item(pf_catalog__aws(cat), pf_catalog__table(cat),
+	                          pf_catalog__key("FENCE", "FENCE"),
+	                          json_pack("{s:b}", "ConsistentRead", 1), on_fence_read, c, err);
+	if (rc < 0)
+		free(c);
+	return rc;
+}
+
 /* ---- counts -------------------------------------------------------------- */
 
 static void count_image(const struct pf_catalog_image *img, int64_t sign,
@@ -396,7 +420,7 @@ void pf_catalog_counts_delta(const struct pf_catalog_image *old, const struct pf
 }
 
 int pf_catalog_counts_add(struct pf_catalog *cat, const struct pf_catalog_counts *delta,
-                          pf_catalog_admin_done_cb cb, void *arg, struct pf_error *err)
+                          pf_catalog_done_cb cb, void *arg, struct pf_error *err)
 {
 	char p[32], u[32], f[32];
 	struct ctx *c;
@@ -413,9 +437,10 @@ int pf_catalog_counts_add(struct pf_catalog *cat, const struct pf_catalog_counts
 	c->done = cb;
 	rc = pf_dynamodb_update_item(
 	    pf_catalog__aws(cat), pf_catalog__table(cat), pf_catalog__key("COUNTS", "COUNTS"),
-	    "ADD processed :p, unmatched :u, failed :f",
-	    json_pack("{s:{s:{s:s},s:{s:s},s:{s:s}}}", "ExpressionAttributeValues", ":p", "N", p,
-	              ":u", "N", u, ":f", "N", f),
+	    "ADD #p :p, #u :u, #f :f",
+	    json_pack("{s:{s:s,s:s,s:s},s:{s:{s:s},s:{s:s},s:{s:s}}}", "ExpressionAttributeNames",
+	              "#p", "processed", "#u", "unmatched", "#f", "failed",
+	              "ExpressionAttributeValues", ":p", "N", p, ":u", "N", u, ":f", "N", f),
 	    on_done, c, err);
 	if (rc < 0)
 		free(c);

@@ -9,6 +9,8 @@
  *   CODE#<code>  <sort time>#<id>        one entry per participant code
  *   UNMATCHED    <sort time>#<id>        photos with no code
  *   FAILED       <processed time>#<id>   photos refused by the pipeline
+ *   NAME#<name>  <sort time>#<id>        a photo by its key's last segment
+ *   JOB, AUDIT, FENCE, COUNTS            the operators' records (catalog_admin.c)
  */
 #ifndef PHOTOFINISH_CATALOG_INT_H
 #define PHOTOFINISH_CATALOG_INT_H
@@ -46,6 +48,10 @@ json_t *pf_catalog_transact_items(const char *table, const struct pf_catalog_ima
 char *pf_catalog_cursor_encode(const char *sk);
 /* Returns the sort key or NULL when the cursor is malformed. */
 char *pf_catalog_cursor_decode(const char *cursor);
+
+/* The partition of a photo's name entry ("NAME#" + the key's last segment,
+ * lower-cased). New string. */
+char *pf_catalog__name_pk(const char *key);
 
 /* The AWS client and table a catalog works on (for the other catalog files). */
 struct pf_aws *pf_catalog__aws(const struct pf_catalog *cat);

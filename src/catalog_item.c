@@ -290,6 +290,21 @@ struct entry_key {
 	char *sk;
 };
 
+/* The name entry's partition: the key's last segment, lower-cased, so an
+ * operator finds a photo by the file name a photographer gives. */
+char *pf_catalog__name_pk(const char *key)
+{
+	const char *slash = strrchr(key, '/');
+	char *pk = pf_xasprintf("NAME#%s", slash ? slash + 1 : key);
+
+	for (char *p = pk + 5; *p; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	}
+	return pk;
+}
+
+/* max: codes at most; keys has room for max + 2 (a listing, the name). */
 static size_t entry_keys(const struct pf_catalog_image *img, struct entry_key *keys, size_t max)
 {
 	size_t n = 0;
@@ -300,15 +315,16 @@ static size_t entry_keys(const struct pf_catalog_image *img, struct entry_key *k
 		keys[n].pk = pf_xstrdup("FAILED");
 		keys[n++].sk =
 		    pf_xasprintf("%s#%s", img->processed_at ? img->processed_at : "", img->id);
-		return n;
-	}
-	if (img->ncodes == 0) {
+	} else if (img->ncodes == 0) {
 		keys[n].pk = pf_xstrdup("UNMATCHED");
 		keys[n++].sk = pf_xasprintf("%s#%s", img->sort_time ? img->sort_time : "", img->id);
-		return n;
 	}
-	for (size_t i = 0; i < img->ncodes && n < max; i++) {
+	for (size_t i = 0; img->status == PF_IMAGE_PROCESSED && i < img->ncodes && i < max; i++) {
 		keys[n].pk = pf_xasprintf("CODE#%s", img->codes[i]);
+		keys[n++].sk = pf_xasprintf("%s#%s", img->sort_time ? img->sort_time : "", img->id);
+	}
+	if (img->key) {
+		keys[n].pk = pf_catalog__name_pk(img->key);
 		keys[n++].sk = pf_xasprintf("%s#%s", img->sort_time ? img->sort_time : "", img->id);
 	}
 	return n;
@@ -348,7 +364,7 @@ static json_t *entry_item(const struct pf_catalog_image *img, const struct entry
 json_t *pf_catalog_transact_items(const char *table, const struct pf_catalog_image *img,
                                   const struct pf_catalog_image *old)
 {
-	struct entry_key new_keys[PF_CATALOG_MAX_CODES + 1], old_keys[PF_CATALOG_MAX_CODES + 1];
+	struct entry_key new_keys[PF_CATALOG_MAX_CODES + 2], old_keys[PF_CATALOG_MAX_CODES + 2];
 	size_t nnew = entry_keys(img, new_keys, PF_CATALOG_MAX_CODES);
 	size_t nold = old ? entry_keys(old, old_keys, PF_CATALOG_MAX_CODES) : 0;
 	json_t *items = json_array();
@@ -385,6 +401,11 @@ json_t *pf_catalog_transact_items(const char *table, const struct pf_catalog_ima
 	for (size_t j = 0; j < nnew; j++)
 		json_array_append_new(items, json_pack("{s:{s:s,s:o}}", "Put", "TableName", table,
 		                                       "Item", entry_item(img, &new_keys[j])));
+	/* Last: no photo is written while a clear's fence is up (see
+	 * catalog_admin.h); a failure here is told apart by its position. */
+	json_array_append_new(items, json_pack("{s:{s:s,s:o,s:s}}", "ConditionCheck", "TableName",
+	                                       table, "Key", pf_catalog__key("FENCE", "FENCE"),
+	                                       "ConditionExpression", "attribute_not_exists(pk)"));
 	entry_keys_free(new_keys, nnew);
 	entry_keys_free(old_keys, nold);
 	return items;

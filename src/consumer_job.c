@@ -10,12 +10,14 @@
  */
 #include "consumer_int.h"
 
+#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "photofinish/aws/s3.h"
 #include "photofinish/catalog.h"
+#include "photofinish/catalog_admin.h"
 #include "photofinish/config.h"
 #include "photofinish/events.h"
 #include "photofinish/image.h"
@@ -26,6 +28,8 @@
 
 #define VARIANT_CACHE_CONTROL "public, max-age=31536000, immutable"
 #define MAX_CATALOG_ATTEMPTS 3
+/* While a clear's fence is up, a photo waiting to be written looks again this often. */
+#define FENCE_POLL_MS 2000
 
 struct job {
 	struct pf_consumer__msg *msg;
@@ -48,6 +52,10 @@ struct job {
 	struct pf_error put_err;
 	int64_t t_start, t_downloaded, t_processed;
 	const char *outcome;
+	struct event *fence_timer; /* waiting for a clear's fence to come down */
+	/* Variants an attempt uploaded before losing its write to another
+	 * writer: deleted at the end unless the catalog then points at them. */
+	char *leftover[2];
 };
 
 static void job_begin(struct job *job);
@@ -64,7 +72,47 @@ static void job_free(struct job *job)
 	pf_catalog_image_free(&job->img);
 	free(job->body);
 	pf_image_result_free(&job->result);
+	if (job->fence_timer)
+		event_free(job->fence_timer);
+	free(job->leftover[0]);
+	free(job->leftover[1]);
 	free(job);
+}
+
+static bool same_key(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
+static void on_leftovers_deleted(const struct pf_s3_delete_result *res, const struct pf_error *err,
+                                 void *arg)
+{
+	if (err->code || res->nerrors)
+		pf_warn("could not delete variants of a lost write", PF_LS("error", err->message));
+}
+
+/* A lost attempt's variants the catalog does not point at (the event turned
+ * out stale, the photo was removed meanwhile) would be left in the bucket. */
+static void delete_leftovers(struct job *job)
+{
+	struct pf_consumer *c = job->msg->c;
+	const char *keys[2];
+	size_t n = 0;
+	struct pf_error err;
+
+	for (size_t i = 0; i < 2; i++) {
+		const char *k = job->leftover[i];
+
+		if (!k || same_key(k, job->img.fullsize_key) ||
+		    same_key(k, job->img.thumbnail_key) ||
+		    (job->has_old &&
+		     (same_key(k, job->old.fullsize_key) || same_key(k, job->old.thumbnail_key))))
+			continue;
+		keys[n++] = k;
+	}
+	if (n)
+		pf_s3_delete_objects(c->d.aws, c->d.cfg->processed_bucket, keys, n,
+		                     on_leftovers_deleted, NULL, &err);
 }
 
 static void job_done(struct job *job, bool transient, const char *outcome)
@@ -87,6 +135,7 @@ static void job_done(struct job *job, bool transient, const char *outcome)
 	       PF_LI("ms", now - job->t_start));
 	if (transient)
 		m->transient = true;
+	delete_leftovers(job);
 	job_free(job);
 	pf_consumer__msg_work_done(m);
 }
@@ -145,19 +194,100 @@ static const char *catalog_step(const struct job *job)
 	return job->img.status == PF_IMAGE_DELETED ? "remove" : "catalog";
 }
 
+/* Forgets what the job made, so that it can start again from the read. */
+static void job_reset(struct job *job)
+{
+	pf_catalog_image_free(&job->old);
+	pf_catalog_image_free(&job->img);
+	free(job->body);
+	job->body = NULL;
+	pf_image_result_free(&job->result);
+}
+
+static void on_fence_checked(bool up, const struct pf_error *err, void *arg)
+{
+	struct job *job = arg;
+	struct pf_consumer *c = job->msg->c;
+	struct timeval tv = {FENCE_POLL_MS / 1000, (FENCE_POLL_MS % 1000) * 1000};
+
+	if (!err->code && !up) {
+		/* From the start: a reset may have deleted the original meanwhile. */
+		pf_info("clear finished; the photo goes on", PF_LS("key", job->ev.key));
+		job_begin(job);
+		return;
+	}
+	if (err->code == PF_ECANCELED || c->draining) {
+		struct pf_error e;
+
+		pf_error_set(&e, PF_EAWS, "a clear of the race is running");
+		job_transient(job, "wait for clear", &e);
+		return;
+	}
+	evtimer_add(job->fence_timer, &tv);
+}
+
+static void on_fence_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *job = arg;
+	struct pf_error err;
+
+	if (pf_catalog_fence_is_up(job->msg->c->d.catalog, on_fence_checked, job, &err) < 0)
+		on_fence_checked(true, &err, job);
+}
+
+/*
+ * A clear holds the fence: nothing of this photo may stay behind. Its new
+ * variants are deleted, and the job holds its message (the heartbeat keeps
+ * it hidden) until the fence comes down, then starts again from the read.
+ * Holding rather than handing the message back keeps it from reaching the
+ * dead-letter queue during a long clear, and fills the task's in-flight
+ * slots, so that it stops receiving until the clear is over.
+ */
+static void wait_for_clear(struct job *job)
+{
+	struct pf_consumer *c = job->msg->c;
+	const char *keys[2];
+	size_t n = 0;
+	struct pf_error err;
+	struct timeval tv = {FENCE_POLL_MS / 1000, (FENCE_POLL_MS % 1000) * 1000};
+
+	pf_info("a clear of the race is running; the photo waits", PF_LS("key", job->ev.key));
+	if (job->img.status == PF_IMAGE_PROCESSED && job->img.fullsize_key)
+		keys[n++] = job->img.fullsize_key;
+	if (job->img.status == PF_IMAGE_PROCESSED && job->img.thumbnail_key)
+		keys[n++] = job->img.thumbnail_key;
+	if (n)
+		pf_s3_delete_objects(c->d.aws, c->d.cfg->processed_bucket, keys, n,
+		                     on_old_variants_deleted, NULL, &err);
+	job_reset(job);
+	if (!job->fence_timer)
+		job->fence_timer = evtimer_new(c->d.base, on_fence_timer, job);
+	evtimer_add(job->fence_timer, &tv);
+}
+
 static void on_catalog_written(const struct pf_error *err, void *arg)
 {
 	struct job *job = arg;
 
+	if (pf_catalog_is_fenced(err)) {
+		wait_for_clear(job);
+		return;
+	}
 	if (err->code == PF_ECONFLICT && job->attempt < MAX_CATALOG_ATTEMPTS) {
 		/* Another writer changed this image since we read it: start over
 		 * from the read so the sequencer check sees its write. */
 		job->attempt++;
-		pf_catalog_image_free(&job->old);
-		pf_catalog_image_free(&job->img);
-		free(job->body);
-		job->body = NULL;
-		pf_image_result_free(&job->result);
+		if (job->img.status == PF_IMAGE_PROCESSED) {
+			for (size_t i = 0; i < 2; i++) {
+				char **k = i ? &job->img.thumbnail_key : &job->img.fullsize_key;
+
+				if (*k && !job->leftover[i]) {
+					job->leftover[i] = *k;
+					*k = NULL;
+				}
+			}
+		}
+		job_reset(job);
 		job_begin(job);
 		return;
 	}

@@ -122,6 +122,15 @@ int pf_catalog_delete_photo(struct pf_catalog *cat, const char *processed_bucket
 /* Listings, oldest first. PF_EINVAL when the cursor is malformed. */
 typedef void (*pf_catalog_page_cb)(const struct pf_catalog_page *page, const struct pf_error *err,
                                    void *arg);
+/* Whether a write failed because a clear or reset holds the fence
+ * (catalog_admin.h): retryable once it is lowered. */
+bool pf_catalog_is_fenced(const struct pf_error *err);
+
+/* The photos whose key's last segment is name (compared lower-cased): the
+ * file name a photographer gives. PF_EINVAL when name is empty or has '/'. */
+int pf_catalog_list_name(struct pf_catalog *cat, const char *name,
+                         const struct pf_catalog_page_options *opts, pf_catalog_page_cb cb,
+                         void *arg, struct pf_error *err);
 /* The photos tagged with code (normalised). */
 int pf_catalog_list_code(struct pf_catalog *cat, const char *code,
                          const struct pf_catalog_page_options *opts, pf_catalog_page_cb cb,
@@ -141,5 +150,23 @@ typedef void (*pf_catalog_clear_cb)(size_t deleted, const char *next, const stru
                                     void *arg);
 int pf_catalog_clear_step(struct pf_catalog *cat, const char *from, pf_catalog_clear_cb cb,
                           void *arg, struct pf_error *err);
+
+/* Photos by status, kept by the catalog's writes. */
+struct pf_catalog_counts {
+	int64_t processed; /* unmatched ones included */
+	int64_t unmatched;
+	int64_t failed;
+};
+
+/* The change a write from old (NULL: none) to img makes to the counts. Pure. */
+void pf_catalog_counts_delta(const struct pf_catalog_image *old, const struct pf_catalog_image *img,
+                             struct pf_catalog_counts *delta);
+/* Adds delta (nothing is sent when it is all zero: cb runs at once). */
+int pf_catalog_counts_add(struct pf_catalog *cat, const struct pf_catalog_counts *delta,
+                          pf_catalog_done_cb cb, void *arg, struct pf_error *err);
+typedef void (*pf_catalog_counts_cb)(const struct pf_catalog_counts *counts,
+                                     const struct pf_error *err, void *arg);
+int pf_catalog_counts_get(struct pf_catalog *cat, pf_catalog_counts_cb cb, void *arg,
+                          struct pf_error *err);
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * The operators' records in the catalog: jobs (so any task reports any job
  * and a job outlives its task), the audit trail, the fence a clear raises
- * against photo writes, and the photo counts. Stored in the race's table
- * beside the photos; a clear deletes photos only, never these. How they are
+ * against photo writes, and the photo counts (declared in catalog.h, which its writes keep). Stored
+ * in the race's table beside the photos; a clear deletes photos only, never these. How they are
  * stored is the catalog's business; the admin module owns what a job or an
  * audit entry says (JSON text, opaque here).
  *
@@ -79,22 +79,9 @@ int pf_catalog_fence_raise(struct pf_catalog *cat, const char *job_id, pf_catalo
 int pf_catalog_fence_lower(struct pf_catalog *cat, const char *job_id, pf_catalog_admin_done_cb cb,
                            void *arg, struct pf_error *err);
 
-/* Photos by status, kept by the catalog's writes. */
-struct pf_catalog_counts {
-	int64_t processed; /* unmatched ones included */
-	int64_t unmatched;
-	int64_t failed;
-};
-
-/* The change a write from old (NULL: none) to img makes to the counts. Pure. */
-void pf_catalog_counts_delta(const struct pf_catalog_image *old, const struct pf_catalog_image *img,
-                             struct pf_catalog_counts *delta);
-/* Adds delta (nothing is sent when it is all zero: cb runs at once). */
-int pf_catalog_counts_add(struct pf_catalog *cat, const struct pf_catalog_counts *delta,
-                          pf_catalog_admin_done_cb cb, void *arg, struct pf_error *err);
-typedef void (*pf_catalog_counts_cb)(const struct pf_catalog_counts *counts,
-                                     const struct pf_error *err, void *arg);
-int pf_catalog_counts_get(struct pf_catalog *cat, pf_catalog_counts_cb cb, void *arg,
-                          struct pf_error *err);
+/* Whether the fence is up now (a consistent read). */
+typedef void (*pf_catalog_fence_cb)(bool up, const struct pf_error *err, void *arg);
+int pf_catalog_fence_is_up(struct pf_catalog *cat, pf_catalog_fence_cb cb, void *arg,
+                           struct pf_error *err);
 
 #endif

@@ -102,8 +102,14 @@ static char *describe(json_t *items)
 	{
 		json_t *put = json_object_get(op, "Put");
 		json_t *del = json_object_get(op, "Delete");
+		json_t *check = json_object_get(op, "ConditionCheck");
 
-		if (put)
+		if (check)
+			pf_buf_appendf(
+			    &b, "Check %s %s %s|", s_of(json_object_get(check, "Key"), "pk"),
+			    s_of(json_object_get(check, "Key"), "sk"),
+			    json_string_value(json_object_get(check, "ConditionExpression")));
+		else if (put)
 			pf_buf_appendf(&b, "Put %s %s|", s_of(json_object_get(put, "Item"), "pk"),
 			               s_of(json_object_get(put, "Item"), "sk"));
 		else
@@ -123,9 +129,12 @@ static void test_transaction_first_write(void **state)
 	fill(&img, codes, 2);
 	items = pf_catalog_transact_items("tbl", &img, NULL);
 	text = describe(items);
+	/* Every entry, the photo's name entry, then the clearing fence's check. */
 	want = pf_xasprintf("Put IMAGE#%s IMAGE|Put CODE#10423 2026-05-03T09:14:07Z#%s|"
-	                    "Put CODE#20577 2026-05-03T09:14:07Z#%s|",
-	                    img.id, img.id, img.id);
+	                    "Put CODE#20577 2026-05-03T09:14:07Z#%s|"
+	                    "Put NAME#img_0001.jpg 2026-05-03T09:14:07Z#%s|"
+	                    "Check FENCE FENCE attribute_not_exists(pk)|",
+	                    img.id, img.id, img.id, img.id);
 	assert_string_equal(text, want);
 	assert_string_equal(
 	    json_string_value(json_object_get(json_object_get(json_array_get(items, 0), "Put"),
@@ -153,8 +162,10 @@ static void test_transaction_changed_codes(void **state)
 	/* The kept entry is only put (a transaction may not touch an item twice). */
 	want = pf_xasprintf("Put IMAGE#%s IMAGE|Delete CODE#10423 2026-05-03T09:14:07Z#%s|"
 	                    "Put CODE#20577 2026-05-03T09:14:07Z#%s|"
-	                    "Put CODE#30000 2026-05-03T09:14:07Z#%s|",
-	                    img.id, img.id, img.id, img.id);
+	                    "Put CODE#30000 2026-05-03T09:14:07Z#%s|"
+	                    "Put NAME#img_0001.jpg 2026-05-03T09:14:07Z#%s|"
+	                    "Check FENCE FENCE attribute_not_exists(pk)|",
+	                    img.id, img.id, img.id, img.id, img.id);
 	assert_string_equal(text, want);
 	cond = json_object_get(json_array_get(items, 0), "Put");
 	assert_string_equal(json_string_value(json_object_get(cond, "ConditionExpression")),
@@ -181,8 +192,10 @@ static void test_transaction_unmatched_failed_deleted(void **state)
 	fill(&img, NULL, 0);
 	items = pf_catalog_transact_items("tbl", &img, NULL);
 	text = describe(items);
-	want = pf_xasprintf("Put IMAGE#%s IMAGE|Put UNMATCHED 2026-05-03T09:14:07Z#%s|", img.id,
-	                    img.id);
+	want = pf_xasprintf("Put IMAGE#%s IMAGE|Put UNMATCHED 2026-05-03T09:14:07Z#%s|"
+	                    "Put NAME#img_0001.jpg 2026-05-03T09:14:07Z#%s|"
+	                    "Check FENCE FENCE attribute_not_exists(pk)|",
+	                    img.id, img.id, img.id);
 	assert_string_equal(text, want);
 	free(text);
 	free(want);
@@ -196,8 +209,10 @@ static void test_transaction_unmatched_failed_deleted(void **state)
 	img.version = 2;
 	items = pf_catalog_transact_items("tbl", &img, &old);
 	text = describe(items);
-	want = pf_xasprintf("Put IMAGE#%s IMAGE|Delete CODE#10423 2026-05-03T09:14:07Z#%s|", img.id,
-	                    img.id);
+	want = pf_xasprintf("Put IMAGE#%s IMAGE|Delete CODE#10423 2026-05-03T09:14:07Z#%s|"
+	                    "Delete NAME#img_0001.jpg 2026-05-03T09:14:07Z#%s|"
+	                    "Check FENCE FENCE attribute_not_exists(pk)|",
+	                    img.id, img.id, img.id);
 	assert_string_equal(text, want);
 	free(text);
 	free(want);
@@ -211,8 +226,10 @@ static void test_transaction_unmatched_failed_deleted(void **state)
 	items = pf_catalog_transact_items("tbl", &img, &old);
 	text = describe(items);
 	want = pf_xasprintf("Put IMAGE#%s IMAGE|Delete CODE#10423 2026-05-03T09:14:07Z#%s|"
-	                    "Put FAILED 2026-05-03T10:00:00.000Z#%s|",
-	                    img.id, img.id, img.id);
+	                    "Put FAILED 2026-05-03T10:00:00.000Z#%s|"
+	                    "Put NAME#img_0001.jpg 2026-05-03T09:14:07Z#%s|"
+	                    "Check FENCE FENCE attribute_not_exists(pk)|",
+	                    img.id, img.id, img.id, img.id);
 	assert_string_equal(text, want);
 	free(text);
 	free(want);
