@@ -1,89 +1,77 @@
 /*
- * Operator actions over the catalog, S3 and SQS. Loop thread only.
- * Reprocessing goes through the queue (one synthetic S3 event per object),
- * so every task shares the work and the usual guarantees apply; clearing a
- * race deletes the catalog and the processed bucket but never the originals.
+ * Operator actions on one photo (fix its codes, delete it everywhere) and
+ * the owner of the admin jobs (admin_jobs.h: reprocess, clear, reset,
+ * erase). Loop thread only.
  */
 #include "photofinish/admin.h"
 
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "photofinish/admin_jobs.h"
 #include "photofinish/aws/s3.h"
-#include "photofinish/aws/sqs.h"
 #include "photofinish/config.h"
-#include "photofinish/consumer.h"
-#include "photofinish/events.h"
 #include "photofinish/log.h"
 #include "photofinish/util.h"
 
-/* Jobs kept for their progress to be read, and how many may run at once. */
-#define MAX_JOBS 32
-#define MAX_RUNNING_JOBS 4
-
-enum job_kind { JOB_REPROCESS, JOB_CLEAR };
-enum job_state { JOB_RUNNING, JOB_DONE, JOB_FAILED };
-
-struct job {
-	struct pf_admin *admin;
-	char id[24];
-	enum job_kind kind;
-	enum job_state state;
-	char error[512];
-	int64_t started_ms, finished_ms;
-	/* reprocess */
-	int64_t listed, queued, skipped;
-	/* clear */
-	int64_t items_deleted, objects_deleted;
-	/* paging */
-	char *token;
-	char *clear_from; /* where the catalog's next clearing step starts */
-	bool objects_phase;
-	/* the batch being sent (reprocess) */
-	char *bodies[PF_SQS_MAX_BATCH];
-	size_t nbodies;
-};
-
 struct pf_admin {
 	struct pf_admin_deps d;
-	struct job *jobs[MAX_JOBS];
-	size_t njobs;
-	unsigned next_job;
-	bool closing;
+	struct pf_admin_jobs *jobs;
+	char task[17]; /* this task's id: who runs a job */
 };
+
+static int delete_photo(void *ctx, const char *id, pf_catalog_image_cb cb, void *arg,
+                        struct pf_error *err);
 
 int pf_admin_new(const struct pf_admin_deps *deps, struct pf_admin **out, struct pf_error *err)
 {
 	struct pf_admin *admin = pf_xcalloc(1, sizeof(*admin));
+	unsigned char rnd[8];
+	struct pf_admin_jobs_deps jd;
 
 	admin->d = *deps;
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		free(admin);
+		return pf_error_set(err, PF_EIO, "no randomness for the task id");
+	}
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(admin->task + 2 * i, 3, "%02x", rnd[i]);
+	jd = (struct pf_admin_jobs_deps){.base = deps->base,
+	                                 .aws = deps->aws,
+	                                 .catalog = deps->catalog,
+	                                 .cfg = deps->cfg,
+	                                 .delete_photo = delete_photo,
+	                                 .delete_ctx = admin,
+	                                 .task = admin->task,
+	                                 .stale_seconds = deps->cfg->job_stale_seconds,
+	                                 .on_codes_changed = deps->on_codes_changed,
+	                                 .arg = deps->arg};
+	if (pf_admin_jobs_new(&jd, &admin->jobs, err) < 0) {
+		free(admin);
+		return err->code;
+	}
 	*out = admin;
 	return 0;
-}
-
-static void job_free(struct job *job)
-{
-	free(job->token);
-	free(job->clear_from);
-	for (size_t i = 0; i < job->nbodies; i++)
-		free(job->bodies[i]);
-	free(job);
 }
 
 void pf_admin_free(struct pf_admin *admin)
 {
 	if (!admin)
 		return;
-	for (size_t i = 0; i < admin->njobs; i++) {
-		/* A running job is owned by its request in flight, which the AWS
-		 * client cancels; it frees itself then. */
-		if (admin->jobs[i]->state == JOB_RUNNING)
-			admin->jobs[i]->admin = NULL;
-		else
-			job_free(admin->jobs[i]);
-	}
+	pf_admin_jobs_free(admin->jobs);
 	free(admin);
+}
+
+const char *pf_admin_task(const struct pf_admin *admin)
+{
+	return admin->task;
+}
+
+struct pf_admin_jobs *pf_admin_jobs(struct pf_admin *admin)
+{
+	return admin->jobs;
 }
 
 json_t *pf_admin_image_json(const struct pf_catalog_image *img)
@@ -113,8 +101,11 @@ struct action {
 	pf_admin_image_cb cb;
 	void *arg;
 	bool delete;
+	bool edit; /* codes are added, remove[] taken away */
 	char **codes;
 	size_t ncodes;
+	char **remove;
+	size_t nremove;
 	struct pf_catalog_image old;
 	struct pf_catalog_image img;
 };
@@ -125,6 +116,9 @@ static void action_finish(struct action *a, const struct pf_error *err)
 	for (size_t i = 0; i < a->ncodes; i++)
 		free(a->codes[i]);
 	free(a->codes);
+	for (size_t i = 0; i < a->nremove; i++)
+		free(a->remove[i]);
+	free(a->remove);
 	pf_catalog_image_free(&a->old);
 	pf_catalog_image_free(&a->img);
 	free(a);
@@ -198,6 +192,45 @@ static void write_action(struct action *a)
 		action_finish(a, &err);
 }
 
+static int compare_codes(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* The photo's codes with the action's added and its remove[] taken away,
+ * into a->codes (sorted, without duplicates). */
+static int edit_codes(struct action *a, struct pf_error *err)
+{
+	char **out = pf_xcalloc(a->img.ncodes + a->ncodes + 1, sizeof(char *));
+	size_t n = 0;
+
+	for (size_t pass = 0; pass < 2; pass++) {
+		char *const *from = pass ? a->codes : a->img.codes;
+		size_t count = pass ? a->ncodes : a->img.ncodes;
+
+		for (size_t i = 0; i < count; i++) {
+			bool skip = false;
+
+			for (size_t k = 0; k < a->nremove && !skip; k++)
+				skip = !strcmp(from[i], a->remove[k]);
+			for (size_t k = 0; k < n && !skip; k++)
+				skip = !strcmp(from[i], out[k]);
+			if (!skip)
+				out[n++] = pf_xstrdup(from[i]);
+		}
+	}
+	for (size_t i = 0; i < a->ncodes; i++)
+		free(a->codes[i]);
+	free(a->codes);
+	a->codes = out;
+	a->ncodes = n;
+	if (n > PF_CATALOG_MAX_CODES)
+		return pf_error_set(err, PF_EINVAL, "a photo keeps at most %d codes",
+		                    PF_CATALOG_MAX_CODES);
+	qsort(out, n, sizeof(char *), compare_codes);
+	return 0;
+}
+
 static void on_action_read(const struct pf_catalog_image *img, const struct pf_error *err,
                            void *arg)
 {
@@ -226,6 +259,10 @@ static void on_action_read(const struct pf_catalog_image *img, const struct pf_e
 		action_finish(a, &e);
 		return;
 	}
+	if (a->edit && edit_codes(a, &e) < 0) {
+		action_finish(a, &e);
+		return;
+	}
 	for (size_t i = 0; i < a->img.ncodes; i++)
 		free(a->img.codes[i]);
 	free(a->img.codes);
@@ -238,14 +275,15 @@ static void on_action_read(const struct pf_catalog_image *img, const struct pf_e
 }
 
 static int start_action(struct pf_admin *admin, const char *id, bool delete, char *const *codes,
-                        size_t n, pf_admin_image_cb cb, void *arg, struct pf_error *err)
+                        size_t n, char *const *remove, size_t nremove, bool edit,
+                        pf_admin_image_cb cb, void *arg, struct pf_error *err)
 {
 	struct action *a;
 	int rc;
 
 	if (!pf_catalog_id_is_valid(id))
 		return pf_error_set(err, PF_ENOTFOUND, "no such photo");
-	if (n > PF_CATALOG_MAX_CODES)
+	if (n > PF_CATALOG_MAX_CODES || nremove > PF_CATALOG_MAX_CODES)
 		return pf_error_set(err, PF_EINVAL, "at most %d codes per photo",
 		                    PF_CATALOG_MAX_CODES);
 	a = pf_xcalloc(1, sizeof(*a));
@@ -253,14 +291,21 @@ static int start_action(struct pf_admin *admin, const char *id, bool delete, cha
 	a->cb = cb;
 	a->arg = arg;
 	a->delete = delete;
-	a->codes = n ? pf_xcalloc(n, sizeof(char *)) : NULL;
+	a->edit = edit;
+	a->codes = pf_xcalloc(n + 1, sizeof(char *));
 	for (size_t i = 0; i < n; i++)
 		a->codes[a->ncodes++] = pf_xstrdup(codes[i]);
+	a->remove = pf_xcalloc(nremove + 1, sizeof(char *));
+	for (size_t i = 0; i < nremove; i++)
+		a->remove[a->nremove++] = pf_xstrdup(remove[i]);
 	rc = pf_catalog_get(admin->d.catalog, id, on_action_read, a, err);
 	if (rc < 0) {
 		for (size_t i = 0; i < a->ncodes; i++)
 			free(a->codes[i]);
 		free(a->codes);
+		for (size_t i = 0; i < a->nremove; i++)
+			free(a->remove[i]);
+		free(a->remove);
 		free(a);
 	}
 	return rc;
@@ -269,327 +314,24 @@ static int start_action(struct pf_admin *admin, const char *id, bool delete, cha
 int pf_admin_set_codes(struct pf_admin *admin, const char *id, char *const *codes, size_t n,
                        pf_admin_image_cb cb, void *arg, struct pf_error *err)
 {
-	return start_action(admin, id, false, codes, n, cb, arg, err);
+	return start_action(admin, id, false, codes, n, NULL, 0, false, cb, arg, err);
+}
+
+int pf_admin_edit_codes(struct pf_admin *admin, const char *id, char *const *add, size_t nadd,
+                        char *const *remove, size_t nremove, pf_admin_image_cb cb, void *arg,
+                        struct pf_error *err)
+{
+	return start_action(admin, id, false, add, nadd, remove, nremove, true, cb, arg, err);
 }
 
 int pf_admin_delete_image(struct pf_admin *admin, const char *id, pf_admin_image_cb cb, void *arg,
                           struct pf_error *err)
 {
-	return start_action(admin, id, true, NULL, 0, cb, arg, err);
+	return start_action(admin, id, true, NULL, 0, NULL, 0, false, cb, arg, err);
 }
 
-/* ---- background jobs ----------------------------------------------------- */
-
-static json_t *job_json(const struct job *job)
+static int delete_photo(void *ctx, const char *id, pf_catalog_image_cb cb, void *arg,
+                        struct pf_error *err)
 {
-	static const char *const states[] = {"running", "done", "failed"};
-	json_t *j =
-	    json_pack("{s:s,s:s,s:s,s:I}", "id", job->id, "kind",
-	              job->kind == JOB_REPROCESS ? "reprocess" : "clear", "state",
-	              states[job->state], "seconds",
-	              (json_int_t)(((job->finished_ms ? job->finished_ms : pf_monotonic_ms()) -
-	                            job->started_ms) /
-	                           1000));
-
-	if (job->kind == JOB_REPROCESS) {
-		json_object_set_new(j, "listed", json_integer(job->listed));
-		json_object_set_new(j, "queued", json_integer(job->queued));
-		json_object_set_new(j, "skipped", json_integer(job->skipped));
-	} else {
-		json_object_set_new(j, "itemsDeleted", json_integer(job->items_deleted));
-		json_object_set_new(j, "objectsDeleted", json_integer(job->objects_deleted));
-	}
-	if (job->state == JOB_FAILED)
-		json_object_set_new(j, "error", json_string(job->error));
-	return j;
-}
-
-static void job_end(struct job *job, const struct pf_error *err)
-{
-	job->finished_ms = pf_monotonic_ms();
-	job->state = err && err->code ? JOB_FAILED : JOB_DONE;
-	if (err && err->code)
-		snprintf(job->error, sizeof(job->error), "%s", err->message);
-	pf_log(job->state == JOB_DONE ? PF_LOG_INFO : PF_LOG_WARN, "admin job finished",
-	       PF_LS("job", job->id),
-	       PF_LS("kind", job->kind == JOB_REPROCESS ? "reprocess" : "clear"),
-	       PF_LS("state", job->state == JOB_DONE ? "done" : "failed"),
-	       PF_LS("error", err && err->code ? err->message : NULL));
-	if (!job->admin) /* the admin went away while this ran */
-		job_free(job);
-}
-
-/* Whether a callback arrived after shutdown began: then the job only ends. */
-static bool job_abandoned(struct job *job, const struct pf_error *err)
-{
-	if (job->admin && err->code != PF_ECANCELED)
-		return false;
-	job_end(job, err);
-	return true;
-}
-
-/* Whether the job goes on after a step: false once it ended (the step
- * failed, or shutdown cancelled it). */
-static bool job_continues(struct job *job, const struct pf_error *err)
-{
-	if (job_abandoned(job, err))
-		return false;
-	if (err->code) {
-		job_end(job, err);
-		return false;
-	}
-	return true;
-}
-
-/* Keeps where the next listing page starts (NULL: this was the last). */
-static void job_take_token(struct job *job, const struct pf_s3_list_page *page)
-{
-	free(job->token);
-	job->token =
-	    page->next_continuation_token ? pf_xstrdup(page->next_continuation_token) : NULL;
-}
-
-static struct job *job_new(struct pf_admin *admin, enum job_kind kind)
-{
-	struct job *job;
-	size_t running = 0;
-
-	for (size_t i = 0; i < admin->njobs; i++)
-		running += admin->jobs[i]->state == JOB_RUNNING;
-	if (running >= MAX_RUNNING_JOBS)
-		return NULL;
-	job = pf_xcalloc(1, sizeof(*job));
-
-	job->admin = admin;
-	job->kind = kind;
-	job->state = JOB_RUNNING;
-	job->started_ms = pf_monotonic_ms();
-	snprintf(job->id, sizeof(job->id), "%s-%u-%lld",
-	         kind == JOB_REPROCESS ? "reprocess" : "clear", ++admin->next_job,
-	         (long long)(pf_now_ms() % 100000));
-	if (admin->njobs == MAX_JOBS) {
-		/* Forget the oldest finished job; running ones stay listed. */
-		for (size_t i = 0; i < admin->njobs; i++) {
-			if (admin->jobs[i]->state != JOB_RUNNING) {
-				job_free(admin->jobs[i]);
-				memmove(&admin->jobs[i], &admin->jobs[i + 1],
-				        (admin->njobs - i - 1) * sizeof(admin->jobs[0]));
-				admin->njobs--;
-				break;
-			}
-		}
-	}
-	/* Room exists: at most MAX_RUNNING_JOBS of MAX_JOBS are running. */
-	admin->jobs[admin->njobs++] = job;
-	return job;
-}
-
-json_t *pf_admin_job(struct pf_admin *admin, const char *id)
-{
-	for (size_t i = 0; i < admin->njobs; i++) {
-		if (!strcmp(admin->jobs[i]->id, id))
-			return job_json(admin->jobs[i]);
-	}
-	return NULL;
-}
-
-/* reprocess: list the ingress bucket page by page, one queue message per photo */
-
-static void reprocess_list_next(struct job *job);
-
-static void on_reprocess_sent(const struct pf_sqs_batch_result *res, const struct pf_error *err,
-                              void *arg)
-{
-	struct job *job = arg;
-
-	for (size_t i = 0; i < job->nbodies; i++)
-		free(job->bodies[i]);
-	job->nbodies = 0;
-	if (!job_continues(job, err))
-		return;
-	job->queued += (int64_t)(res->n - res->nfailed);
-	job->skipped += (int64_t)res->nfailed;
-	reprocess_list_next(job);
-}
-
-/* The S3 event S3 would have sent for o, marked to be processed again. */
-static char *reprocess_event(const struct pf_config *cfg, const struct pf_s3_object *o)
-{
-	char when[32];
-	struct pf_object_event ev = {.kind = PF_EVENT_CREATED,
-	                             .bucket = cfg->ingress_bucket,
-	                             .key = o->key,
-	                             .size = o->size,
-	                             .event_time = when,
-	                             .force = true};
-	char *body;
-
-	/* The upload time stands in for the event time, so photos without a
-	 * capture time keep their place. */
-	pf_format_rfc3339_ms(o->last_modified * 1000, when);
-	ev.etag = pf_events_bare_etag(o->etag ? o->etag : "");
-	body = pf_events_format(&ev);
-	free(ev.etag);
-	return body;
-}
-
-static void on_reprocess_page(const struct pf_s3_list_page *page, const struct pf_error *err,
-                              void *arg)
-{
-	struct job *job = arg;
-	struct pf_admin *admin = job->admin;
-	struct pf_sqs_batch_entry entries[PF_SQS_MAX_BATCH];
-	char ids[PF_SQS_MAX_BATCH][24];
-	struct pf_error e;
-
-	if (!job_continues(job, err))
-		return;
-	job_take_token(job, page);
-	/* Pages are asked for 10 keys at a time: one SendMessageBatch each. */
-	for (size_t i = 0; i < page->nobjects && job->nbodies < PF_SQS_MAX_BATCH; i++) {
-		job->listed++;
-		if (!pf_consumer_key_is_wanted(page->objects[i].key,
-		                               admin->d.cfg->ingress_prefix)) {
-			job->skipped++;
-			continue;
-		}
-		job->bodies[job->nbodies++] = reprocess_event(admin->d.cfg, &page->objects[i]);
-	}
-	if (job->nbodies == 0) {
-		if (job->token)
-			reprocess_list_next(job);
-		else
-			job_end(job, NULL);
-		return;
-	}
-	for (size_t i = 0; i < job->nbodies; i++) {
-		snprintf(ids[i], sizeof(ids[i]), "m%zu", i);
-		entries[i] = (struct pf_sqs_batch_entry){.id = ids[i], .body = job->bodies[i]};
-	}
-	if (pf_sqs_send_message_batch(admin->d.aws, admin->d.cfg->queue_url, entries, job->nbodies,
-	                              on_reprocess_sent, job, &e) < 0)
-		job_end(job, &e);
-}
-
-static void reprocess_list_next(struct job *job)
-{
-	struct pf_s3_list_options opts = {0};
-	struct pf_error err;
-
-	if (job->listed > 0 && !job->token) {
-		job_end(job, NULL);
-		return;
-	}
-	opts.prefix = job->admin->d.cfg->ingress_prefix && *job->admin->d.cfg->ingress_prefix
-	                  ? job->admin->d.cfg->ingress_prefix
-	                  : NULL;
-	opts.continuation_token = job->token;
-	opts.max_keys = PF_SQS_MAX_BATCH;
-	if (pf_s3_list_objects(job->admin->d.aws, job->admin->d.cfg->ingress_bucket, &opts,
-	                       on_reprocess_page, job, &err) < 0)
-		job_end(job, &err);
-}
-
-json_t *pf_admin_start_reprocess(struct pf_admin *admin)
-{
-	struct job *job = job_new(admin, JOB_REPROCESS);
-
-	if (!job)
-		return NULL;
-	pf_info("admin job started", PF_LS("job", job->id), PF_LS("kind", "reprocess"));
-	reprocess_list_next(job);
-	return job_json(job);
-}
-
-/* clear: every catalog item, then every processed object */
-
-static void clear_next(struct job *job);
-
-static void on_items_deleted(size_t deleted, const char *next, const struct pf_error *err,
-                             void *arg)
-{
-	struct job *job = arg;
-
-	if (!job_continues(job, err))
-		return;
-	job->items_deleted += (int64_t)deleted;
-	free(job->clear_from);
-	job->clear_from = next ? pf_xstrdup(next) : NULL;
-	if (!next)
-		job->objects_phase = true;
-	clear_next(job);
-}
-
-static void on_objects_deleted(const struct pf_s3_delete_result *res, const struct pf_error *err,
-                               void *arg)
-{
-	struct job *job = arg;
-
-	if (!job_continues(job, err))
-		return;
-	job->objects_deleted += (int64_t)res->ndeleted;
-	if (res->nerrors) {
-		struct pf_error e;
-
-		pf_error_set(&e, PF_EAWS, "S3 refused to delete %zu processed objects (first: %s)",
-		             res->nerrors, res->errors[0].code ? res->errors[0].code : "?");
-		job_end(job, &e);
-		return;
-	}
-	if (!job->token) {
-		if (job->admin->d.on_codes_changed)
-			job->admin->d.on_codes_changed(job->admin->d.arg, NULL, 0);
-		job_end(job, NULL);
-		return;
-	}
-	clear_next(job);
-}
-
-static void on_processed_page(const struct pf_s3_list_page *page, const struct pf_error *err,
-                              void *arg)
-{
-	struct job *job = arg;
-	const char **keys;
-	struct pf_error e;
-
-	if (!job_continues(job, err))
-		return;
-	job_take_token(job, page);
-	keys = pf_xcalloc(page->nobjects + 1, sizeof(char *));
-	for (size_t i = 0; i < page->nobjects; i++)
-		keys[i] = page->objects[i].key;
-	if (pf_s3_delete_objects(job->admin->d.aws, job->admin->d.cfg->processed_bucket, keys,
-	                         page->nobjects, on_objects_deleted, job, &e) < 0)
-		job_end(job, &e);
-	free(keys);
-}
-
-static void clear_next(struct job *job)
-{
-	struct pf_admin *admin = job->admin;
-	struct pf_error err;
-	int rc;
-
-	if (!job->objects_phase) {
-		rc = pf_catalog_clear_step(admin->d.catalog, job->clear_from, on_items_deleted, job,
-		                           &err);
-	} else {
-		struct pf_s3_list_options opts = {.continuation_token = job->token};
-
-		rc = pf_s3_list_objects(admin->d.aws, admin->d.cfg->processed_bucket, &opts,
-		                        on_processed_page, job, &err);
-	}
-	if (rc < 0)
-		job_end(job, &err);
-}
-
-json_t *pf_admin_start_clear(struct pf_admin *admin)
-{
-	struct job *job = job_new(admin, JOB_CLEAR);
-
-	if (!job)
-		return NULL;
-	pf_warn("admin job started", PF_LS("job", job->id), PF_LS("kind", "clear"));
-	clear_next(job);
-	return job_json(job);
+	return pf_admin_delete_image(ctx, id, cb, arg, err);
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "photofinish/admin_auth.h"
 #include "photofinish/cache.h"
 #include "photofinish/config.h"
 #include "photofinish/image.h"
@@ -113,6 +114,11 @@ bool pf_api__limit(struct pf_api_request *r, int *limit)
 	}
 	*limit = (int)v;
 	return true;
+}
+
+size_t pf_api__body_length(const struct pf_api_request *r)
+{
+	return r->req ? evbuffer_get_length(evhttp_request_get_input_buffer(r->req)) : 0;
 }
 
 json_t *pf_api__read_body(struct pf_api_request *r)
@@ -432,6 +438,7 @@ int pf_api_new(const struct pf_api_deps *deps, struct pf_api **out, struct pf_er
 	                                 .max_entry_bytes = CACHE_MAX_BYTES / 16};
 
 	api->d = *deps;
+	pf_admin_auth_new(deps->cfg, &api->auth);
 	if (pf_cache_new(&limits, &api->cache, err) < 0)
 		goto fail;
 	api->http = evhttp_new(deps->base);
@@ -480,5 +487,6 @@ void pf_api_free(struct pf_api *api)
 	if (api->http)
 		evhttp_free(api->http);
 	pf_cache_free(api->cache);
+	pf_admin_auth_free(api->auth);
 	free(api);
 }

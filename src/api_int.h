@@ -22,6 +22,7 @@
 #include "photofinish/route.h"
 
 struct evhttp_request;
+struct pf_admin_auth;
 struct pf_cache;
 struct pf_catalog_image;
 
@@ -31,8 +32,9 @@ struct pf_api {
 	struct pf_api_deps d;
 	struct evhttp *http;
 	struct evhttp_bound_socket *sock;
-	struct pf_cache *cache; /* participant answers */
-	int waiting;            /* requests waiting for AWS */
+	struct pf_cache *cache;     /* participant answers */
+	struct pf_admin_auth *auth; /* admin tokens */
+	int waiting;                /* requests waiting for AWS */
 };
 
 struct pf_api_request {
@@ -44,6 +46,9 @@ struct pf_api_request {
 	struct evkeyvalq query;
 	struct pf_route_params params;
 	bool waiting; /* counted in api->waiting */
+	/* Admin requests: the token's name (owned by api->auth) and the peer. */
+	const char *who;
+	char client[64];
 	/* A cacheable answer: where it is kept, its tag, and the cache
 	 * generation when the request started (see pf_cache_generation). */
 	char *cache_key;
@@ -80,6 +85,8 @@ const char *pf_api__query(const struct pf_api_request *r, const char *name);
 /* The limit query parameter (default PF_API_DEFAULT_LIMIT); false when it
  * is malformed, a 400 then sent. */
 bool pf_api__limit(struct pf_api_request *r, int *limit);
+/* Bytes of the request's body. */
+size_t pf_api__body_length(const struct pf_api_request *r);
 /* The body as a JSON object; NULL when it is not one, a 400 then sent. */
 json_t *pf_api__read_body(struct pf_api_request *r);
 /* Marks r as waiting for AWS; false when too many are, a 503 then sent. */

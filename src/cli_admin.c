@@ -474,8 +474,8 @@ static int cmd_status(struct client *c)
 	kv("photos", line);
 	snprintf(line, sizeof(line), "%s running", text_of(j, "running", b1));
 	kv("jobs", line);
-	kv("ingress", str(doc, "ingressBucket"));
-	kv("processed", str(doc, "processedBucket"));
+	kv("originals", str(doc, "ingressBucket"));
+	kv("variants", str(doc, "processedBucket"));
 	kv("task", str(doc, "task"));
 	json_decref(doc);
 	return 0;

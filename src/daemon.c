@@ -49,7 +49,9 @@ struct daemon {
 	bool probe_running;
 	int64_t probe_started_ms;
 	bool draining;
-	bool queue_ok;   /* the last ReceiveMessage worked */
+	bool queue_ok; /* the last ReceiveMessage worked */
+	/* The queue's depth at the last probe; -1 before the first answer. */
+	int64_t queue_visible, queue_hidden;
 	bool ever_ready; /* at least one AWS call worked */
 	/* start-up: overlay from S3 */
 	bool overlay_done;
@@ -57,6 +59,14 @@ struct daemon {
 	char *overlay;
 	size_t overlay_len;
 };
+
+static void queue_depth(void *arg, int64_t *visible, int64_t *in_flight)
+{
+	struct daemon *d = arg;
+
+	*visible = d->queue_visible;
+	*in_flight = d->queue_hidden;
+}
 
 static const char *not_ready_reason(void *arg)
 {
@@ -134,14 +144,17 @@ static void render_extra_metrics(void *arg, struct pf_buf *out)
 #define PROBE_INTERVAL_MS 2000
 #define PROBE_TIMEOUT_MS 3000
 
+/* Sets the gauge and *out (the depth /admin/status reports) from attr. */
 static void set_queue_gauge(struct daemon *d, json_t *attrs, const char *attr, const char *metric,
-                            const char *help)
+                            const char *help, int64_t *out)
 {
 	const char *v = json_string_value(json_object_get(attrs, attr));
 	int64_t n;
 
-	if (v && pf_parse_int64(v, 0, INT64_MAX, &n))
+	if (v && pf_parse_int64(v, 0, INT64_MAX, &n)) {
 		pf_metrics_set(d->metrics, metric, help, NULL, (double)n);
+		*out = n;
+	}
 }
 
 static void on_probe(json_t *attrs, const struct pf_error *err, void *arg)
@@ -156,10 +169,11 @@ static void on_probe(json_t *attrs, const struct pf_error *err, void *arg)
 		return;
 	set_queue_gauge(d, attrs, "ApproximateNumberOfMessages",
 	                "photofinish_queue_visible_messages",
-	                "Messages waiting in the queue (approximate).");
+	                "Messages waiting in the queue (approximate).", &d->queue_visible);
 	set_queue_gauge(d, attrs, "ApproximateNumberOfMessagesNotVisible",
 	                "photofinish_queue_invisible_messages",
-	                "Messages received by some consumer and not yet deleted (approximate).");
+	                "Messages received by some consumer and not yet deleted (approximate).",
+	                &d->queue_hidden);
 }
 
 static void on_probe_timer(evutil_socket_t fd, short what, void *arg)
@@ -331,6 +345,7 @@ int pf_daemon_run(const struct pf_config *cfg)
 	int rc = -1;
 
 	memset(&d, 0, sizeof(d));
+	d.queue_visible = d.queue_hidden = -1;
 	pf_error_clear(&err);
 	d.cfg = cfg;
 	signal(SIGPIPE, SIG_IGN);
@@ -361,7 +376,8 @@ int pf_daemon_run(const struct pf_config *cfg)
 		goto fail;
 
 	{
-		struct pf_admin_deps admin_deps = {.aws = d.aws,
+		struct pf_admin_deps admin_deps = {.base = d.base,
+		                                   .aws = d.aws,
 		                                   .catalog = d.catalog,
 		                                   .cfg = cfg,
 		                                   .on_codes_changed = on_codes_changed,
@@ -379,6 +395,7 @@ int pf_daemon_run(const struct pf_config *cfg)
 	adeps.catalog = d.catalog;
 	adeps.metrics = d.metrics;
 	adeps.not_ready_reason = not_ready_reason;
+	adeps.queue_depth = queue_depth;
 	adeps.render_metrics = render_extra_metrics;
 	adeps.arg = &d;
 	if (pf_api_new(&adeps, &d.api, &err) < 0)

@@ -1,8 +1,8 @@
 /*
- * Operator actions: fix a photo's codes by hand, delete one photo, reprocess
- * the whole ingress bucket, clear a race. Long actions run as background jobs
- * whose progress can be read. Loop thread only; callbacks follow the AWS
- * client's contract (on error the callback never runs, otherwise once).
+ * Operator actions: fix a photo's codes by hand, delete one photo; and the
+ * owner of the long ones, run as jobs any task reports (admin_jobs.h:
+ * reprocess, clear, reset, erase). Loop thread only; callbacks follow the
+ * AWS client's contract (on error the callback never runs, otherwise once).
  */
 #ifndef PHOTOFINISH_ADMIN_H
 #define PHOTOFINISH_ADMIN_H
@@ -13,11 +13,14 @@
 #include "photofinish/catalog.h"
 #include "photofinish/error.h"
 
+struct event_base;
 struct pf_aws;
 struct pf_config;
 struct pf_admin;
+struct pf_admin_jobs;
 
 struct pf_admin_deps {
+	struct event_base *base; /* the jobs' takeover timer */
 	struct pf_aws *aws;
 	struct pf_catalog *catalog;
 	const struct pf_config *cfg;
@@ -44,12 +47,17 @@ int pf_admin_set_codes(struct pf_admin *admin, const char *id, char *const *code
 int pf_admin_delete_image(struct pf_admin *admin, const char *id, pf_admin_image_cb cb, void *arg,
                           struct pf_error *err);
 
-/* Starts a background job; returns its description (new reference), or
- * NULL when 4 jobs are running already. */
-json_t *pf_admin_start_reprocess(struct pf_admin *admin);
-json_t *pf_admin_start_clear(struct pf_admin *admin);
-/* A job's progress (new reference), NULL when unknown. */
-json_t *pf_admin_job(struct pf_admin *admin, const char *id);
+/* Adds codes to a processed photo's and takes remove[] away (both
+ * normalised by the caller), in one write conditioned on the version read,
+ * so two operators' edits never lose one another's; marked manual. */
+int pf_admin_edit_codes(struct pf_admin *admin, const char *id, char *const *add, size_t nadd,
+                        char *const *remove, size_t nremove, pf_admin_image_cb cb, void *arg,
+                        struct pf_error *err);
+
+/* This task's id (random, 16 hex digits). */
+const char *pf_admin_task(const struct pf_admin *admin);
+/* The jobs (admin_jobs.h). */
+struct pf_admin_jobs *pf_admin_jobs(struct pf_admin *admin);
 
 /* An image item as the admin API shows it (new reference). */
 json_t *pf_admin_image_json(const struct pf_catalog_image *img);

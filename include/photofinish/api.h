@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "photofinish/error.h"
 
@@ -31,6 +32,8 @@ struct pf_api_deps {
 	struct pf_admin *admin; /* /admin routes; NULL or no token: off */
 	/* NULL when ready, else why not (for /readyz). */
 	const char *(*not_ready_reason)(void *arg);
+	/* The queue's messages waiting and in flight (-1: not known yet). */
+	void (*queue_depth)(void *arg, int64_t *visible, int64_t *in_flight);
 	/* Appends the daemon's own gauges to /metrics. */
 	void (*render_metrics)(void *arg, struct pf_buf *out);
 	void *arg;
