@@ -101,7 +101,8 @@ struct action {
 	pf_admin_image_cb cb;
 	void *arg;
 	bool delete;
-	bool edit; /* codes are added, remove[] taken away */
+	bool edit;  /* codes are added, remove[] taken away */
+	bool quiet; /* part of an erasure: the photo is not named in the log */
 	char **codes;
 	size_t ncodes;
 	char **remove;
@@ -135,9 +136,12 @@ static void on_source_deleted(const struct pf_error *err, void *arg)
 	struct action *a = arg;
 
 	if (err->code)
-		pf_warn("photo deleted but its original could not be", PF_LS("key", a->img.key),
-		        PF_LS("error", err->message));
-	pf_info("photo deleted by an operator", PF_LS("id", a->img.id), PF_LS("key", a->img.key));
+		pf_warn("photo deleted but its original could not be",
+		        PF_LS("key", a->quiet ? NULL : a->img.key), PF_LS("error", err->message));
+	/* An erasure's audit keeps the code and the count, not the photos. */
+	if (!a->quiet)
+		pf_info("photo deleted by an operator", PF_LS("id", a->img.id),
+		        PF_LS("key", a->img.key));
 	action_finish(a, &(struct pf_error){0});
 }
 
@@ -275,7 +279,7 @@ static void on_action_read(const struct pf_catalog_image *img, const struct pf_e
 }
 
 static int start_action(struct pf_admin *admin, const char *id, bool delete, char *const *codes,
-                        size_t n, char *const *remove, size_t nremove, bool edit,
+                        size_t n, char *const *remove, size_t nremove, bool edit, bool quiet,
                         pf_admin_image_cb cb, void *arg, struct pf_error *err)
 {
 	struct action *a;
@@ -292,6 +296,7 @@ static int start_action(struct pf_admin *admin, const char *id, bool delete, cha
 	a->arg = arg;
 	a->delete = delete;
 	a->edit = edit;
+	a->quiet = quiet;
 	a->codes = pf_xcalloc(n + 1, sizeof(char *));
 	for (size_t i = 0; i < n; i++)
 		a->codes[a->ncodes++] = pf_xstrdup(codes[i]);
@@ -314,24 +319,26 @@ static int start_action(struct pf_admin *admin, const char *id, bool delete, cha
 int pf_admin_set_codes(struct pf_admin *admin, const char *id, char *const *codes, size_t n,
                        pf_admin_image_cb cb, void *arg, struct pf_error *err)
 {
-	return start_action(admin, id, false, codes, n, NULL, 0, false, cb, arg, err);
+	return start_action(admin, id, false, codes, n, NULL, 0, false, false, cb, arg, err);
 }
 
 int pf_admin_edit_codes(struct pf_admin *admin, const char *id, char *const *add, size_t nadd,
                         char *const *remove, size_t nremove, pf_admin_image_cb cb, void *arg,
                         struct pf_error *err)
 {
-	return start_action(admin, id, false, add, nadd, remove, nremove, true, cb, arg, err);
+	return start_action(admin, id, false, add, nadd, remove, nremove, true, false, cb, arg,
+	                    err);
 }
 
 int pf_admin_delete_image(struct pf_admin *admin, const char *id, pf_admin_image_cb cb, void *arg,
                           struct pf_error *err)
 {
-	return start_action(admin, id, true, NULL, 0, NULL, 0, false, cb, arg, err);
+	return start_action(admin, id, true, NULL, 0, NULL, 0, false, false, cb, arg, err);
 }
 
+/* An erasure's delete of one photo (admin_jobs.c). */
 static int delete_photo(void *ctx, const char *id, pf_catalog_image_cb cb, void *arg,
                         struct pf_error *err)
 {
-	return pf_admin_delete_image(ctx, id, cb, arg, err);
+	return start_action(ctx, id, true, NULL, 0, NULL, 0, false, true, cb, arg, err);
 }

@@ -171,6 +171,9 @@ describe('race operations', () => {
       assert.doesNotMatch(JSON.stringify(e), new RegExp(`${ids['c.jpg']}|${ids['d.jpg']}|IMG_0042`));
     }
     assert.equal(audit.find((e) => e.action === 'erase.finished').count, 2);
+    // Nor does the log name them.
+    const erasedIds = [ids['c.jpg'], ids['d.jpg']];
+    assert.ok(!daemon.lines.some((l) => l.includes('"photo deleted by an operator"') && erasedIds.some((id) => l.includes(id))), 'the log names an erased photo');
     await queueEmpty(stack);
   });
 
