@@ -924,8 +924,8 @@ static int cmd_clear(struct client *c, const struct pf_adminctl_args *a)
 	}
 	fprintf(stderr, "This deletes, for race \"%s\":\n", race);
 	fprintf(stderr,
-	        "  - every catalog record in table %s (%s processed, %s unmatched, %s failed "
-	        "photos, jobs and the audit trail stay)\n",
+	        "  - every photo record in table %s (%s processed, %s unmatched, %s failed; the "
+	        "jobs and the audit trail stay)\n",
 	        race, text_of(counts, "processed", n1), text_of(counts, "unmatched", n2),
 	        text_of(counts, "failed", n3));
 	fprintf(stderr, "  - every variant in the processed bucket %s\n", processed);
