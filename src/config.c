@@ -67,7 +67,7 @@ static const struct setting settings[] = {
     {"PHOTOFINISH_PROCESSED_BUCKET", "processed-bucket", K_BUCKET, OFF(processed_bucket), 0, 0,
      NULL, M_AWS, M_DAEMON, "S3 bucket the fullsize and thumbnail variants are written to."},
     {"PHOTOFINISH_TABLE", "table", K_NAME, OFF(table), 0, 0, NULL, M_AWS, M_DAEMON,
-     "DynamoDB table holding the catalog (pk/sk strings)."},
+     "DynamoDB table holding the catalog (string partition and sort keys)."},
     {"PHOTOFINISH_QUEUE_URL", "queue-url", K_URL, OFF(queue_url), 0, 0, NULL, M_AWS, M_DAEMON,
      "SQS queue URL receiving the ingress bucket's event notifications."},
     {"PHOTOFINISH_INGRESS_PREFIX", "ingress-prefix", K_PREFIX, OFF(ingress_prefix), 0, 0, "", M_AWS,
