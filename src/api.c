@@ -23,6 +23,7 @@
 #include "photofinish/aws/sigv4.h"
 #include "photofinish/catalog.h"
 #include "photofinish/config.h"
+#include "photofinish/conn_gate.h"
 #include "photofinish/image.h"
 #include "photofinish/log.h"
 #include "photofinish/metrics.h"
@@ -52,6 +53,7 @@ struct pf_api {
 	struct pf_api_deps d;
 	struct evhttp *http;
 	struct evhttp_bound_socket *sock;
+	struct pf_conn_gate *gate;
 	int pending_lookups;
 	struct cache_entry *cache; /* most recent first */
 	size_t cache_size;
@@ -1001,6 +1003,12 @@ int pf_api_new(const struct pf_api_deps *deps, struct pf_api **out, struct pf_er
 		return pf_error_set(err, PF_EIO, "cannot listen on %s (address in use or invalid)",
 		                    deps->cfg->listen);
 	}
+	if (pf_conn_gate_new(deps->base, api->http, api->sock, deps->cfg->max_connections,
+	                     deps->metrics, &api->gate, err) < 0) {
+		evhttp_free(api->http);
+		free(api);
+		return err->code;
+	}
 	*out = api;
 	return 0;
 }
@@ -1008,6 +1016,8 @@ int pf_api_new(const struct pf_api_deps *deps, struct pf_api **out, struct pf_er
 void pf_api_stop_accepting(struct pf_api *api)
 {
 	if (api && api->sock) {
+		pf_conn_gate_free(api->gate);
+		api->gate = NULL;
 		evhttp_del_accept_socket(api->http, api->sock);
 		api->sock = NULL;
 	}
@@ -1017,6 +1027,7 @@ void pf_api_free(struct pf_api *api)
 {
 	if (!api)
 		return;
+	pf_conn_gate_free(api->gate);
 	evhttp_free(api->http);
 	while (api->cache) {
 		struct cache_entry *e = api->cache;

@@ -70,6 +70,7 @@ struct pf_config {
 	int drain_seconds;
 	int url_ttl;   /* seconds presigned URLs stay valid */
 	int cache_ttl; /* seconds the participant cache keeps an answer */
+	int max_connections; /* API connections open at once; more are refused */
 	char *public_media_url;
 	char *cors_origins; /* comma-separated origins or "*" */
 	char *admin_token;  /* secret: never printed */
