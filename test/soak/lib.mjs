@@ -207,6 +207,7 @@ export async function spawnDaemon(stackEnv, { env = {}, name = 'daemon', prefix 
     }, { timeoutMs, intervalMs: 100, what: `${name} ready` });
   } catch (e) {
     await d.stop('SIGKILL');
+    e.message += `\n${name}'s last log lines:\n${tail.slice(-10).map((t) => JSON.stringify(t)).join('\n')}`;
     throw e;
   }
   return d;
@@ -355,16 +356,13 @@ export async function startFaultProxy(stackEnv, { share = 0, seed = 1 } = {}) {
   };
   const s3sqs = await make(stackEnv.AWS_ENDPOINT_URL_S3, 's3');
   const ddb = await make(stackEnv.AWS_ENDPOINT_URL_DYNAMODB, 'dynamodb');
-  const queuePath = new URL(stackEnv.PHOTOFINISH_QUEUE_URL).pathname;
   return {
     stats,
     setShare(x) { state.share = x; },
-    // The daemon's environment: every AWS call through the proxy. The queue
-    // URL names the proxy too, since SQS calls go to the queue's own host.
-    env: {
-      AWS_ENDPOINT_URL_S3: s3sqs, AWS_ENDPOINT_URL_SQS: s3sqs, AWS_ENDPOINT_URL_DYNAMODB: ddb,
-      PHOTOFINISH_QUEUE_URL: `${s3sqs}${queuePath}`,
-    },
+    // The daemon's environment: every AWS call through the proxy (the queue
+    // URL stays the stack's: SQS calls go to the endpoint, and fauxqs
+    // checks the URL's host).
+    env: { AWS_ENDPOINT_URL_S3: s3sqs, AWS_ENDPOINT_URL_SQS: s3sqs, AWS_ENDPOINT_URL_DYNAMODB: ddb },
     async stop() {
       for (const s of servers) { s.closeAllConnections(); s.close(); }
       agent.destroy();
