@@ -6,9 +6,10 @@
 // bucket and queues read back for the invariants. Everything listens on and
 // talks to 127.0.0.1 only; every loop is bounded in count and time.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -90,6 +91,20 @@ export function cpuSeconds(pid) {
   return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (100/s)
 }
 
+/** CPU seconds of each thread of a process: { tid: { name, cpu } } (the loop thread's tid is the pid). */
+export function threadCpu(pid) {
+  const out = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out[tid] = { name, cpu: (Number(f[11]) + Number(f[12])) / 100 };
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
 /** Every pid of a process group (the local stack's launcher and its children). */
 export function groupPids(pgid) {
   const out = [];
@@ -165,7 +180,14 @@ export async function spawnDaemon(stackEnv, { env = {}, name = 'daemon', prefix 
   const fullEnv = daemonEnv(stackEnv, { PHOTOFINISH_LISTEN: `127.0.0.1:${port}`, ...env });
   const bin = path.join(BIN_DIR, 'photofinishd');
   const [cmd, ...args] = prefix.length ? [...prefix, bin] : [bin];
-  const proc = spawn(cmd, args, { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its log goes to a file, read back every 100 ms: a pipe to this process
+  // would block the daemon's loop thread whenever this process (busy being
+  // a load client on the same cores) reads late.
+  const logDir = mkdtempSync(path.join(os.tmpdir(), 'pf-soak-log-'));
+  const logPath = path.join(logDir, 'stdout.log');
+  const logFd = openSync(logPath, 'w');
+  const proc = spawn(cmd, args, { env: fullEnv, stdio: ['ignore', logFd, 'pipe'] });
+  closeSync(logFd);
   let buf = '';
   let stderr = '';
   const tail = [];
@@ -181,10 +203,21 @@ export async function spawnDaemon(stackEnv, { env = {}, name = 'daemon', prefix 
     },
   };
   spawned.add(d);
-  d.exited.then(() => spawned.delete(d));
-  proc.stdout.setEncoding('utf8');
-  proc.stdout.on('data', (chunk) => {
-    buf += chunk;
+  let offset = 0;
+  const chunk = Buffer.alloc(1 << 20);
+  const readLog = () => {
+    let fd;
+    try { fd = openSync(logPath, 'r'); } catch { return; }
+    try {
+      for (let n = 0; n < 64; n++) { // at most 64 MiB per read-out
+        const got = readSync(fd, chunk, 0, chunk.length, offset);
+        if (got <= 0) break;
+        offset += got;
+        buf += chunk.toString('utf8', 0, got);
+      }
+    } finally {
+      closeSync(fd);
+    }
     let nl;
     while ((nl = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, nl);
@@ -196,6 +229,14 @@ export async function spawnDaemon(stackEnv, { env = {}, name = 'daemon', prefix 
       if (tail.length > 200) tail.shift();
       onLog(j, d);
     }
+  };
+  const reader = setInterval(readLog, 100);
+  d.readLog = readLog;
+  d.exited.then(() => {
+    spawned.delete(d);
+    clearInterval(reader);
+    readLog();
+    rmSync(logDir, { recursive: true, force: true });
   });
   proc.stderr.setEncoding('utf8');
   proc.stderr.on('data', (c) => { if (stderr.length < 65536) stderr += c; });
@@ -224,14 +265,16 @@ export async function killAll(daemons) {
  * Offers `rate` requests/s for durationMs, whatever the answers take (an
  * open loop: a slow answer does not slow the offer down, so queueing shows
  * in the latencies instead of hiding in a lower rate). Latency runs from the
- * moment a request was due, not from when a socket was free. pathFor(i)
+ * moment a request was due, not from when a socket was free; every
+ * runner is a client of its own, so up to `sockets` connections are opened
+ * rather than queueing behind a few. pathFor(i)
  * gives the i-th request's path, classify(i) its class (latencies are
  * summarised per class too); urls are tried round-robin. Stops offering
  * after durationMs or once stopWhen() is true (checked every 100 ms).
  * Resolves to { offered, offeredRate, completed, errors, statuses, latency,
  * byClass }.
  */
-export async function fixedRate({ urls, pathFor, rate, durationMs, timeoutMs = 5000, sockets = 64, classify = () => 'all', stopWhen = () => false }) {
+export async function fixedRate({ urls, pathFor, rate, durationMs, timeoutMs = 5000, sockets = 512, classify = () => 'all', stopWhen = () => false }) {
   const agents = urls.map(() => new http.Agent({ keepAlive: true, maxSockets: sockets }));
   let total = Math.floor((rate * durationMs) / 1000);
   const ms = [];
@@ -244,19 +287,30 @@ export async function fixedRate({ urls, pathFor, rate, durationMs, timeoutMs = 5
   const one = (i) => new Promise((resolve) => {
     const due = t0 + (i * 1000) / rate;
     const k = i % urls.length;
-    const req = http.get(`${urls[k]}${pathFor(i)}`, { agent: agents[k], timeout: timeoutMs }, (res) => {
-      res.resume();
-      res.on('end', () => {
+    let over = false;
+    let timer = null;
+    const finish = (ok, status) => {
+      if (over) return;
+      over = true;
+      clearTimeout(timer);
+      if (ok) {
         const took = performance.now() - due;
         ms.push(took);
         (byClass[classify(i)] ??= []).push(took);
-        statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
-        resolve();
-      });
-      res.on('error', () => { errors++; resolve(); });
+        statuses[status] = (statuses[status] ?? 0) + 1;
+      } else {
+        errors++;
+      }
+      resolve();
+    };
+    const req = http.get(`${urls[k]}${pathFor(i)}`, { agent: agents[k] }, (res) => {
+      res.resume();
+      res.on('end', () => finish(true, res.statusCode));
+      res.on('error', () => finish(false));
     });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => { errors++; resolve(); });
+    req.on('error', () => finish(false));
+    // Bounded from when it was due, waiting for a socket included.
+    timer = setTimeout(() => { if (!over) { finish(false); req.destroy(); } }, Math.max(1, due + timeoutMs - performance.now()));
   });
   // A 2 ms tick sends whatever has come due: exact on average, never bursty
   // beyond one tick.
@@ -286,6 +340,39 @@ export async function fixedRate({ urls, pathFor, rate, durationMs, timeoutMs = 5
     offered: total, offeredRate: (total * 1000) / elapsed, seconds: elapsed / 1000, completed: ms.length, errors, statuses,
     latency: summary(ms), byClass: Object.fromEntries(Object.entries(byClass).map(([k, v]) => [k, summary(v)])),
   };
+}
+
+/**
+ * The same open loop in C (test/tools/fixed_rate.c, built by make): a Node
+ * client on the daemon's two cores measures its own scheduling more than
+ * the server. Offers `rate` requests/s to /participants/{code} on `port`,
+ * hotShare of them for the `hot` codes, the rest for codes never asked
+ * before; stops after `seconds` or once stopWhen() is true (checked every
+ * 100 ms). Resolves to fixed_rate's JSON: { offered, seconds, completed,
+ * errors, connections, statuses, latency, byClass: { cached, uncached } }.
+ */
+export async function fixedRateC({ port, rate, seconds, hot, hotShare = 0.9, coldPrefix = 'U', conns = 256, timeoutMs = 5000, stopWhen = () => false }) {
+  const bin = path.join(BIN_DIR, 'tools/fixed_rate');
+  const proc = spawn(bin, ['--port', String(port), '--rate', String(rate), '--seconds', String(seconds), '--hot', hot.join(','),
+    '--hot-share', String(hotShare), '--cold-prefix', coldPrefix, '--conns', String(conns), '--timeout-ms', String(timeoutMs)],
+  { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  proc.stdout.setEncoding('utf8');
+  proc.stdout.on('data', (c) => { out += c; });
+  const closed = new Promise((resolve) => proc.once('close', resolve));
+  const watcher = setInterval(() => { if (stopWhen()) proc.kill('SIGTERM'); }, 100);
+  const hardStop = setTimeout(() => proc.kill('SIGKILL'), (seconds * 1000) + timeoutMs + 15000);
+  try {
+    const code = await closed;
+    if (code !== 0) throw new Error(`fixed_rate exited ${code}`);
+  } finally {
+    clearInterval(watcher);
+    clearTimeout(hardStop);
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  }
+  const r = JSON.parse(out);
+  r.offeredRate = r.offered / r.seconds;
+  return r;
 }
 
 // ---- fault-injecting proxy -----------------------------------------------

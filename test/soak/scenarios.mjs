@@ -3,7 +3,7 @@
 // `problems`, the invariants that did not hold (empty when all held).
 import { startStack } from '../integration/lib/stack.mjs';
 import {
-  checkInvariants, corpus, cpuSeconds, fdCount, fixedRate, freezeStack, killAll, median, metricSum, metrics, openIdle,
+  checkInvariants, corpus, cpuSeconds, threadCpu, fdCount, fixedRate, fixedRateC, freezeStack, killAll, median, metricSum, metrics, openIdle,
   queueDepth, rssMiB, sleep, spawnDaemon, startFaultProxy, summary, uploadOne, waitFor,
 } from './lib.mjs';
 
@@ -196,7 +196,7 @@ export async function burst({
  * 20 codes that stay cached, the rest for codes asked once, each a catalog
  * Query), and without load again. Baseline: the mean of the unloaded phases.
  */
-export async function apiUnderLoad({ photos = 150, workers = 2, rate = 1000, hotShare = 0.9, logLevel = 'info', log = noop } = {}) {
+export async function apiUnderLoad({ photos = 150, workers = 2, rate = 1000, hotShare = 0.98, logLevel = 'info', log = noop } = {}) {
   const c = corpus(photos * 3, { log });
   return withStack(async (stack, cleanup) => {
     let done = 0;
@@ -216,18 +216,16 @@ export async function apiUnderLoad({ photos = 150, workers = 2, rate = 1000, hot
       }
       const target = done + files.length;
       const cpu0 = cpuSeconds(d.proc.pid);
+      const loop0 = threadCpu(d.proc.pid)[d.proc.pid]?.cpu ?? 0;
       const t0 = Date.now();
       let api = null;
       if (load) {
-        api = await fixedRate({
-          urls: [d.url], rate, durationMs: 600_000, stopWhen: () => done >= target,
-          classify: (i) => ((i % 100) < hotShare * 100 ? 'cached' : 'uncached'),
-          pathFor: (i) => ((i % 100) < hotShare * 100 ? `/participants/${hot[i % hot.length]}` : `/participants/U${name}${i}`),
-        });
+        api = await fixedRateC({ port: d.port, rate, seconds: 600, hot, hotShare, conns: 1024, coldPrefix: `U${name}`, stopWhen: () => done >= target });
       }
       await waitFor(() => done >= target, { timeoutMs: 900_000, intervalMs: 50, what: `${name}: ${files.length} photos` });
       const secs = (Date.now() - t0) / 1000;
-      return { name, photos: files.length, secs, rate: files.length / secs, daemonCpu: cpuSeconds(d.proc.pid) - cpu0, api };
+      const loopCpu = (threadCpu(d.proc.pid)[d.proc.pid]?.cpu ?? 0) - loop0;
+      return { name, photos: files.length, secs, rate: files.length / secs, daemonCpu: cpuSeconds(d.proc.pid) - cpu0, loopCpu, api };
     };
     const p1 = await phase('idle1', c.files.slice(0, photos), false);
     const p2 = await phase('load', c.files.slice(photos, 2 * photos), true);
@@ -349,7 +347,7 @@ export async function connections({ idle = 5000, slow = 50, rate = 200, duration
     const fdTimer = setInterval(() => { try { fdMax = Math.max(fdMax, fdCount(pid)); } catch { /* gone */ } }, 50);
     cleanup.push(async () => clearInterval(fdTimer));
     // The normal client first: its keep-alive connections exist before the flood.
-    const load = fixedRate({ urls: [d.url], rate, durationMs, pathFor: () => '/participants/100', sockets: 16 });
+    const load = fixedRateC({ port: d.port, rate, seconds: durationMs / 1000, hot: ['100'], hotShare: 1, conns: 16 });
     await sleep(1000);
     const net = await import('node:net');
     const slowSockets = [];
@@ -389,5 +387,35 @@ export async function connections({ idle = 5000, slow = 50, rate = 200, duration
     if (after !== 200) problems.push(`after the flood: ${after}`);
     if (fdAfter > fdBase + 20) problems.push(`descriptors did not fall back: ${fdBase} -> ${fdAfter}`);
     return { hardLimit: Number(limits?.[2] ?? 0), idle, slow, rate, held, refused, answers, probe: { status: probe.status, body: probe.body.slice(0, 200) }, fdBase, fdMax, fdAfter, softLimit, normal: r, after, problems };
+  });
+}
+
+// ---- 5. per-task rate, for the capacity plan -----------------------------
+
+/**
+ * Photos per second of one task: n photos queued first, then one daemon
+ * started, the clock running from its start to its n-th photo done. The
+ * 1-vCPU task is the daemon pinned to one core (taskset) with 1 worker; the
+ * 2-vCPU task has both cores and 2 workers. The local stack is not pinned
+ * and takes its share of the same cores, as the uploader does not.
+ */
+export async function taskRate({ photos = 100, vcpus = 2, log = noop } = {}) {
+  const c = corpus(photos, { log });
+  return withStack(async (stack, cleanup) => {
+    await uploadAll(stack, c.dir, c.files, `rate${vcpus}/`, 8);
+    let done = 0;
+    const t0 = Date.now();
+    const d = await spawnDaemon(stack.env, {
+      env: { PHOTOFINISH_CODE_PATTERN: c.pattern, PHOTOFINISH_WORKERS: String(vcpus), PHOTOFINISH_LOG_LEVEL: 'info' },
+      prefix: vcpus === 1 ? ['taskset', '-c', '0'] : [],
+      parseIf: (line) => line.includes('"image handled"'),
+      onLog: (j) => { if (j.msg === 'image handled' && j.outcome === 'processed') done++; },
+    });
+    cleanup.push(() => d.stop('SIGKILL'));
+    await waitFor(() => done >= photos, { timeoutMs: 1800_000, intervalMs: 100, what: `${photos} photos` });
+    const secs = (Date.now() - t0) / 1000;
+    const cpu = cpuSeconds(d.proc.pid);
+    await d.stop('SIGTERM');
+    return { vcpus, photos, secs, rate: photos / secs, cpuPerPhoto: cpu / photos, problems: [] };
   });
 }

@@ -1,23 +1,25 @@
 #!/usr/bin/env node
 // make soak: the race-day soak on the local stack (docs/benchmarks.md, "Race day").
-//   node test/soak/soak.mjs [--only burst,api,throttling,connections] [--photos 1000]
-//                           [--api-photos 150] [--rate 1000] [--docs]
-// --docs rewrites the race-day section of docs/benchmarks.md (between its
-// markers) with this run's figures. Exit status 1 when an invariant or a
+//   node test/soak/soak.mjs [--only burst,api,throttling,connections,capacity]
+//                           [--photos 1000] [--api-photos 150] [--rate 1000] [--docs]
+// --docs rewrites the race-day section of docs/benchmarks.md and the
+// capacity section of docs/deploy.md (each between its markers) with this
+// run's figures. Exit status 1 when an invariant or a
 // target did not hold; everything started is stopped either way.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import { REPO_ROOT } from '../integration/lib/stack.mjs';
-import { apiUnderLoad, burst, connections, throttling } from './scenarios.mjs';
+import { capacitySection } from './capacity.mjs';
+import { apiUnderLoad, burst, connections, taskRate, throttling } from './scenarios.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? argv[i + 1] : dflt;
 };
-const only = new Set((opt('only', 'burst,api,throttling,connections')).split(','));
+const only = new Set((opt('only', 'burst,api,throttling,connections,capacity')).split(','));
 const photos = Number(opt('photos', 1000));
 const apiPhotos = Number(opt('api-photos', 150));
 const rate = Number(opt('rate', 1000));
@@ -47,6 +49,11 @@ await run('burst', () => burst({ photos, log }));
 await run('api', () => apiUnderLoad({ photos: apiPhotos, rate, log }));
 await run('throttling', () => throttling({ photos: Math.min(200, photos), log }));
 await run('connections', () => connections({ idle: 5000, log }));
+await run('capacity', async () => {
+  const one = await taskRate({ photos: 100, vcpus: 1, log });
+  const two = await taskRate({ photos: 100, vcpus: 2, log });
+  return { one, two, problems: [] };
+});
 
 const loadEnd = os.loadavg();
 const out = path.join(REPO_ROOT, 'test-results/soak.json');
@@ -84,10 +91,10 @@ if (a && !a.error) {
   const [p1, p2, p3] = a.phases;
   lines.push('', `### API under load while photos process (1 daemon, ${a.workers} workers, log level ${a.logLevel})`, '',
     `A fixed-rate client offers ${a.rate} requests/s to \`/participants/{code}\` (${Math.round(a.hotShare * 100)} % for 20 codes that stay cached, the rest for codes asked once: a catalog Query each) while ${p2.photos} photos process; the same daemon processes ${p1.photos} photos before and ${p3.photos} after without API load.`, '',
-    '| phase | photos/s | daemon CPU s | offered req/s | p50 ms | p95 ms | p99 ms | p99 cached / uncached ms |', '|---|---|---|---|---|---|---|---|',
-    `| without API load | ${f(p1.rate, 2)} | ${f(p1.daemonCpu)} | | | | | |`,
-    `| with API load | ${f(p2.rate, 2)} | ${f(p2.daemonCpu)} | ${f(p2.api.offeredRate, 0)} | ${f(p2.api.latency.p50, 2)} | ${f(p2.api.latency.p95, 2)} | ${f(p2.api.latency.p99, 2)} | ${f(p2.api.byClass.cached?.p99, 2)} / ${f(p2.api.byClass.uncached?.p99, 2)} |`,
-    `| without API load, again | ${f(p3.rate, 2)} | ${f(p3.daemonCpu)} | | | | | |`,
+    '| phase | photos/s | daemon CPU s (loop thread) | offered req/s | p50 ms | p95 ms | p99 ms | p99 cached / uncached ms |', '|---|---|---|---|---|---|---|---|',
+    `| without API load | ${f(p1.rate, 2)} | ${f(p1.daemonCpu)} (${f(p1.loopCpu)}) | | | | | |`,
+    `| with API load | ${f(p2.rate, 2)} | ${f(p2.daemonCpu)} (${f(p2.loopCpu)}) | ${f(p2.api.offeredRate, 0)} | ${f(p2.api.latency.p50, 2)} | ${f(p2.api.latency.p95, 2)} | ${f(p2.api.latency.p99, 2)} | ${f(p2.api.byClass.cached?.p99, 2)} / ${f(p2.api.byClass.uncached?.p99, 2)} |`,
+    `| without API load, again | ${f(p3.rate, 2)} | ${f(p3.daemonCpu)} (${f(p3.loopCpu)}) | | | | | |`,
     '', `Throughput under load / without: **${f(a.ratio, 2)}** (target ≥ 0.85: ${a.ratio >= 0.85 ? 'met' : 'NOT met'}); p99 **${f(p2.api.latency.p99, 1)} ms** (target < 25 ms: ${p2.api.latency.p99 < 25 ? 'met' : 'NOT met'}). `
     + `Latency runs from when a request was due, not when it was sent. ${p2.api.completed} of ${p2.api.offered} answered, ${p2.api.errors} errors.`);
 }
@@ -113,6 +120,14 @@ if (c && !c.error) {
     `| daemon descriptors: before / highest / after (limit) | ${c.fdBase} / ${c.fdMax} / ${c.fdAfter} (${c.softLimit}) |`,
     `| normal requests answered, p50 / p99 ms | ${c.normal.completed} of ${c.normal.offered}, ${f(c.normal.latency.p50, 2)} / ${f(c.normal.latency.p99, 2)} |`);
 }
+const cap = results.capacity;
+if (cap && !cap.error) {
+  lines.push('', '### Per-task rate (for the capacity plan in deploy.md)', '',
+    '| task | photos | photos/s | daemon CPU s per photo |', '|---|---|---|---|',
+    `| 1 vCPU (pinned to one core), 1 worker | ${cap.one.photos} | ${f(cap.one.rate, 2)} | ${f(cap.one.cpuPerPhoto, 3)} |`,
+    `| 2 vCPU, 2 workers | ${cap.two.photos} | ${f(cap.two.rate, 2)} | ${f(cap.two.cpuPerPhoto, 3)} |`,
+    '', 'Queue filled first, clock from the daemon\'s start to its last photo; the local stack shares the cores.');
+}
 for (const [name, r] of Object.entries(results)) {
   if (r.problems.length) lines.push('', `**${name}: not met** — ${r.problems.slice(0, 5).join('; ')}`);
 }
@@ -127,6 +142,20 @@ if (writeDocs) {
     : `${doc.trimEnd()}\n\n${section}\n`;
   writeFileSync(docs, doc);
   log('docs/benchmarks.md: race-day section written');
+  if (cap && !cap.error) {
+    const section2 = capacitySection({
+      rates: { 1: cap.one.rate, 2: cap.two.rate },
+      how: `measured by \`make soak\` on ${new Date().toISOString().slice(0, 10)} (3000×2000 photos, ${os.cpus().length} shared cores, load average ${f(load0, 2)}; see benchmarks.md, "Race day")`,
+    });
+    const deploy = path.join(REPO_ROOT, 'docs/deploy.md');
+    let text = readFileSync(deploy, 'utf8');
+    text = text.includes('<!-- capacity:begin -->')
+      ? text.replace(/<!-- capacity:begin -->[\s\S]*<!-- capacity:end -->/, section2)
+      : text.replace('\n## Testing the stack', `\n${section2}\n\n## Testing the stack`);
+    writeFileSync(deploy, text);
+    console.log(section2);
+    log('docs/deploy.md: capacity section written');
+  }
 }
 log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 process.exit(failed ? 1 : 0);
