@@ -32,15 +32,15 @@
 /* At most one log line per this many ms while refusing. */
 #define LOG_EVERY_MS 10000
 
-static const char REFUSAL[] =
-    "HTTP/1.1 503 Service Unavailable\r\n"
-    "Content-Type: application/json\r\n"
-    "Cache-Control: no-store\r\n"
-    "Retry-After: 1\r\n"
-    "Connection: close\r\n"
-    "Content-Length: 91\r\n"
-    "\r\n"
-    "{\"error\":{\"code\":\"too_many_connections\",\"message\":\"the server is at its connection limit\"}}";
+static const char REFUSAL[] = "HTTP/1.1 503 Service Unavailable\r\n"
+                              "Content-Type: application/json\r\n"
+                              "Cache-Control: no-store\r\n"
+                              "Retry-After: 1\r\n"
+                              "Connection: close\r\n"
+                              "Content-Length: 91\r\n"
+                              "\r\n"
+                              "{\"error\":{\"code\":\"too_many_connections\",\"message\":\"the "
+                              "server is at its connection limit\"}}";
 
 struct pf_conn_gate {
 	struct event_base *base;
@@ -161,7 +161,8 @@ int pf_conn_gate_new(struct event_base *base, struct evhttp *http, struct evhttp
 	want = (rlim_t)g->threshold + RESERVE_FDS;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
-			rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+			rl.rlim_cur =
+			    rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
 			setrlimit(RLIMIT_NOFILE, &rl);
 			getrlimit(RLIMIT_NOFILE, &rl);
 		}
