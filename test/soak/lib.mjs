@@ -359,8 +359,14 @@ export async function fixedRateC({ port, rate, seconds, hot, hotShare = 0.9, col
   let out = '';
   proc.stdout.setEncoding('utf8');
   proc.stdout.on('data', (c) => { out += c; });
-  const closed = new Promise((resolve) => proc.once('close', resolve));
-  const watcher = setInterval(() => { if (stopWhen()) proc.kill('SIGTERM'); }, 100);
+  const closed = new Promise((resolve) => proc.once('close', (code, signal) => resolve(code ?? signal)));
+  let asked = false;
+  const watcher = setInterval(() => {
+    if (!asked && stopWhen()) {
+      asked = true;
+      proc.kill('SIGTERM');
+    }
+  }, 100);
   const hardStop = setTimeout(() => proc.kill('SIGKILL'), (seconds * 1000) + timeoutMs + 15000);
   try {
     const code = await closed;

@@ -171,9 +171,12 @@ export async function burst({
     const rss = [];
     for (const name of new Set(samples.map((s) => s.daemon))) {
       const mine = samples.filter((s) => s.daemon === name);
-      const from = mine.filter((s) => s.done >= mark && s.done <= mark + Math.max(10, photos / 20)).map((s) => s.rss);
+      // A daemon started after the mark (the restarted one) is measured from
+      // when it has processed 20 photos of its own: warm, as the others are.
+      const first = mine.find((s) => s.done >= mark && s.own >= Math.min(20, Math.floor(photos / 10)));
+      const from = first ? mine.filter((s) => s.done >= first.done && s.done <= first.done + Math.max(10, photos / 20)).map((s) => s.rss) : [];
       const to = mine.filter((s) => s.done >= endDone - Math.max(10, photos / 20)).map((s) => s.rss);
-      const entry = { daemon: name, atMark: median(from), atEnd: median(to), samples: mine.length, processed: all.find((d) => d.name === name)?.processed ?? 0 };
+      const entry = { daemon: name, fromPhoto: first?.done, atMark: median(from), atEnd: median(to), samples: mine.length, processed: all.find((d) => d.name === name)?.processed ?? 0 };
       entry.drift = (entry.atEnd - entry.atMark) / entry.atMark;
       rss.push(entry);
       if (from.length && to.length && Math.abs(entry.drift) > 0.10) problems.push(`${name}: RSS ${entry.atMark.toFixed(1)} -> ${entry.atEnd.toFixed(1)} MiB (${(entry.drift * 100).toFixed(1)} %)`);
