@@ -126,7 +126,8 @@ export function capacitySection({ rates, how, photos = 300_000, uploadSeconds = 
     `Written by \`make soak\` (test/soak/capacity.mjs) from per-task rates ${how}. `
     + `Policy numbers read from deploy/terraform: backlog target ${policy.target} per task, tasks ${policy.minTasks}–${policy.maxTasks}, `
     + `scale-out cooldown ${policy.scaleOutCooldown} s, scale-in cooldown ${policy.scaleInCooldown} s. `
-    + `Costs at Fargate x86 list prices (us-east-1, 2 GB per vCPU): ${f(HOURLY[1], 4)} USD per 1-vCPU task-hour, ${f(HOURLY[2], 4)} per 2-vCPU task-hour.`, '',
+    + `Costs at Fargate x86 list prices (us-east-1, 2 GB per vCPU): ${f(HOURLY[1], 4)} USD per 1-vCPU task-hour, ${f(HOURLY[2], 4)} per 2-vCPU task-hour. `
+    + 'The rates are for the soak\'s 3000×2000 photos: larger originals cost more per photo, so measure with the race\'s photo size before sizing a real race.', '',
     '| task | photos/s per task | photos per task-hour | tasks for 300,000 photos in 2 h | task-hours of processing | cost |', '|---|---|---|---|---|---|'];
   const sims = [];
   for (const v of [1, 2]) {
