@@ -3,7 +3,9 @@
 // stack; throttling through a fault-injecting proxy; connection pressure.
 // Each checks the invariants (test/soak/lib.mjs checkInvariants) and fails
 // on any that does not hold. The figures of the full soak are in
-// docs/benchmarks.md; this only proves the properties on a small run.
+// docs/benchmarks.md; this only proves the properties on a small run (RSS
+// drift is checked by the full soak only: 20 photos per daemon do not warm
+// one up).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -18,7 +20,6 @@ describe('race day (short)', { concurrency: false }, () => {
     assert.deepEqual(r.problems, []);
     assert.equal(r.invariants.images, 60);
     assert.equal(r.events.length, 5, 'every fault happened');
-    assert.ok(r.rss.some((x) => Number.isFinite(x.drift)), 'RSS measured on a daemon that lived through the run');
   });
 
   it('throttled calls and a window where every call fails: nothing lost, the retry quota caps the retries', { timeout: 420_000 }, async () => {

@@ -50,11 +50,12 @@ const imageLine = (line) => line.includes('"image handled"') || line.includes('"
  * Latency a runner sees: upload finished -> first listed by
  * /participants/{code}, asked round-robin of the running daemons (as behind
  * the load balancer), every pollMs per photo, polling from the moment a
- * daemon logs the photo handled.
+ * daemon logs the photo handled. RSS within ±10 % from photo rssMark to the
+ * end is checked on long runs (checkRss, default from 500 photos).
  */
 export async function burst({
   photos = 1000, daemons = 3, workers = 1, parallel = 8, killAt = 0.25, freezeAt = 0.4, termAt = 0.55,
-  freezeMs = 10000, visibility = 20, pollMs = 200, rssMark = 200, timeoutMs = 1800_000, log = noop,
+  freezeMs = 10000, visibility = 20, pollMs = 200, rssMark = 200, checkRss = photos >= 500, timeoutMs = 1800_000, log = noop,
 } = {}) {
   const c = corpus(photos, { log });
   return withStack(async (stack, cleanup) => {
@@ -192,9 +193,11 @@ export async function burst({
       const entry = { daemon: name, fromPhoto: first?.done, atMark: median(from), atEnd: median(to), samples: mine.length, processed: all.find((d) => d.name === name)?.processed ?? 0 };
       entry.drift = (entry.atEnd - entry.atMark) / entry.atMark;
       rss.push(entry);
-      if (from.length && to.length && Math.abs(entry.drift) > 0.10) problems.push(`${name}: RSS ${entry.atMark.toFixed(1)} -> ${entry.atEnd.toFixed(1)} MiB (${(entry.drift * 100).toFixed(1)} %)`);
+      // Only a long run has a warm daemon at the mark: with a few dozen
+      // photos per daemon the heap is still growing there.
+      if (checkRss && from.length && to.length && Math.abs(entry.drift) > 0.10) problems.push(`${name}: RSS ${entry.atMark.toFixed(1)} -> ${entry.atEnd.toFixed(1)} MiB (${(entry.drift * 100).toFixed(1)} %)`);
     }
-    if (!rss.some((r) => Number.isFinite(r.drift))) problems.push('no daemon lived from the RSS mark to the end');
+    if (checkRss && !rss.some((r) => Number.isFinite(r.drift))) problems.push('no daemon lived from the RSS mark to the end');
     return {
       photos, daemons, workers, uploadSecs, doneSecs, events, throughput: photos / doneSecs,
       latency: summary(latency), toCatalog: summary(toCatalog), rss, undetected, codes: c.files.reduce((n, f) => n + f.codes.length, 0), invariants: inv, queueAtEnd: q, problems,
