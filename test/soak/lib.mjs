@@ -262,90 +262,10 @@ export async function killAll(daemons) {
 // ---- fixed-rate HTTP client ----------------------------------------------
 
 /**
- * Offers `rate` requests/s for durationMs, whatever the answers take (an
- * open loop: a slow answer does not slow the offer down, so queueing shows
- * in the latencies instead of hiding in a lower rate). Latency runs from the
- * moment a request was due, not from when a socket was free; every
- * runner is a client of its own, so up to `sockets` connections are opened
- * rather than queueing behind a few. pathFor(i)
- * gives the i-th request's path, classify(i) its class (latencies are
- * summarised per class too); urls are tried round-robin. Stops offering
- * after durationMs or once stopWhen() is true (checked every 100 ms).
- * Resolves to { offered, offeredRate, completed, errors, statuses, latency,
- * byClass }.
- */
-export async function fixedRate({ urls, pathFor, rate, durationMs, timeoutMs = 5000, sockets = 512, classify = () => 'all', stopWhen = () => false }) {
-  const agents = urls.map(() => new http.Agent({ keepAlive: true, maxSockets: sockets }));
-  let total = Math.floor((rate * durationMs) / 1000);
-  const ms = [];
-  const byClass = {};
-  const statuses = {};
-  let errors = 0;
-  let sent = 0;
-  const t0 = performance.now();
-  const pending = new Set();
-  const one = (i) => new Promise((resolve) => {
-    const due = t0 + (i * 1000) / rate;
-    const k = i % urls.length;
-    let over = false;
-    let timer = null;
-    const finish = (ok, status) => {
-      if (over) return;
-      over = true;
-      clearTimeout(timer);
-      if (ok) {
-        const took = performance.now() - due;
-        ms.push(took);
-        (byClass[classify(i)] ??= []).push(took);
-        statuses[status] = (statuses[status] ?? 0) + 1;
-      } else {
-        errors++;
-      }
-      resolve();
-    };
-    const req = http.get(`${urls[k]}${pathFor(i)}`, { agent: agents[k] }, (res) => {
-      res.resume();
-      res.on('end', () => finish(true, res.statusCode));
-      res.on('error', () => finish(false));
-    });
-    req.on('error', () => finish(false));
-    // Bounded from when it was due, waiting for a socket included.
-    timer = setTimeout(() => { if (!over) { finish(false); req.destroy(); } }, Math.max(1, due + timeoutMs - performance.now()));
-  });
-  // A 2 ms tick sends whatever has come due: exact on average, never bursty
-  // beyond one tick.
-  let lastCheck = 0;
-  await new Promise((resolve) => {
-    const timer = setInterval(() => {
-      if (performance.now() - lastCheck > 100) {
-        lastCheck = performance.now();
-        if (stopWhen()) total = sent;
-      }
-      const due = Math.min(total, Math.floor(((performance.now() - t0) * rate) / 1000) + 1);
-      while (sent < due) {
-        const p = one(sent++);
-        pending.add(p);
-        p.then(() => pending.delete(p));
-      }
-      if (sent >= total) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 2);
-  });
-  const elapsed = performance.now() - t0;
-  await Promise.race([Promise.all(pending), sleep(timeoutMs + 1000)]);
-  for (const a of agents) a.destroy();
-  return {
-    offered: total, offeredRate: (total * 1000) / elapsed, seconds: elapsed / 1000, completed: ms.length, errors, statuses,
-    latency: summary(ms), byClass: Object.fromEntries(Object.entries(byClass).map(([k, v]) => [k, summary(v)])),
-  };
-}
-
-/**
- * The same open loop in C (test/tools/fixed_rate.c, built by make): a Node
- * client on the daemon's two cores measures its own scheduling more than
- * the server. Offers `rate` requests/s to /participants/{code} on `port`,
+ * A fixed-rate (open-loop) client, in C (test/tools/fixed_rate.c, built by
+ * make): a slow answer does not slow the offer down, latency runs from when
+ * a request was due; a Node client on the daemon's two cores would measure
+ * its own scheduling more than the server. Offers `rate` requests/s to /participants/{code} on `port`,
  * hotShare of them for the `hot` codes, the rest for codes never asked
  * before; stops after `seconds` or once stopWhen() is true (checked every
  * 100 ms). Resolves to fixed_rate's JSON: { offered, seconds, completed,

@@ -5,7 +5,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 
 import { startStack } from '../integration/lib/stack.mjs';
 import {
-  checkInvariants, corpus, cpuSeconds, threadCpu, fdCount, fixedRate, fixedRateC, freezeStack, killAll, median, metricSum, metrics, openIdle,
+  checkInvariants, corpus, cpuSeconds, threadCpu, fdCount, fixedRateC, freezeStack, killAll, median, metricSum, metrics, openIdle,
   queueDepth, rssMiB, sleep, spawnDaemon, startFaultProxy, summary, uploadOne, waitFor,
 } from './lib.mjs';
 
