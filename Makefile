@@ -5,6 +5,7 @@
 #   make asan       the same tests on an AddressSanitizer + UBSan build
 #   make lint       clang-format check, cppcheck, banned calls
 #   make bench      benchmarks; writes docs/benchmarks.md
+#   make soak       race-day soak on the local stack; writes its section of docs/benchmarks.md
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each
 #   make demo       the whole product locally
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -40,7 +41,7 @@ UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 TOOL_SRC := $(wildcard test/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:test/tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all deps test unit integration asan lint format clean install bench fuzz demo check-tools
+.PHONY: all deps test unit integration asan lint format clean install bench soak fuzz demo check-tools
 
 all: $(BUILD)/photofinishd $(BUILD)/photofinish $(TOOL_BIN)
 
@@ -90,6 +91,11 @@ asan:
 
 bench: all
 	@BUILD=$(BUILD) bench/run
+
+# SOAK_ARGS, e.g. --only burst,api --photos 300 (see test/soak/soak.mjs).
+soak: all
+	@scripts/deps >/dev/null
+	@PHOTOFINISH_BIN_DIR=$(abspath $(BUILD)) node test/soak/soak.mjs --docs $(SOAK_ARGS)
 
 fuzz:
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) test/fuzz/run
