@@ -76,7 +76,9 @@ export async function runContainer(ref, { env = {}, prefix = 'pf-test', args = [
 
 /** Removes a container whatever its state (for cleanup). */
 export async function removeContainer(name) {
-  await engine(['rm', '-f', '-t', '0', name]).catch(() => {});
+  // podman's rm -f waits the stop timeout unless told not to; docker's kills at once.
+  const now = path.basename(ENGINE[0]) === 'podman' ? ['-t', '0'] : [];
+  await engine(['rm', '-f', ...now, name]).catch(() => {});
 }
 
 export async function containerLogs(name) {
