@@ -9,6 +9,9 @@
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each
 #   make demo       the whole product locally
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make build-deps only what building photofinish needs (no test tools)
+#   make images     the photofinishd and gallery container images (docker or podman)
+#   make test-images  those images against the local AWS stack
 
 PKGS := libevent libevent_pthreads libcurl openssl vips zbar jansson libuv expat
 PREFIX ?= /usr/local
@@ -75,6 +78,16 @@ $(BUILD)/tools/%: test/tools/%.c $(BUILD)/libphotofinish.a
 
 deps:
 	@scripts/deps
+
+.PHONY: build-deps images test-images
+build-deps:
+	@scripts/build-deps build
+
+images:
+	@scripts/images
+
+test-images:
+	@test/containers/run
 
 # Every suite runs even when an earlier one fails; test/run prints the summary.
 # scripts/deps first: quiet and quick when everything is present, and a fresh
