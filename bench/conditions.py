@@ -52,8 +52,15 @@ GROUPS = ["closeup", "small", "perspective", "curvature", "blur", "lowcontrast",
 SIZES = [(1440, 960), (1600, 1200), (2400, 1600), (3000, 2000), (4000, 3000)]
 
 
+_backgrounds = {}
+
+
 def background(rng, w, h):
-    src = Image.open(rng.choice(BACKGROUNDS)).convert("RGB")
+    path = rng.choice(BACKGROUNDS)
+    if path not in _backgrounds:
+        # Decoded once per process (the large PNGs take most of a second).
+        _backgrounds[path] = Image.open(path).convert("RGB")
+    src = _backgrounds[path]
     sw, sh = src.size
     frac = rng.uniform(0.4, 1.0)
     cw = int(min(sw, sh * w / h) * frac)
@@ -528,7 +535,7 @@ def main():
     jobs += [(outdir, "nocode", i, seed) for i in range(nocode)]
     truth = {}
     with multiprocessing.Pool(min(2, os.cpu_count() or 1)) as pool:
-        for name, info in pool.imap_unordered(make, jobs, chunksize=4):
+        for name, info in pool.imap_unordered(make, jobs, chunksize=8):
             truth[name] = info
     print("conditions: %d photos in %s" % (len(truth), outdir), file=sys.stderr)
     with open(os.path.join(outdir, "truth.json"), "w") as f:
