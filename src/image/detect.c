@@ -609,7 +609,7 @@ static void scan_region(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc
                         struct pf_image__codes *set, struct pf_image__scan_stats *stats)
 {
 	int w = b->x1 - b->x0, h = b->y1 - b->y0, cw, ch, rw = 0, rh = 0;
-	unsigned char *px = crop(g, b, 1, &cw, &ch), *rot = NULL;
+	unsigned char *px = crop(g, b, 1, &cw, &ch), *rot = NULL, *soft = NULL;
 	double angle, coherence;
 	int read;
 
@@ -620,7 +620,11 @@ static void scan_region(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc
 		stats->read_plain++;
 	/* Tried even when something was read: a region may hold a bib's QR
 	 * code next to another bib's tilted barcode. */
-	coherence = edge_orientation(px, cw, ch, &angle);
+	/* On a noisy frame, noise gradients outvote the bars' in many cells:
+	 * the tilt is found on a smoothed copy. */
+	if (noisy)
+		soft = smooth3(px, cw, ch);
+	coherence = edge_orientation(soft ? soft : px, cw, ch, &angle);
 	if (coherence > 0.35 && fabs(sin(2 * angle)) > 0.12) {
 		/* Turn the gradient to the nearer axis. */
 		double turn = angle;
@@ -667,17 +671,19 @@ static void scan_region(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc
 			stats->read_reduced++;
 	}
 	if (!read && noisy) {
-		const unsigned char *src = rot ? rot : px;
 		int sw = rot ? rw : cw, sh = rot ? rh : ch;
-		unsigned char *soft = smooth3(src, sw, sh);
 
+		if (rot) {
+			free(soft);
+			soft = smooth3(rot, rw, rh);
+		}
 		if (scan_buffer(ctx, sc, soft, sw, sh, set))
 			stats->read_smoothed++;
 		stats->scanned_px += (long long)sw * sh;
 		stats->retry_px += (long long)sw * sh;
-		free(soft);
 	}
 out_free:
+	free(soft);
 	free(rot);
 	free(px);
 }
