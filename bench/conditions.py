@@ -4,7 +4,7 @@ one group of photos per condition a real race photo has and the 24 MP corpus
 (bench/corpus.py) does not, plus photos without any code, for false codes.
 
 Seeded and reproducible: photo i of group g depends only on (seed, g, i).
-Backgrounds are crops of Debian's mate-backgrounds pictures (GPL-2+, see
+Backgrounds are crops of Debian's mate-backgrounds pictures (GPL-2+ or CC-BY-SA-4.0 per file, see
 /usr/share/doc/mate-backgrounds/copyright); bibs are drawn like the 24 MP
 corpus's (white card, printed number, QR Code or Code 128 of that number).
 Every photo gets mild camera conditions (0.4-0.9 px blur, sensor noise,
