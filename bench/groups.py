@@ -4,12 +4,13 @@
 frame as bench/wholeframe.py defines it, on the same images in the same run.
 Groups: the condition corpus (bench/conditions.py) and the real photos in
 ../shared/testdata/real-codes (when present). Writes the detection section of
-docs/benchmarks.md and exits non-zero when photofinish misses a code that
-whole-frame zbar reads, reads a false code, or falls below 0.95 in a group.
+docs/benchmarks.md and warns when photofinish misses a code that whole-frame
+zbar reads, reads a false code, or falls below 0.95 in a group (--strict:
+exits non-zero then).
 
 Usage: bench/groups.py --bin build/photofinish --conditions bench/conditions
                        [--real ../shared/testdata/real-codes] --out bench/out
-                       --docs docs/benchmarks.md [--no-reference]
+                       --docs docs/benchmarks.md [--no-reference] [--strict]
 """
 import argparse
 import collections
@@ -85,6 +86,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--docs", required=True)
     ap.add_argument("--no-reference", action="store_true")
+    ap.add_argument("--strict", action="store_true")
     args = ap.parse_args()
 
     with open(os.path.join(args.conditions, "truth.json")) as f:
@@ -223,7 +225,12 @@ def main():
     with open(os.path.join(args.out, "groups.json"), "w") as f:
         json.dump({"rows": rows, "misses": misses, "false": false_codes,
                    "pf": pf, "ref": ref, "wf": wf}, f, indent=1)
-    return 1 if misses or false_codes or low else 0
+    if misses or false_codes or low:
+        print("groups: WARNING: %d missed whole-frame codes, %d false codes, groups below %.2f: %s"
+              % (len(misses), len(false_codes), RECALL_MIN, ", ".join(low) or "none"),
+              file=sys.stderr)
+        return 1 if args.strict else 0
+    return 0
 
 
 if __name__ == "__main__":
