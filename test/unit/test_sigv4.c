@@ -1223,21 +1223,12 @@ static void test_validation(void **state)
 
 static void test_helpers(void **state)
 {
-	char hex[65], date[17], *e;
+	char date[17];
 
-	pf_codec_sha256_hex("", 0, hex);
-	assert_string_equal(hex,
-	                    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	pf_sigv4_amz_date(1440938160, date);
 	assert_string_equal(date, "20150830T123600Z");
 	pf_sigv4_amz_date(0, date);
 	assert_string_equal(date, "19700101T000000Z");
-	e = pf_codec_uri_encode("a b/c~d\xe1", 8, true);
-	assert_string_equal(e, "a%20b/c~d%E1");
-	free(e);
-	e = pf_codec_uri_encode("a/b", 3, false);
-	assert_string_equal(e, "a%2Fb");
-	free(e);
 	pf_sigv4_signed_free(NULL);
 }
 
