@@ -5,9 +5,13 @@
 #   make asan       the same tests on an AddressSanitizer + UBSan build
 #   make lint       clang-format check, cppcheck, banned calls
 #   make bench      benchmarks; writes docs/benchmarks.md
+#   make soak       race-day soak on the local stack; writes its section of docs/benchmarks.md
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each
 #   make demo       the whole product locally
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make build-deps only what building photofinish needs (no test tools)
+#   make images     the photofinishd and gallery container images (docker or podman)
+#   make test-images  those images against the local AWS stack
 
 PKGS := libevent libevent_pthreads libcurl openssl vips zbar jansson libuv expat
 PREFIX ?= /usr/local
@@ -40,7 +44,7 @@ UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 TOOL_SRC := $(wildcard test/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:test/tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all deps test unit integration asan lint format clean install bench fuzz demo check-tools
+.PHONY: all deps test unit integration asan lint format clean install bench soak fuzz demo check-tools
 
 all: $(BUILD)/photofinishd $(BUILD)/photofinish $(TOOL_BIN)
 
@@ -75,6 +79,16 @@ $(BUILD)/tools/%: test/tools/%.c $(BUILD)/libphotofinish.a
 deps:
 	@scripts/deps
 
+.PHONY: build-deps images test-images
+build-deps:
+	@scripts/build-deps build
+
+images:
+	@scripts/images
+
+test-images:
+	@test/containers/run
+
 # Every suite runs even when an earlier one fails; test/run prints the summary.
 # scripts/deps first: quiet and quick when everything is present, and a fresh
 # clone gets its npm packages from the lock files.
@@ -90,6 +104,11 @@ asan:
 
 bench: all
 	@BUILD=$(BUILD) bench/run
+
+# SOAK_ARGS, e.g. --only burst,api --photos 300 (see test/soak/soak.mjs).
+soak: all
+	@scripts/deps >/dev/null
+	@PHOTOFINISH_BIN_DIR=$(abspath $(BUILD)) node test/soak/soak.mjs --docs $(SOAK_ARGS)
 
 fuzz:
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) test/fuzz/run

@@ -8,7 +8,9 @@ rotated within +-25 degrees, slightly blurred, shaded, anywhere in the frame;
 camera-like noise; JPEG quality 92. Some photos are stored rotated with EXIF
 orientation 6. truth.json lists what every photo holds.
 
-Usage: bench/corpus.py OUTDIR COUNT [SEED]
+Usage: bench/corpus.py OUTDIR COUNT [SEED] [WIDTHxHEIGHT]
+  WIDTHxHEIGHT: another photo size (default 6000x4000); the bib cards keep
+  their pixel sizes, so smaller photos carry the same codes.
 """
 import glob
 import io
@@ -224,6 +226,12 @@ def make_photo(args):
 def main():
     outdir, count = sys.argv[1], int(sys.argv[2])
     seed = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    if len(sys.argv) > 4:
+        # Read by make_photo in the pool's forked workers.
+        global W, H
+        W, H = (int(v) for v in sys.argv[4].lower().split("x"))
+        if W < 1200 or H < 800:
+            sys.exit("corpus: photos smaller than 1200x800 cannot hold the bib cards")
     os.makedirs(outdir, exist_ok=True)
     jobs = [(i, outdir, seed) for i in range(count)]
     truth = {}

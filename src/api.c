@@ -17,6 +17,7 @@
 #include "photofinish/admin_auth.h"
 #include "photofinish/cache.h"
 #include "photofinish/config.h"
+#include "photofinish/conn_gate.h"
 #include "photofinish/image.h"
 #include "photofinish/log.h"
 #include "photofinish/metrics.h"
@@ -460,6 +461,9 @@ int pf_api_new(const struct pf_api_deps *deps, struct pf_api **out, struct pf_er
 		             deps->cfg->listen);
 		goto fail;
 	}
+	if (pf_conn_gate_new(deps->base, api->http, api->sock, deps->cfg->max_connections,
+	                     deps->metrics, &api->gate, err) < 0)
+		goto fail;
 	*out = api;
 	return 0;
 fail:
@@ -475,6 +479,8 @@ void pf_api_invalidate(struct pf_api *api, char *const *codes, size_t n)
 void pf_api_stop_accepting(struct pf_api *api)
 {
 	if (api && api->sock) {
+		pf_conn_gate_free(api->gate);
+		api->gate = NULL;
 		evhttp_del_accept_socket(api->http, api->sock);
 		api->sock = NULL;
 	}
@@ -484,6 +490,7 @@ void pf_api_free(struct pf_api *api)
 {
 	if (!api)
 		return;
+	pf_conn_gate_free(api->gate);
 	if (api->http)
 		evhttp_free(api->http);
 	pf_cache_free(api->cache);

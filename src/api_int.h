@@ -24,6 +24,7 @@
 struct evhttp_request;
 struct pf_admin_auth;
 struct pf_cache;
+struct pf_conn_gate;
 struct pf_catalog_image;
 
 #define PF_API_DEFAULT_LIMIT 100
@@ -32,6 +33,7 @@ struct pf_api {
 	struct pf_api_deps d;
 	struct evhttp *http;
 	struct evhttp_bound_socket *sock;
+	struct pf_conn_gate *gate;  /* refuses connections past the cap */
 	struct pf_cache *cache;     /* participant answers */
 	struct pf_admin_auth *auth; /* admin tokens */
 	int waiting;                /* requests waiting for AWS */

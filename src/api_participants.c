@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "photofinish/aws/s3.h"
-#include "photofinish/aws/sigv4.h"
+#include "photofinish/codec.h"
 #include "photofinish/cache.h"
 #include "photofinish/catalog.h"
 #include "photofinish/config.h"
@@ -29,7 +29,7 @@ static char *media_url(struct pf_api *api, const char *key, struct pf_error *err
 	if (!key)
 		return NULL;
 	if (api->d.cfg->public_media_url) {
-		char *enc = pf_sigv4_uri_encode(key, strlen(key), true);
+		char *enc = pf_codec_uri_encode(key, strlen(key), true);
 
 		url = pf_xasprintf("%s/%s", api->d.cfg->public_media_url, enc);
 		free(enc);
@@ -72,7 +72,7 @@ static void etag_of(const char *body, size_t len, char out[20])
 {
 	char hex[65];
 
-	pf_sigv4_sha256_hex(body, len, hex);
+	pf_codec_sha256_hex(body, len, hex);
 	snprintf(out, 20, "\"%.16s\"", hex);
 }
 

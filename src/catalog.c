@@ -11,7 +11,7 @@
 
 #include "photofinish/aws/dynamodb.h"
 #include "photofinish/aws/s3.h"
-#include "photofinish/aws/sigv4.h"
+#include "photofinish/codec.h"
 #include "photofinish/log.h"
 #include "photofinish/util.h"
 
@@ -143,7 +143,7 @@ int pf_catalog_write(struct pf_catalog *cat, const struct pf_catalog_image *img,
 	/* The same token for the same items: a transport retry of a write that
 	 * did commit succeeds instead of failing its own condition. */
 	text = json_dumps(items, JSON_COMPACT | JSON_SORT_KEYS);
-	pf_sigv4_sha256_hex(text, strlen(text), token);
+	pf_codec_sha256_hex(text, strlen(text), token);
 	token[32] = '\0';
 	free(text);
 	rc = pf_dynamodb_transact_write(

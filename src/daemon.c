@@ -126,6 +126,14 @@ static void on_aws_call(const struct pf_aws_call_info *info, void *arg)
 static void render_extra_metrics(void *arg, struct pf_buf *out)
 {
 	struct daemon *d = arg;
+	struct pf_aws_counters counters;
+
+	pf_aws_get_counters(d->aws, &counters);
+	pf_buf_appendf(out,
+	               "# HELP photofinish_aws_retry_quota Retry tokens left (500 at most; a retry "
+	               "takes 5, 10 after a timeout; successes give them back).\n"
+	               "# TYPE photofinish_aws_retry_quota gauge\nphotofinish_aws_retry_quota %d\n",
+	               counters.retry_quota);
 
 	pf_buf_appendf(out,
 	               "# HELP photofinish_pool_pending_jobs Jobs queued or running on the worker "

@@ -9,19 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "photofinish/aws/sigv4.h"
+#include "photofinish/codec.h"
 #include "photofinish/util.h"
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static bool is_valid_utf8(const unsigned char *s, size_t n)
 {
@@ -70,8 +59,8 @@ char *pf_events_decode_key(const char *encoded)
 
 			if (i + 2 >= n)
 				goto fail;
-			hi = hexval(encoded[i + 1]);
-			lo = hexval(encoded[i + 2]);
+			hi = pf_codec_hex_digit(encoded[i + 1]);
+			lo = pf_codec_hex_digit(encoded[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				goto fail;
 			out[o++] = (char)(hi * 16 + lo);
@@ -99,7 +88,7 @@ static char *pad_sequencer(const char *seq)
 	if (n > PF_EVENTS_SEQUENCER_LEN)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (hexval(seq[i]) < 0)
+		if (pf_codec_hex_digit(seq[i]) < 0)
 			return NULL;
 	}
 	out = pf_xmalloc(PF_EVENTS_SEQUENCER_LEN + 1);
@@ -361,7 +350,7 @@ int pf_events_parse(const char *body, size_t len, struct pf_event_list *out, str
 
 char *pf_events_format(const struct pf_object_event *ev)
 {
-	char *enc = pf_sigv4_uri_encode(ev->key, strlen(ev->key), true);
+	char *enc = pf_codec_uri_encode(ev->key, strlen(ev->key), true);
 	json_t *object = json_pack("{s:s}", "key", enc);
 	json_t *rec, *root;
 	char *body;

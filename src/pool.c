@@ -8,8 +8,12 @@
  * Guarantee (libuv's async contract): a submit that returns 0 calls done
  * exactly once, on the loop thread; one that fails calls nothing.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <uv.h>
@@ -34,10 +38,28 @@ struct pool_req {
 /* libuv sizes its pool once per process, at the first uv_queue_work. */
 static int pool_size_set;
 
+/* Workers run at a lower priority than the loop thread. With as many
+ * workers as vCPUs the pool keeps every core busy, and the loop thread (API
+ * answers, all AWS I/O) would wait whole scheduler slices for a core each
+ * time it wakes; it needs little CPU, so it gets it at once and the pool
+ * keeps the rest. Threads libvips starts from a worker inherit the value. */
+#define WORKER_NICE 10
+
+static _Thread_local bool worker_niced;
+
 static void on_work(uv_work_t *req)
 {
 	struct pool_req *r = (struct pool_req *)req;
 
+	if (!worker_niced) {
+		/* On Linux the nice value is per thread (PRIO_PROCESS with a
+		 * thread id); lowering one's own priority needs no privilege. */
+		id_t tid = (id_t)syscall(SYS_gettid);
+		int nice = getpriority(PRIO_PROCESS, tid) + WORKER_NICE;
+
+		(void)setpriority(PRIO_PROCESS, tid, nice > 19 ? 19 : nice);
+		worker_niced = true;
+	}
 	r->work(r->job);
 }
 

@@ -80,8 +80,12 @@ locals {
     environment = [for k in sort(keys(local.daemon_environment)) : { name = k, value = local.daemon_environment[k] }]
     secrets     = [for k in sort(keys(local.daemon_secrets)) : { name = k, valueFrom = local.daemon_secrets[k] }]
 
-    # SIGTERM, then SIGKILL after 30 s: the daemon drains within drain_seconds.
-    stopTimeout = 30
+    # What docker/photofinishd.Dockerfile provides, repeated because ECS reads
+    # neither USER nor HEALTHCHECK from the image (make test-images runs the
+    # image this way). SIGTERM, then SIGKILL after stopTimeout: the daemon
+    # drains within drain_seconds (validated to stay below it).
+    user        = local.image_user
+    stopTimeout = local.stop_timeout
 
     readonlyRootFilesystem = true
     mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
@@ -111,6 +115,7 @@ locals {
     PHOTOFINISH_API_URL = local.api_url
     ORIGIN              = local.gallery_url # adapter-node: absolute URL of the site
     PORT                = tostring(local.gallery_port)
+    SHUTDOWN_TIMEOUT    = tostring(local.stop_timeout - 5)
   })
 
   gallery_container = {
@@ -126,7 +131,22 @@ locals {
     }]
 
     environment = [for k in sort(keys(local.gallery_environment)) : { name = k, value = local.gallery_environment[k] }]
-    stopTimeout = 30
+
+    # What docker/gallery.Dockerfile provides (see the daemon's container).
+    # The server finishes open requests on SIGTERM within SHUTDOWN_TIMEOUT.
+    user                   = local.image_user
+    stopTimeout            = local.stop_timeout
+    readonlyRootFilesystem = true
+    mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
+    linuxParameters        = { initProcessEnabled = true }
+
+    healthCheck = {
+      command     = ["CMD", "node", "-e", "fetch('http://127.0.0.1:${local.gallery_port}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+      interval    = 30
+      timeout     = 5
+      retries     = 3
+      startPeriod = 10
+    }
 
     logConfiguration = {
       logDriver = "awslogs"
@@ -170,6 +190,10 @@ resource "aws_ecs_task_definition" "gallery" {
   execution_role_arn       = aws_iam_role.execution.arn
   task_role_arn            = aws_iam_role.gallery_task.arn
   container_definitions    = jsonencode([local.gallery_container])
+
+  volume {
+    name = "tmp"
+  }
 
   runtime_platform {
     operating_system_family = "LINUX"

@@ -28,6 +28,12 @@ locals {
   daemon_port  = 8080
   gallery_port = 3000
 
+  # What both images in docker/ provide: a non-root user (USER 10001:10001).
+  # ECS sends SIGTERM, then SIGKILL after stop_timeout seconds (the Fargate
+  # maximum is 120); the daemon drains within drain_seconds < stop_timeout.
+  image_user   = "10001:10001"
+  stop_timeout = 30
+
   # Service Connect name under which the gallery reaches the daemon.
   daemon_discovery_name = "photofinishd"
   api_url               = "http://${local.daemon_discovery_name}:${local.daemon_port}"

@@ -52,12 +52,6 @@ static bool is_tchar(unsigned char c)
 	       (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
-/* Kept for callers that predate codec.h. */
-char *pf_sigv4_uri_encode(const char *s, size_t len, bool keep_slash)
-{
-	return pf_codec_uri_encode(s, len, keep_slash);
-}
-
 /* Percent-decodes s. A '%' not followed by two hex digits stays literal and
  * is re-encoded as %25, so every byte sent is still covered by the
  * signature. */
@@ -80,12 +74,6 @@ static void append_decoded(struct pf_buf *b, const char *s, size_t len)
 		}
 		pf_buf_append(b, &s[i], 1);
 	}
-}
-
-/* Kept for callers that predate codec.h. */
-void pf_sigv4_sha256_hex(const void *data, size_t len, char out[65])
-{
-	pf_codec_sha256_hex(data, len, out);
 }
 
 static void hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,

@@ -1,8 +1,11 @@
 /*
- * Code detection: finds where codes may be with a cheap block contrast map
- * over the full-resolution greyscale frame, then runs zbar on those regions
- * only, at full resolution (and enlarged when the region is small, where
- * zbar's edge finder misses 2-3 px modules). Worker threads; each call owns
+ * Code detection, two complementary passes. The whole frame: zbar on the
+ * frame itself when it is small (up to ~2 MP), else on 1/4 and 1/8 box
+ * reductions made while decoding (close-ups: modules of 12-80 px become
+ * ordinary there). The regions: a cheap block contrast map over the
+ * full-resolution frame finds where small codes may be, and zbar reads
+ * those regions only, at full resolution (turned upright, enlarged, reduced
+ * or smoothed when that is what they need). Worker threads; each call owns
  * its zbar scanner.
  *
  * Why a contrast map: printed codes are dense black-on-white edges in a
@@ -28,6 +31,14 @@
 #define PAD 48           /* px around a blob: a 12 px module QR code's quiet zone */
 #define SMALL_REGION 320 /* regions up to this size are retried enlarged */
 #define LARGE_REGION 600 /* regions from this size are retried at half size */
+#define NOISY 11         /* noise_level() from which failed regions are retried smoothed */
+/* The whole frame is read too: at its original size up to
+ * PF_IMAGE__WHOLE_MAX_PX (about 2 MP: 1920 x 1080 and 1800 x 1200 included),
+ * larger ones at 1/4 and 1/8 of their width and height, where modules of
+ * 12-80 px become ordinary and the pass is cheap. Either way, whatever zbar
+ * reads on the whole frame so defined, the scanner reads too
+ * (bench/wholeframe.py). Scan-line density of the 1/4 and 1/8 passes: */
+#define WHOLE_DENSITY 2
 
 static const struct {
 	unsigned bit;
@@ -83,16 +94,128 @@ static int scan_buffer(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
 	return found;
 }
 
-int pf_image__scan_full(const struct pf_image_ctx *ctx, const struct pf_image__grey *g,
-                        struct pf_image__codes *set, struct pf_error *err)
-{
-	zbar_image_scanner_t *sc = scanner_new(ctx->opts.symbologies);
+/* Box averages of the frame over 4 x 4 and 8 x 8 pixels, rounded like
+ * Pillow's Image.reduce (so the bench's whole-frame baseline sees the same
+ * pixels), made while the frame is decoded: each block row is summed while
+ * its four rows are still in cache (a separate pass over a 24 MP plane costs
+ * several ms of memory traffic). */
+struct pf_image__reduce {
+	unsigned short *col; /* 4-row column sums, 4 * w4 */
+	unsigned int *s4;    /* 4 x 4 sums of the current block row, w4 */
+	unsigned int *s8;    /* 8 x 8 sums being gathered, w8 */
+};
 
-	if (!sc)
-		return pf_error_set(err, PF_ENOMEM, "cannot create a zbar scanner");
-	scan_buffer(ctx, sc, g->px, g->w, g->h, set);
-	zbar_image_scanner_destroy(sc);
-	return 0;
+void pf_image__reduce_begin(struct pf_image__grey *g)
+{
+	int w4 = g->w / 4, h4 = g->h / 4, w8 = g->w / 8, h8 = g->h / 8;
+
+	g->q4 = g->q8 = NULL;
+	g->reduce = NULL;
+	/* A sliver (100000 x 30) has no 1/8 plane worth reading. */
+	if ((long long)g->w * g->h <= PF_IMAGE__WHOLE_MAX_PX || w8 < 8 || h8 < 8)
+		return;
+	g->q4 = pf_xmalloc((size_t)w4 * h4);
+	g->q8 = pf_xmalloc((size_t)w8 * h8);
+	g->reduce = pf_xmalloc(sizeof(*g->reduce));
+	g->reduce->col = pf_xmalloc((size_t)4 * w4 * sizeof(*g->reduce->col));
+	g->reduce->s4 = pf_xmalloc((size_t)w4 * sizeof(*g->reduce->s4));
+	g->reduce->s8 = pf_xcalloc((size_t)w8, sizeof(*g->reduce->s8));
+}
+
+static void reduce_free(struct pf_image__grey *g)
+{
+	if (!g->reduce)
+		return;
+	free(g->reduce->col);
+	free(g->reduce->s4);
+	free(g->reduce->s8);
+	free(g->reduce);
+	g->reduce = NULL;
+}
+
+void pf_image__reduce_row(struct pf_image__grey *g, int y)
+{
+	struct pf_image__reduce *r = g->reduce;
+	int w4 = g->w / 4, w8 = g->w / 8, y4 = y / 4;
+	const unsigned char *r3, *r2, *r1, *r0;
+	unsigned char *o;
+
+	if (!r || (y & 3) != 3 || y4 >= g->h / 4)
+		return;
+	r3 = g->px + (size_t)y * g->w;
+	r2 = r3 - g->w;
+	r1 = r2 - g->w;
+	r0 = r1 - g->w;
+	o = g->q4 + (size_t)y4 * w4;
+	/* Column sums first (contiguous, vectorised), then across. */
+	for (int x = 0; x < 4 * w4; x++)
+		r->col[x] = (unsigned short)(r0[x] + r1[x] + r2[x] + r3[x]);
+	for (int x = 0; x < w4; x++) {
+		unsigned int s = (unsigned int)r->col[4 * x] + r->col[4 * x + 1] +
+		                 r->col[4 * x + 2] + r->col[4 * x + 3];
+
+		r->s4[x] = s;
+		o[x] = (unsigned char)((s + 8) >> 4);
+	}
+	if (y4 / 2 >= g->h / 8)
+		return;
+	for (int x = 0; x < w8; x++)
+		r->s8[x] += r->s4[2 * x] + r->s4[2 * x + 1];
+	if (y4 & 1) {
+		o = g->q8 + (size_t)(y4 / 2) * w8;
+		for (int x = 0; x < w8; x++) {
+			o[x] = (unsigned char)((r->s8[x] + 32) >> 6);
+			r->s8[x] = 0;
+		}
+	}
+}
+
+void pf_image__grey_release(struct pf_image__grey *g)
+{
+	reduce_free(g);
+	free(g->q4);
+	free(g->q8);
+	g->q4 = g->q8 = NULL;
+}
+
+/* zbar on the whole frame: at its original size when small, else at 1/4
+ * and 1/8 (see PF_IMAGE__WHOLE_MAX_PX). */
+static void scan_whole(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
+                       const struct pf_image__grey *g, struct pf_image__codes *set,
+                       struct pf_image__scan_stats *stats)
+{
+	struct pf_image__grey own = *g;
+	int w4 = g->w / 4, h4 = g->h / 4, w8 = g->w / 8, h8 = g->h / 8;
+
+	if ((long long)g->w * g->h <= PF_IMAGE__WHOLE_MAX_PX) {
+		stats->scanned_px += (long long)g->w * g->h;
+		stats->whole_px += (long long)g->w * g->h;
+		if (scan_buffer(ctx, sc, g->px, g->w, g->h, set))
+			stats->read_whole++;
+		return;
+	}
+	if (!g->q4) {
+		/* Planes not made while decoding (a caller of pf_image__scan
+		 * with a bare frame): make them now. */
+		pf_image__reduce_begin(&own);
+		for (int y = 0; y < g->h; y++)
+			pf_image__reduce_row(&own, y);
+		reduce_free(&own);
+		if (!own.q4)
+			return;
+	}
+	/* Every second row and column: a code worth reading at this scale
+	 * spans dozens of scan lines, and this halves zbar's time. */
+	zbar_image_scanner_set_config(sc, ZBAR_NONE, ZBAR_CFG_X_DENSITY, WHOLE_DENSITY);
+	zbar_image_scanner_set_config(sc, ZBAR_NONE, ZBAR_CFG_Y_DENSITY, WHOLE_DENSITY);
+	stats->scanned_px += ((long long)w4 * h4 + (long long)w8 * h8) / WHOLE_DENSITY;
+	stats->whole_px += ((long long)w4 * h4 + (long long)w8 * h8) / WHOLE_DENSITY;
+	if (scan_buffer(ctx, sc, own.q4, w4, h4, set) + scan_buffer(ctx, sc, own.q8, w8, h8, set))
+		stats->read_whole++;
+	zbar_image_scanner_set_config(sc, ZBAR_NONE, ZBAR_CFG_X_DENSITY, 1);
+	zbar_image_scanner_set_config(sc, ZBAR_NONE, ZBAR_CFG_Y_DENSITY, 1);
+	if (!g->q4)
+		pf_image__grey_release(&own);
 }
 
 struct box {
@@ -422,17 +545,61 @@ static size_t blobs(const unsigned char *map, int mw, int mh, const struct pf_im
 	return merge_boxes(boxes, nboxes);
 }
 
-/* Scans one candidate region: as is; then, if nothing was read, turned so
- * that bars stand upright when the edges say it holds a tilted barcode
- * (zbar reads 1-D codes along rows and columns only, and a short, wide
- * barcode tilted by more than ~15 degrees has no row crossing all of it);
- * then enlarged when small, for 2-3 px modules. */
+/* 3 x 3 box average of a plane (edges copied): takes the edge off sensor
+ * noise, which breaks zbar's bar widths on high-ISO photos. */
+static unsigned char *smooth3(const unsigned char *px, int w, int h)
+{
+	unsigned char *out = pf_xmalloc((size_t)w * h);
+
+	memcpy(out, px, (size_t)w * h);
+	for (int y = 1; y < h - 1; y++) {
+		const unsigned char *a = px + (size_t)(y - 1) * w, *m = a + w, *c = m + w;
+		unsigned char *o = out + (size_t)y * w;
+
+		for (int x = 1; x < w - 1; x++) {
+			unsigned int s = (unsigned int)a[x - 1] + a[x] + a[x + 1] + m[x - 1] +
+			                 m[x] + m[x + 1] + c[x - 1] + c[x] + c[x + 1];
+
+			o[x] = (unsigned char)((s * 7282 + 32768) >> 16); /* s / 9 */
+		}
+	}
+	return out;
+}
+
+/* Sensor noise of the frame, as the median of |2p - left - right| over
+ * sampled pixels (robust to edges: most pixels are not on one); Gaussian
+ * noise of sigma s gives about 1.65 s. */
+static int noise_level(const struct pf_image__grey *g)
+{
+	unsigned long hist[1021] = {0}, n = 0, acc = 0;
+	int v = 0;
+
+	for (int y = 4; y < g->h; y += 8) {
+		const unsigned char *r = g->px + (size_t)y * g->w;
+
+		for (int x = 1; x + 1 < g->w; x += 3) {
+			hist[abs(2 * r[x] - r[x - 1] - r[x + 1])]++;
+			n++;
+		}
+	}
+	while (v < 1020 && (acc += hist[v]) < n / 2)
+		v++;
+	return v;
+}
+
+/* Scans one candidate region: as is; then, if the edges say it holds a
+ * tilted barcode, turned so that bars stand upright (zbar reads 1-D codes
+ * along rows and columns only, and a short, wide barcode tilted by more
+ * than ~15 degrees has no row crossing all of it). If nothing was read:
+ * small regions enlarged 2x (2-3 px modules), others at half size (the
+ * turned copy when there is one: very wide bars, and noise averaged out),
+ * and on a noisy frame smoothed. */
 static void scan_region(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
-                        const struct pf_image__grey *g, const struct box *b,
+                        const struct pf_image__grey *g, const struct box *b, bool noisy,
                         struct pf_image__codes *set, struct pf_image__scan_stats *stats)
 {
-	int w = b->x1 - b->x0, h = b->y1 - b->y0, cw, ch, rw, rh;
-	unsigned char *px = crop(g, b, 1, &cw, &ch);
+	int w = b->x1 - b->x0, h = b->y1 - b->y0, cw, ch, rw = 0, rh = 0;
+	unsigned char *px = crop(g, b, 1, &cw, &ch), *rot = NULL, *soft = NULL;
 	double angle, coherence;
 	int read;
 
@@ -443,11 +610,14 @@ static void scan_region(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc
 		stats->read_plain++;
 	/* Tried even when something was read: a region may hold a bib's QR
 	 * code next to another bib's tilted barcode. */
-	coherence = edge_orientation(px, cw, ch, &angle);
+	/* On a noisy frame, noise gradients outvote the bars' in many cells:
+	 * the tilt is found on a smoothed copy. */
+	if (noisy)
+		soft = smooth3(px, cw, ch);
+	coherence = edge_orientation(soft ? soft : px, cw, ch, &angle);
 	if (coherence > 0.35 && fabs(sin(2 * angle)) > 0.12) {
 		/* Turn the gradient to the nearer axis. */
 		double turn = angle;
-		unsigned char *rot;
 
 		while (turn > M_PI / 4)
 			turn -= M_PI / 2;
@@ -459,27 +629,52 @@ static void scan_region(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc
 			read++;
 		}
 		stats->scanned_px += (long long)rw * rh;
-		free(rot);
+		stats->turned_px += (long long)rw * rh;
 	}
 	if (read)
 		goto out_free;
 	if (w <= SMALL_REGION && h <= SMALL_REGION) {
-		free(px);
-		px = crop(g, b, 2, &cw, &ch);
-		if (scan_buffer(ctx, sc, px, cw, ch, set))
-			stats->read_enlarged++;
+		unsigned char *big = crop(g, b, 2, &cw, &ch);
+
+		if (scan_buffer(ctx, sc, big, cw, ch, set))
+			read++;
 		stats->scanned_px += (long long)cw * ch;
-	} else if (w >= LARGE_REGION || h >= LARGE_REGION) {
+		stats->retry_px += (long long)cw * ch;
+		free(big);
+		cw = w;
+		ch = h;
+		if (read)
+			stats->read_enlarged++;
+	} else if (w >= LARGE_REGION || h >= LARGE_REGION || rot) {
 		/* zbar's edge finder loses very wide bars (12 px modules make
 		 * 48 px bars); at half size they are ordinary. */
-		unsigned char *half = halve(px, cw, ch);
+		const unsigned char *src = rot ? rot : px;
+		int sw = rot ? rw : cw, sh = rot ? rh : ch;
+		unsigned char *half = halve(src, sw, sh);
 
-		if (scan_buffer(ctx, sc, half, cw / 2, ch / 2, set))
-			stats->read_reduced++;
-		stats->scanned_px += (long long)(cw / 2) * (ch / 2);
+		if (scan_buffer(ctx, sc, half, sw / 2, sh / 2, set))
+			read++;
+		stats->scanned_px += (long long)(sw / 2) * (sh / 2);
+		stats->retry_px += (long long)(sw / 2) * (sh / 2);
 		free(half);
+		if (read)
+			stats->read_reduced++;
+	}
+	if (!read && noisy) {
+		int sw = rot ? rw : cw, sh = rot ? rh : ch;
+
+		if (rot) {
+			free(soft);
+			soft = smooth3(rot, rw, rh);
+		}
+		if (scan_buffer(ctx, sc, soft, sw, sh, set))
+			stats->read_smoothed++;
+		stats->scanned_px += (long long)sw * sh;
+		stats->retry_px += (long long)sw * sh;
 	}
 out_free:
+	free(soft);
+	free(rot);
 	free(px);
 }
 
@@ -492,19 +687,24 @@ int pf_image__scan(const struct pf_image_ctx *ctx, const struct pf_image__grey *
 	unsigned char *map;
 	struct box *boxes = NULL;
 	size_t nboxes;
+	bool noisy;
 
 	memset(stats, 0, sizeof(*stats));
-	/* Frames too small for a map are cheap to scan whole. */
-	if (mw < 4 || mh < 4)
-		return pf_image__scan_full(ctx, g, set, err);
 	sc = scanner_new(ctx->opts.symbologies);
 	if (!sc)
 		return pf_error_set(err, PF_ENOMEM, "cannot create a zbar scanner");
+	scan_whole(ctx, sc, g, set, stats);
+	/* Frames too small for a map have been read whole. */
+	if (mw < 4 || mh < 4) {
+		zbar_image_scanner_destroy(sc);
+		return 0;
+	}
 	map = pf_xmalloc((size_t)mw * mh);
 	contrast_map(g, map, mw, mh);
 	nboxes = blobs(map, mw, mh, g, &boxes);
+	noisy = nboxes && noise_level(g) >= NOISY;
 	for (size_t i = 0; i < nboxes; i++)
-		scan_region(ctx, sc, g, &boxes[i], set, stats);
+		scan_region(ctx, sc, g, &boxes[i], noisy, set, stats);
 	free(boxes);
 	free(map);
 	zbar_image_scanner_destroy(sc);

@@ -69,19 +69,43 @@ void pf_image__taken_at(VipsImage *header, char out[40]);
 
 /* --- detect.c -------------------------------------------------------- */
 
+/* Frames up to this many pixels are read whole at their original size by
+ * the scanner; larger ones whole at 1/4 and 1/8 (detect.c). */
+#define PF_IMAGE__WHOLE_MAX_PX 2200000
+
+struct pf_image__reduce;
+
 struct pf_image__grey {
 	unsigned char *px; /* row-major, stride == w */
 	int w, h;
+	/* Box averages over 4 x 4 and 8 x 8 pixels (w/4 x h/4, w/8 x h/8;
+	 * partial blocks dropped), made while decoding frames above
+	 * PF_IMAGE__WHOLE_MAX_PX (NULL otherwise; the scanner then makes them
+	 * itself if it needs them). */
+	unsigned char *q4, *q8;
+	struct pf_image__reduce *reduce; /* state while the planes are made */
 };
+
+/* Making q4 and q8 row by row while the frame is written: begin once w and h
+ * are set (does nothing for small frames), row after each row y of px is
+ * complete (rows in order), release when the planes are no longer needed. */
+void pf_image__reduce_begin(struct pf_image__grey *g);
+void pf_image__reduce_row(struct pf_image__grey *g, int y);
+void pf_image__grey_release(struct pf_image__grey *g);
 
 /* Scan statistics, for tests and benchmarks. */
 struct pf_image__scan_stats {
 	int regions;          /* candidate regions scanned */
-	long long scanned_px; /* pixels handed to zbar */
+	long long scanned_px; /* pixels handed to zbar, of which: */
+	long long whole_px;   /* in the whole-frame passes */
+	long long turned_px;  /* in regions turned upright */
+	long long retry_px;   /* in regions read again enlarged or reduced */
 	int read_plain;       /* regions read as they are */
 	int read_turned;      /* regions read after turning a tilted barcode upright */
 	int read_enlarged;    /* regions read after enlarging */
 	int read_reduced;     /* regions read at half size */
+	int read_smoothed;    /* regions read after smoothing (noisy frames) */
+	int read_whole;       /* whole-frame passes that read a symbol */
 };
 
 /* Finds codes in a full-resolution greyscale frame: candidate regions from a
@@ -90,10 +114,5 @@ struct pf_image__scan_stats {
 int pf_image__scan(const struct pf_image_ctx *ctx, const struct pf_image__grey *g,
                    struct pf_image__codes *set, struct pf_image__scan_stats *stats,
                    struct pf_error *err);
-
-/* Runs zbar over the whole frame (no region finding); the slow baseline the
- * detector is measured against. */
-int pf_image__scan_full(const struct pf_image_ctx *ctx, const struct pf_image__grey *g,
-                        struct pf_image__codes *set, struct pf_error *err);
 
 #endif

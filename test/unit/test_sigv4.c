@@ -23,6 +23,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "photofinish/codec.h"
 #include "photofinish/aws/sigv4.h"
 #include "photofinish/error.h"
 #include "photofinish/util.h"
@@ -336,7 +337,7 @@ static char *percent_encode_decoded(const char *s, size_t len)
 			raw[n++] = s[i];
 		}
 	}
-	out = pf_sigv4_uri_encode(raw, n, false);
+	out = pf_codec_uri_encode(raw, n, false);
 	free(raw);
 	return out;
 }
@@ -838,7 +839,7 @@ static bool run_s3_example(json_t *root, json_t *ex)
 			headers[nh++] = (struct pf_sigv4_header){key, json_string_value(val)};
 	}
 	body = json_string_value(json_object_get(ex, "body"));
-	path = pf_sigv4_uri_encode(json_string_value(json_object_get(ex, "path")),
+	path = pf_codec_uri_encode(json_string_value(json_object_get(ex, "path")),
 	                           strlen(json_string_value(json_object_get(ex, "path"))), true);
 	req.method = json_string_value(json_object_get(ex, "method"));
 	req.path = path;
@@ -1222,21 +1223,12 @@ static void test_validation(void **state)
 
 static void test_helpers(void **state)
 {
-	char hex[65], date[17], *e;
+	char date[17];
 
-	pf_sigv4_sha256_hex("", 0, hex);
-	assert_string_equal(hex,
-	                    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	pf_sigv4_amz_date(1440938160, date);
 	assert_string_equal(date, "20150830T123600Z");
 	pf_sigv4_amz_date(0, date);
 	assert_string_equal(date, "19700101T000000Z");
-	e = pf_sigv4_uri_encode("a b/c~d\xe1", 8, true);
-	assert_string_equal(e, "a%20b/c~d%E1");
-	free(e);
-	e = pf_sigv4_uri_encode("a/b", 3, false);
-	assert_string_equal(e, "a%2Fb");
-	free(e);
 	pf_sigv4_signed_free(NULL);
 }
 

@@ -56,6 +56,31 @@ run "daemon_container" {
     error_message = "stopTimeout must be 30 s."
   }
   assert {
+    condition     = tonumber({ for e in jsondecode(aws_ecs_task_definition.daemon.container_definitions)[0].environment : e.name => e.value }.PHOTOFINISH_DRAIN_SECONDS) < jsondecode(aws_ecs_task_definition.daemon.container_definitions)[0].stopTimeout
+    error_message = "The daemon must finish draining before ECS sends SIGKILL."
+  }
+  # What docker/photofinishd.Dockerfile provides (make test-images checks the image).
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.daemon.container_definitions)[0].user == "10001:10001"
+    error_message = "The daemon runs as the image's non-root user 10001:10001."
+  }
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.daemon.container_definitions)[0].readonlyRootFilesystem == true
+    error_message = "The daemon's root filesystem is read-only."
+  }
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.daemon.container_definitions)[0].mountPoints == [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }] && [for v in aws_ecs_task_definition.daemon.volume : v.name] == ["tmp"]
+    error_message = "The daemon gets a writable /tmp from a task volume, nothing else."
+  }
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.daemon.container_definitions)[0].linuxParameters.initProcessEnabled == true
+    error_message = "An init process forwards SIGTERM and reaps children."
+  }
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.daemon.container_definitions)[0].healthCheck.command == ["CMD-SHELL", "curl -fsS -o /dev/null http://127.0.0.1:8080/healthz || exit 1"]
+    error_message = "The health check is the image's HEALTHCHECK (curl on /healthz, port 8080)."
+  }
+  assert {
     condition     = jsondecode(aws_ecs_task_definition.daemon.container_definitions)[0].logConfiguration.logDriver == "awslogs" && jsondecode(aws_ecs_task_definition.daemon.container_definitions)[0].logConfiguration.options["awslogs-group"] == "/ecs/pf-spring-10k/photofinishd" && jsondecode(aws_ecs_task_definition.daemon.container_definitions)[0].logConfiguration.options["awslogs-region"] == "eu-west-1"
     error_message = "Daemon logs go to its log group through awslogs."
   }
@@ -157,6 +182,36 @@ run "gallery_reaches_daemon_through_service_connect" {
   assert {
     condition     = one(aws_ecs_service.daemon.service_connect_configuration).namespace == aws_service_discovery_http_namespace.main.arn && one(aws_ecs_service.gallery.service_connect_configuration).namespace == aws_service_discovery_http_namespace.main.arn
     error_message = "Both services share the race's namespace."
+  }
+}
+
+run "gallery_container" {
+  command = plan
+
+  # What docker/gallery.Dockerfile provides (make test-images checks the image).
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.gallery.container_definitions)[0].user == "10001:10001"
+    error_message = "The gallery runs as the image's non-root user 10001:10001."
+  }
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.gallery.container_definitions)[0].portMappings[0].containerPort == 3000 && { for e in jsondecode(aws_ecs_task_definition.gallery.container_definitions)[0].environment : e.name => e.value }.PORT == "3000"
+    error_message = "The gallery listens on the image's port 3000."
+  }
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.gallery.container_definitions)[0].readonlyRootFilesystem == true && jsondecode(aws_ecs_task_definition.gallery.container_definitions)[0].mountPoints == [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }] && [for v in aws_ecs_task_definition.gallery.volume : v.name] == ["tmp"]
+    error_message = "The gallery's root filesystem is read-only, with a writable /tmp."
+  }
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.gallery.container_definitions)[0].healthCheck.command[0] == "CMD" && jsondecode(aws_ecs_task_definition.gallery.container_definitions)[0].healthCheck.command[1] == "node" && strcontains(jsondecode(aws_ecs_task_definition.gallery.container_definitions)[0].healthCheck.command[3], "http://127.0.0.1:3000/healthz")
+    error_message = "The gallery's health check is the image's (node fetching /healthz)."
+  }
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.gallery.container_definitions)[0].stopTimeout == 30 && tonumber({ for e in jsondecode(aws_ecs_task_definition.gallery.container_definitions)[0].environment : e.name => e.value }.SHUTDOWN_TIMEOUT) < 30
+    error_message = "The gallery finishes open requests (SHUTDOWN_TIMEOUT) before ECS sends SIGKILL."
+  }
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.gallery.container_definitions)[0].linuxParameters.initProcessEnabled == true
+    error_message = "An init process forwards SIGTERM to node."
   }
 }
 

@@ -100,12 +100,6 @@ int pf_sigv4_presign(const struct pf_sigv4_request *req, const struct pf_sigv4_p
 
 void pf_sigv4_signed_free(struct pf_sigv4_signed *s);
 
-/* Older names of pf_codec_uri_encode and pf_codec_sha256_hex (codec.h),
- * which new code calls instead. */
-char *pf_sigv4_uri_encode(const char *s, size_t len, bool keep_slash);
-
-void pf_sigv4_sha256_hex(const void *data, size_t len, char out[65]);
-
 /* Formats the signing time as YYYYMMDD'T'HHMMSS'Z' (17 bytes with NUL). */
 void pf_sigv4_amz_date(int64_t time, char out[17]);
 
