@@ -419,7 +419,8 @@ export async function queueDepth(stack, url) {
 /**
  * The invariants after a run, as a list of problems (empty when all hold):
  * every uploaded key has exactly one image item, processed, listed exactly
- * once under each of its codes (or once under UNMATCHED); no listing entry
+ * once under each of its codes (or once under UNMATCHED) and once under its
+ * file name (NAME#); no listing entry
  * points at an image that does not exist; every variant object is referenced
  * by an image item and every referenced variant exists; the queue and the
  * DLQ are empty.
@@ -432,6 +433,8 @@ export async function checkInvariants(stack, uploadedKeys) {
   for (const it of items) {
     const pk = it.pk.S;
     const sk = it.sk.S;
+    // The operators' records (counts, jobs, audit, a clear's fence) are not photos.
+    if (['COUNTS', 'FENCE', 'JOB', 'AUDIT'].includes(pk)) continue;
     if (sk === 'IMAGE') {
       const key = it.key?.S;
       if (images.has(key)) problems.push(`two image items for ${key}`);
@@ -451,7 +454,8 @@ export async function checkInvariants(stack, uploadedKeys) {
     const id = it.id.S;
     ids.add(id);
     const codes = (it.codes?.L ?? []).map((c) => c.S);
-    const want = codes.length ? codes.map((c) => `CODE#${c}`) : ['UNMATCHED'];
+    // Listed under each code (or as unmatched), and under its file name for operators.
+    const want = [...(codes.length ? codes.map((c) => `CODE#${c}`) : ['UNMATCHED']), `NAME#${key.slice(key.lastIndexOf('/') + 1).toLowerCase()}`];
     const got = (entries.get(id) ?? []).sort();
     if (JSON.stringify(got) !== JSON.stringify([...want].sort())) {
       problems.push(`${key}: listed under ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
