@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "photofinish/codec.h"
 #include "photofinish/util.h"
 
 static const char *const cmd_names[] = {
@@ -463,47 +464,27 @@ char *pf_adminctl_token_from_text(const char *text, size_t len, struct pf_error 
 
 /* Length of the well-formed UTF-8 sequence at s (1..4), or 0; *shown says
  * whether it may reach a terminal as is. */
-static size_t utf8_len(const unsigned char *s, bool *shown)
+static size_t utf8_len(const unsigned char *s, size_t avail, bool *shown)
 {
-	size_t n;
-	uint32_t cp;
+	uint32_t cp = 0;
+	size_t n = pf_codec_utf8_decode(s, avail, &cp);
 
-	*shown = false;
-	if (s[0] < 0x80) {
-		*shown = s[0] >= 0x20 && s[0] != 0x7f;
-		return 1;
-	}
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		n = 2, cp = s[0] & 0x1F;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		n = 3, cp = s[0] & 0x0F;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	/* The C1 controls: a terminal takes U+009B as CSI. */
-	*shown = cp > 0x9F;
+	/* C0 controls, DEL and the C1 controls: a terminal takes U+009B as CSI. */
+	*shown = n > 0 && cp >= 0x20 && !(cp >= 0x7F && cp <= 0x9F);
 	return n;
 }
 
 size_t pf_adminctl_sanitize(struct pf_buf *out, const char *s, size_t max_chars)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *end = p + strlen(s);
 	size_t chars = 0;
 
 	if (max_chars == 0)
 		return 0;
 	while (*p) {
 		bool shown;
-		size_t n = utf8_len(p, &shown);
+		size_t n = utf8_len(p, (size_t)(end - p), &shown);
 		size_t step = n ? n : 1;
 
 		if (chars + 1 == max_chars && p[step]) {

@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "photofinish/codec.h"
 #include "photofinish/util.h"
 
 /* Process-wide logger settings: documented global state (set once at start-up). */
@@ -63,37 +64,6 @@ void pf_log_set_fd(int fd)
 	atomic_store(&log_fd, fd);
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t avail)
-{
-	unsigned char c = s[0];
-	size_t n;
-	unsigned int cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2, cp = c & 0x1F;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3, cp = c & 0x0F;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (n > avail)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	/* Reject overlong forms, surrogates and values past U+10FFFF. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
 void pf_json_append_string(struct pf_buf *b, const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -103,6 +73,7 @@ void pf_json_append_string(struct pf_buf *b, const char *str, size_t len)
 	while (i < len) {
 		unsigned char c = s[i];
 		size_t n;
+		uint32_t cp;
 
 		switch (c) {
 		case '"':
@@ -133,7 +104,7 @@ void pf_json_append_string(struct pf_buf *b, const char *str, size_t len)
 			i++;
 			continue;
 		}
-		n = utf8_seq_len(s + i, len - i);
+		n = pf_codec_utf8_decode(s + i, len - i, &cp);
 		if (n == 0) {
 			pf_buf_append(b, "\\ufffd", 6);
 			i++;

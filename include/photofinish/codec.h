@@ -33,6 +33,11 @@ void pf_codec_hex_encode(const unsigned char *in, size_t n, char *out);
 /* The value of one hex digit (either case), or -1 when c is not one. */
 int pf_codec_hex_digit(int c);
 
+/* Length (1..4) of the well-formed UTF-8 sequence at s, reading at most
+ * avail bytes, with its code point in *cp; 0 for an invalid, overlong,
+ * surrogate or truncated sequence. */
+size_t pf_codec_utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp);
+
 /* Exactly n ASCII digits at s as a decimal number (n <= 9); false when any
  * of them is not a digit. Reads s[0..n-1] only. */
 bool pf_codec_digits(const char *s, int n, int *out);

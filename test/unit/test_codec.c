@@ -203,6 +203,30 @@ static void test_http_date(void **state)
 	assert_false(pf_codec_parse_http_date(NULL, &t));
 }
 
+static void test_utf8_decode(void **state)
+{
+	uint32_t cp = 0;
+
+	assert_int_equal(pf_codec_utf8_decode((const unsigned char *)"A", 1, &cp), 1);
+	assert_int_equal(cp, 0x41);
+	assert_int_equal(pf_codec_utf8_decode((const unsigned char *)"\xc3\xa9", 2, &cp), 2);
+	assert_int_equal(cp, 0xE9);
+	assert_int_equal(pf_codec_utf8_decode((const unsigned char *)"\xe2\x80\xa6", 3, &cp), 3);
+	assert_int_equal(cp, 0x2026);
+	assert_int_equal(pf_codec_utf8_decode((const unsigned char *)"\xf0\x9f\x8f\x83", 4, &cp),
+	                 4);
+	assert_int_equal(cp, 0x1F3C3);
+	/* Truncated by the caller's bound, overlong, surrogate, past U+10FFFF, stray byte. */
+	assert_int_equal(pf_codec_utf8_decode((const unsigned char *)"\xe2\x80\xa6", 2, &cp), 0);
+	assert_int_equal(pf_codec_utf8_decode((const unsigned char *)"\xc0\xaf", 2, &cp), 0);
+	assert_int_equal(pf_codec_utf8_decode((const unsigned char *)"\xe0\x80\xaf", 3, &cp), 0);
+	assert_int_equal(pf_codec_utf8_decode((const unsigned char *)"\xed\xa0\x80", 3, &cp), 0);
+	assert_int_equal(pf_codec_utf8_decode((const unsigned char *)"\xf4\x90\x80\x80", 4, &cp),
+	                 0);
+	assert_int_equal(pf_codec_utf8_decode((const unsigned char *)"\x80", 1, &cp), 0);
+	assert_int_equal(pf_codec_utf8_decode((const unsigned char *)"x", 0, &cp), 0);
+}
+
 static void test_jitter(void **state)
 {
 	struct pf_codec_jitter a, b, z;
@@ -245,7 +269,7 @@ int main(void)
 	    cmocka_unit_test(test_hex_encode), cmocka_unit_test(test_hex_digit),
 	    cmocka_unit_test(test_digits),     cmocka_unit_test(test_calendar),
 	    cmocka_unit_test(test_rfc3339),    cmocka_unit_test(test_http_date),
-	    cmocka_unit_test(test_jitter),
+	    cmocka_unit_test(test_jitter),     cmocka_unit_test(test_utf8_decode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
