@@ -192,14 +192,52 @@ static void delete_image(struct pf_api_request *r)
 	}
 }
 
+/* A JSON array of codes, normalised, deduplicated and sorted; false (a 400
+ * sent) when one is not a code. */
+static bool parse_codes(struct pf_api_request *r, const json_t *list, char **codes, size_t *n)
+{
+	size_t i;
+	json_t *c;
+
+	*n = 0;
+	json_array_foreach(list, i, c)
+	{
+		char *code = json_is_string(c) ? pf_xstrdup(json_string_value(c)) : NULL;
+		bool dup = false;
+
+		if (!code || strlen(code) > 64 || !pf_api_normalize_code(code)) {
+			free(code);
+			for (size_t k = 0; k < *n; k++)
+				free(codes[k]);
+			*n = 0;
+			pf_api__reply_error(r, 400, "invalid_code",
+			                    "codes are 1 to 64 letters, digits, '_', '.' or '-'");
+			return false;
+		}
+		for (size_t k = 0; k < *n && !dup; k++)
+			dup = !strcmp(codes[k], code);
+		if (dup)
+			free(code);
+		else
+			codes[(*n)++] = code;
+	}
+	for (size_t a = 1; a < *n; a++)
+		for (size_t b = a; b > 0 && strcmp(codes[b - 1], codes[b]) > 0; b--) {
+			char *t = codes[b];
+
+			codes[b] = codes[b - 1];
+			codes[b - 1] = t;
+		}
+	return true;
+}
+
 /* The codes of a PUT body, normalised, deduplicated and sorted like
  * detected codes; false when the body is wrong (a 400 sent). */
 static bool read_codes(struct pf_api_request *r, char **codes, size_t *n)
 {
 	json_t *doc = pf_api__read_body(r);
 	json_t *list = json_object_get(doc, "codes");
-	size_t i;
-	json_t *c;
+	bool ok;
 
 	*n = 0;
 	if (!doc)
@@ -210,36 +248,9 @@ static bool read_codes(struct pf_api_request *r, char **codes, size_t *n)
 		json_decref(doc);
 		return false;
 	}
-	json_array_foreach(list, i, c)
-	{
-		char *code = json_is_string(c) ? pf_xstrdup(json_string_value(c)) : NULL;
-		bool dup = false;
-
-		if (!code || strlen(code) > 64 || !pf_api_normalize_code(code)) {
-			free(code);
-			for (size_t k = 0; k < *n; k++)
-				free(codes[k]);
-			pf_api__reply_error(r, 400, "invalid_code",
-			                    "codes are 1 to 64 letters, digits, '_', '.' or '-'");
-			json_decref(doc);
-			return false;
-		}
-		for (size_t k = 0; k < *n && !dup; k++)
-			dup = !strcmp(codes[k], code);
-		if (dup)
-			free(code);
-		else
-			codes[(*n)++] = code;
-	}
+	ok = parse_codes(r, list, codes, n);
 	json_decref(doc);
-	for (size_t a = 1; a < *n; a++)
-		for (size_t b = a; b > 0 && strcmp(codes[b - 1], codes[b]) > 0; b--) {
-			char *t = codes[b];
-
-			codes[b] = codes[b - 1];
-			codes[b - 1] = t;
-		}
-	return true;
+	return ok;
 }
 
 static void put_codes(struct pf_api_request *r)
@@ -510,45 +521,6 @@ static void get_images_by_key(struct pf_api_request *r)
 }
 
 /* ---- codes ------------------------------------------------------------------ */
-
-/* A JSON array of codes, normalised, deduplicated and sorted; false (a 400
- * sent) when one is not a code. */
-static bool parse_codes(struct pf_api_request *r, const json_t *list, char **codes, size_t *n)
-{
-	size_t i;
-	json_t *c;
-
-	*n = 0;
-	json_array_foreach(list, i, c)
-	{
-		char *code = json_is_string(c) ? pf_xstrdup(json_string_value(c)) : NULL;
-		bool dup = false;
-
-		if (!code || strlen(code) > 64 || !pf_api_normalize_code(code)) {
-			free(code);
-			for (size_t k = 0; k < *n; k++)
-				free(codes[k]);
-			*n = 0;
-			pf_api__reply_error(r, 400, "invalid_code",
-			                    "codes are 1 to 64 letters, digits, '_', '.' or '-'");
-			return false;
-		}
-		for (size_t k = 0; k < *n && !dup; k++)
-			dup = !strcmp(codes[k], code);
-		if (dup)
-			free(code);
-		else
-			codes[(*n)++] = code;
-	}
-	for (size_t a = 1; a < *n; a++)
-		for (size_t b = a; b > 0 && strcmp(codes[b - 1], codes[b]) > 0; b--) {
-			char *t = codes[b];
-
-			codes[b] = codes[b - 1];
-			codes[b - 1] = t;
-		}
-	return true;
-}
 
 static void patch_codes(struct pf_api_request *r)
 {
