@@ -67,9 +67,10 @@ try {
 const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
 const lines = ['<!-- raceday:begin -->', '## Race day', ''];
 lines.push(`Measured by \`make soak\` (test/soak/soak.mjs) on ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, `
-  + `load average ${f(load0, 2)} at the start and ${f(loadEnd[0], 2)} at the end (other builds shared the machine: figures are noisy). `
+  + `load average ${f(load0, 2)} at the start and ${f(loadEnd[0], 2)} at the end`
+  + (Math.max(load0, loadEnd[0]) > 1.5 ? ' (other work shared the machine: figures are noisy; re-run `make soak` on a quiet machine before relying on them). ' : '. ')
   + 'Everything runs on these cores: the daemons, the local stack (fauxqs + dynalite, Node), the uploader and the clients. '
-  + 'Photos: bench/corpus.py at 3000×2000 (0–3 bib codes each). Re-run with `make soak` on a quiet machine before relying on the numbers.');
+  + 'Photos: bench/corpus.py at 3000×2000 (0–3 bib codes each).');
 const b = results.burst;
 if (b && !b.error) {
   lines.push('', `### Burst: ${b.photos} photos, ${b.daemons} daemons on one queue (${b.workers} worker each)`, '',
