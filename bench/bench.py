@@ -16,6 +16,8 @@ import sys
 import threading
 import time
 
+import docsection
+
 from PIL import Image, ImageDraw
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -250,19 +252,7 @@ def main():
     lines += ["", END]
     section = "\n".join(lines) + "\n"
 
-    text = ""
-    if os.path.exists(args.docs):
-        with open(args.docs) as f:
-            text = f.read()
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + section.rstrip("\n") + text[text.index(END) + len(END):]
-    else:
-        if not text:
-            text = "# Benchmarks\n\n"
-        text = text.rstrip("\n") + "\n\n" + section
-    os.makedirs(os.path.dirname(args.docs) or ".", exist_ok=True)
-    with open(args.docs, "w") as f:
-        f.write(text)
+    docsection.write(args.docs, BEGIN, END, section)
     print(section)
 
 

@@ -21,6 +21,8 @@ import subprocess
 import sys
 import time
 
+import docsection
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BEGIN, END = "<!-- detection:begin -->", "<!-- detection:end -->"
 # Real photos carry arbitrary payloads: the code is the first run of code
@@ -206,21 +208,7 @@ def main():
                                               for p, e in errors) + "."]
     lines += ["", END]
     section = "\n".join(lines) + "\n"
-    text = ""
-    if os.path.exists(args.docs):
-        with open(args.docs) as f:
-            text = f.read()
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + section.rstrip("\n") + text[text.index(END) + len(END):]
-    else:
-        marker = "<!-- pipeline:end -->"
-        if marker in text:
-            i = text.index(marker) + len(marker)
-            text = text[:i] + "\n\n" + section.rstrip("\n") + text[i:]
-        else:
-            text = text.rstrip("\n") + "\n\n" + section
-    with open(args.docs, "w") as f:
-        f.write(text)
+    docsection.write(args.docs, BEGIN, END, section, after="<!-- pipeline:end -->")
     print(section)
     with open(os.path.join(args.out, "groups.json"), "w") as f:
         json.dump({"rows": rows, "misses": misses, "false": false_codes,
