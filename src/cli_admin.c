@@ -886,25 +886,32 @@ static int started(struct client *c, json_t *job, bool watch)
 	return status;
 }
 
-static int cmd_reprocess(struct client *c, const struct pf_adminctl_args *a)
+/* POSTs body (taken) to a route that starts a job and reports the job. */
+static int start_job(struct client *c, const char *path, json_t *body, bool watch)
 {
 	struct pf_error err;
-	json_t *body = a->prefix ? json_pack("{s:s}", "prefix", a->prefix) : json_object();
 	json_t *job;
-	int rc = call(c, "POST", "/admin/reprocess", body, &job, &err);
+	int rc = call(c, "POST", path, body, &job, &err);
 
 	json_decref(body);
 	if (rc < 0)
 		return fail(&err);
-	rc = started(c, job, a->watch);
+	rc = started(c, job, watch);
 	json_decref(job);
 	return rc;
+}
+
+static int cmd_reprocess(struct client *c, const struct pf_adminctl_args *a)
+{
+	json_t *body = a->prefix ? json_pack("{s:s}", "prefix", a->prefix) : json_object();
+
+	return start_job(c, "/admin/reprocess", body, a->watch);
 }
 
 static int cmd_clear(struct client *c, const struct pf_adminctl_args *a)
 {
 	struct pf_error err;
-	json_t *st, *body, *job;
+	json_t *st, *body;
 	const char *race, *ingress, *processed;
 	char n1[32], n2[32], n3[32];
 	const json_t *counts;
@@ -946,13 +953,7 @@ static int cmd_clear(struct client *c, const struct pf_adminctl_args *a)
 	                                "confirmOriginals", ingress)
 	                    : json_pack("{s:s}", "confirm", race);
 	json_decref(st);
-	rc = call(c, "POST", "/admin/clear", body, &job, &err);
-	json_decref(body);
-	if (rc < 0)
-		return fail(&err);
-	rc = started(c, job, a->watch);
-	json_decref(job);
-	return rc;
+	return start_job(c, "/admin/clear", body, a->watch);
 }
 
 static int cmd_erase(struct client *c, const struct pf_adminctl_args *a)
@@ -960,7 +961,7 @@ static int cmd_erase(struct client *c, const struct pf_adminctl_args *a)
 	struct pf_error err;
 	char *enc = escape(c, a->target);
 	char *path = pf_xasprintf("/admin/codes/%s", enc);
-	json_t *info, *body, *job;
+	json_t *info, *body;
 	const char *code;
 	char n1[32], n2[32];
 	int rc;
@@ -992,13 +993,7 @@ static int cmd_erase(struct client *c, const struct pf_adminctl_args *a)
 	}
 	body = json_pack("{s:s,s:s}", "code", code, "confirm", code);
 	json_decref(info);
-	rc = call(c, "POST", "/admin/erase", body, &job, &err);
-	json_decref(body);
-	if (rc < 0)
-		return fail(&err);
-	rc = started(c, job, a->watch);
-	json_decref(job);
-	return rc;
+	return start_job(c, "/admin/erase", body, a->watch);
 }
 
 static int cmd_jobs(struct client *c, const struct pf_adminctl_args *a)
