@@ -4,6 +4,10 @@ declare global {
 		interface Error {
 			message: string;
 		}
+		interface Locals {
+			/** Seconds for the Retry-After header of a 429 page. */
+			retryAfter?: number;
+		}
 		interface PageState {
 			/** Set while the photo viewer is open, so that Back closes it. */
 			viewer?: boolean;

@@ -12,6 +12,10 @@ export const handle: Handle = async ({ event, resolve }) => {
 	// Photo URLs may be presigned and expire: never let error pages or
 	// gallery pages be cached for long (routes set shorter values themselves).
 	if (response.status >= 400) headers.set('cache-control', 'no-store');
+	// The daemon's rate limit, passed on to the runner's browser.
+	if (response.status === 429 && event.locals.retryAfter && !headers.has('retry-after')) {
+		headers.set('retry-after', String(event.locals.retryAfter));
+	}
 
 	// Compress dynamic text responses (static assets are precompressed at build time).
 	const type = headers.get('content-type') ?? '';

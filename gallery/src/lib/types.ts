@@ -11,6 +11,15 @@ export interface Photo {
 	height: number;
 	thumbnailWidth: number;
 	thumbnailHeight: number;
+	/** WebP variants, when the daemon made them (served through <picture> with the JPEG as fallback). */
+	thumbnailWebpUrl: string | null;
+	fullsizeWebpUrl: string | null;
+}
+
+/** A code with photos one edit away from a code without any. */
+export interface Suggestion {
+	code: string;
+	photos: number;
 }
 
 /** One page of a participant's photos as served by `/p/{code}/photos`. */
@@ -18,6 +27,10 @@ export interface PhotoPage {
 	code: string;
 	photos: Photo[];
 	nextCursor: string | null;
+	/** With a roster: whether the code is a registered participant; null without one. */
+	registered: boolean | null;
+	/** Codes with photos one edit away; only when this (first) page has no photos. */
+	suggestions: Suggestion[];
 }
 
 export interface Theme {

@@ -6,7 +6,13 @@ import {
 	parseApiError,
 	parseImage,
 	parseParticipantPage,
-	participantUrl
+	parsePhotographers,
+	parsePhotosPage,
+	parseRetryAfter,
+	participantUrl,
+	photosUrl,
+	postClaim,
+	forwardedFor
 } from './api';
 
 const image = (id: string, extra: Record<string, unknown> = {}) => ({
@@ -55,8 +61,21 @@ describe('parseImage', () => {
 			height: 1333,
 			thumbnailWidth: 500,
 			thumbnailHeight: 333,
-			codes: ['10423', '10577']
+			codes: ['10423', '10577'],
+			thumbnailWebpUrl: null,
+			fullsizeWebpUrl: null,
+			photographer: null
 		});
+	});
+
+	it('keeps WebP URLs and the photographer when present and usable', () => {
+		const p = parseImage(
+			image('a', { thumbnailWebpUrl: 'https://cdn/a.webp', fullsizeWebpUrl: 'javascript:alert(1)', photographer: 'alice' })
+		);
+		expect(p?.thumbnailWebpUrl).toBe('https://cdn/a.webp');
+		expect(p?.fullsizeWebpUrl).toBeNull();
+		expect(p?.photographer).toBe('alice');
+		expect(parseImage(image('a', { photographer: 'a\nb' }))?.photographer).toBeNull();
 	});
 
 	it('accepts a null or missing capture time, and drops an unparsable one', () => {
@@ -112,7 +131,7 @@ describe('parseParticipantPage', () => {
 	});
 
 	it('treats an empty list as "no photos yet" and an empty cursor as the end', () => {
-		expect(parseParticipantPage(page([]), '10423')).toEqual({ participant: '10423', images: [], nextCursor: null });
+		expect(parseParticipantPage(page([]), '10423')).toEqual({ participant: '10423', images: [], nextCursor: null, registered: null, suggestions: [] });
 		expect(parseParticipantPage(page([], ''), '10423').nextCursor).toBeNull();
 		expect(parseParticipantPage({ participant: '10423', images: [] }, '10423').nextCursor).toBeNull();
 	});
@@ -266,5 +285,119 @@ describe('findParticipantImage', () => {
 		await expect(
 			findParticipantImage({ baseUrl: 'http://d', fetch: down as unknown as typeof fetch }, '10423', 'a')
 		).rejects.toMatchObject({ kind: 'unavailable' });
+	});
+});
+
+describe('suggestions and roster', () => {
+	it('keeps up to 5 valid suggestions in the API order, only when nothing was found', () => {
+		const body = {
+			...page([]),
+			registered: false,
+			suggestions: [
+				{ code: '10423', photos: 5 },
+				{ code: 'bad code', photos: 1 },
+				{ code: '10423', photos: 5 },
+				{ code: '10433', photos: -1 },
+				{ code: '10432', photos: 'x' },
+				{ code: '10431', photos: 2 },
+				{ code: '1042', photos: 1 },
+				{ code: '10442', photos: 1 },
+				{ code: '10402', photos: 1 },
+				{ code: '10412', photos: 1 }
+			]
+		};
+		const p = parseParticipantPage(body, '10423');
+		expect(p.registered).toBe(false);
+		expect(p.suggestions).toEqual([
+			{ code: '10423', photos: 5 },
+			{ code: '10431', photos: 2 },
+			{ code: '1042', photos: 1 },
+			{ code: '10442', photos: 1 },
+			{ code: '10402', photos: 1 }
+		]);
+		const found = parseParticipantPage({ ...body, images: [image('a')], registered: true }, '10423');
+		expect(found.suggestions).toEqual([]);
+		expect(found.registered).toBe(true);
+		expect(parseParticipantPage({ ...page([]), registered: 'yes', suggestions: 'x' }, '10423')).toMatchObject({
+			registered: null,
+			suggestions: []
+		});
+	});
+});
+
+describe('rate limits and the runner address', () => {
+	it('maps 429 to rate_limited with the Retry-After wait', async () => {
+		const fetchMock = vi.fn(async () =>
+			new Response(JSON.stringify({ error: { code: 'rate_limited', message: 'slow down' } }), {
+				status: 429,
+				headers: { 'content-type': 'application/json', 'retry-after': '6' }
+			})
+		);
+		const err = await getParticipantPage({ baseUrl: 'http://d', fetch: fetchMock as typeof fetch }, '10432').catch((e) => e);
+		expect(err).toBeInstanceOf(ApiError);
+		expect(err).toMatchObject({ kind: 'rate_limited', status: 429, retryAfter: 6 });
+	});
+
+	it('reads Retry-After as seconds or a date, capped, with a default', () => {
+		expect(parseRetryAfter('6')).toBe(6);
+		expect(parseRetryAfter('0')).toBe(1);
+		expect(parseRetryAfter('999999')).toBe(3600);
+		expect(parseRetryAfter(new Date(1_000_000 + 30_000).toUTCString(), 1_000_000)).toBe(30);
+		expect(parseRetryAfter('soon')).toBeNull();
+		expect(parseRetryAfter(null)).toBeNull();
+	});
+
+	it('sends X-Forwarded-For with the runner address on every call, never junk', async () => {
+		const seen: (string | null)[] = [];
+		const fetchMock = vi.fn(async (_url: string, init?: RequestInit) => {
+			seen.push(new Headers(init?.headers).get('x-forwarded-for'));
+			return jsonResponse(page([]));
+		});
+		const opts = { baseUrl: 'http://d', fetch: fetchMock as unknown as typeof fetch };
+		await getParticipantPage({ ...opts, clientAddress: '203.0.113.7' }, '10423');
+		await getParticipantPage({ ...opts, clientAddress: '2001:db8::1' }, '10423');
+		await getParticipantPage({ ...opts, clientAddress: '1.2.3.4\r\nX-Evil: 1' }, '10423');
+		await getParticipantPage(opts, '10423');
+		expect(seen).toEqual(['203.0.113.7', '2001:db8::1', null, null]);
+		expect(forwardedFor(' 10.0.0.1 ')).toBe('10.0.0.1');
+	});
+});
+
+describe('photos by time, photographers, claims', () => {
+	it('builds the /photos URL', () => {
+		const url = photosUrl('http://d', {
+			from: new Date('2026-05-03T08:20:00Z'),
+			to: new Date('2026-05-03T08:40:00Z'),
+			order: 'asc',
+			photographer: 'alice',
+			limit: 48,
+			cursor: 'c/1'
+		});
+		expect(url).toBe(
+			'http://d/photos?from=2026-05-03T08%3A20%3A00.000Z&to=2026-05-03T08%3A40%3A00.000Z&order=asc&photographer=alice&limit=48&cursor=c%2F1'
+		);
+	});
+
+	it('parses pages, photographers and claims', async () => {
+		expect(parsePhotosPage({ images: [image('a'), image('a'), { id: 'x' }], nextCursor: 'n' })).toMatchObject({
+			images: [{ id: 'a' }],
+			nextCursor: 'n'
+		});
+		expect(() => parsePhotosPage({ images: 'x' })).toThrowError(ApiError);
+		expect(parsePhotographers({ photographers: [{ name: 'alice', photos: 3 }, { name: 7 }, { name: '', photos: 1 }] })).toEqual([
+			{ name: 'alice', photos: 3 },
+			{ name: '', photos: 1 }
+		]);
+		const calls: { url: string; init?: RequestInit }[] = [];
+		const fetchMock = vi.fn(async (url: string, init?: RequestInit) => {
+			calls.push({ url, init });
+			return jsonResponse({ claim: { id: 'c1', photo: 'p1', code: '10423', state: 'pending', at: '2026-05-03T10:00:00Z' } }, 202);
+		});
+		const claim = await postClaim({ baseUrl: 'http://d', fetch: fetchMock as unknown as typeof fetch, clientAddress: '10.1.2.3' }, 'p1', '10423');
+		expect(claim).toEqual({ id: 'c1', photo: 'p1', code: '10423', state: 'pending', at: '2026-05-03T10:00:00Z' });
+		expect(calls[0].url).toBe('http://d/claims');
+		expect(calls[0].init?.method).toBe('POST');
+		expect(JSON.parse(String(calls[0].init?.body))).toEqual({ photo: 'p1', code: '10423' });
+		expect(new Headers(calls[0].init?.headers).get('x-forwarded-for')).toBe('10.1.2.3');
 	});
 });

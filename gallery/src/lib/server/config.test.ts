@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PAGE_SIZE, apiBaseUrlFromEnv, pageSizeFromEnv, timeZoneFromEnv } from './config';
+import { DEFAULT_PAGE_SIZE, apiBaseUrlFromEnv, liveIntervalFromEnv, pageSizeFromEnv, timeZoneFromEnv, webpFromEnv } from './config';
 
 describe('apiBaseUrlFromEnv', () => {
 	it('normalises the base URL', () => {
@@ -34,5 +34,22 @@ describe('timeZoneFromEnv', () => {
 		expect(timeZoneFromEnv({ GALLERY_TIMEZONE: 'Europe/Berlin' })).toBe('Europe/Berlin');
 		expect(timeZoneFromEnv({ GALLERY_TIMEZONE: 'Mars/Olympus' })).toBe('UTC');
 		expect(timeZoneFromEnv({})).toBe('UTC');
+	});
+});
+
+describe('live interval and WebP switch', () => {
+	it('polls no more often than every 15 s', () => {
+		expect(liveIntervalFromEnv({})).toBe(15);
+		expect(liveIntervalFromEnv({ GALLERY_LIVE_INTERVAL: '5' })).toBe(15);
+		expect(liveIntervalFromEnv({ GALLERY_LIVE_INTERVAL: '30' })).toBe(30);
+		expect(liveIntervalFromEnv({ GALLERY_LIVE_INTERVAL: '0' })).toBe(0);
+		expect(liveIntervalFromEnv({ GALLERY_LIVE_INTERVAL: '9999' })).toBe(3600);
+		expect(liveIntervalFromEnv({ GALLERY_LIVE_INTERVAL: 'x' })).toBe(15);
+	});
+	it('offers WebP unless turned off', () => {
+		expect(webpFromEnv({})).toBe(true);
+		expect(webpFromEnv({ GALLERY_WEBP: '0' })).toBe(false);
+		expect(webpFromEnv({ GALLERY_WEBP: 'off' })).toBe(false);
+		expect(webpFromEnv({ GALLERY_WEBP: '1' })).toBe(true);
 	});
 });

@@ -40,3 +40,24 @@ export function apiBaseUrlFromEnv(env: Env): string | null {
 		return null;
 	}
 }
+
+/**
+ * Whether pages offer the daemon's WebP variants (`GALLERY_WEBP`, default on;
+ * `0`/`false`/`off` serves only the JPEG variants, e.g. to compare page weights).
+ */
+export function webpFromEnv(env: Env): boolean {
+	const raw = env.GALLERY_WEBP?.trim().toLowerCase();
+	return !(raw === '0' || raw === 'false' || raw === 'off' || raw === 'no');
+}
+
+/**
+ * Seconds between the polls of an open participant page (`GALLERY_LIVE_INTERVAL`,
+ * default and minimum 15, at most 3600; `0` turns live updates off).
+ */
+export function liveIntervalFromEnv(env: Env): number {
+	const raw = env.GALLERY_LIVE_INTERVAL?.trim();
+	if (!raw || !/^\d{1,4}$/.test(raw)) return 15;
+	const n = Number(raw);
+	if (n === 0) return 0;
+	return Math.min(Math.max(n, 15), 3600);
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError } from './api';
-import { GalleryError, MESSAGES, formatTime, galleryErrorFrom, requireCode, toPhoto } from './gallery';
+import { GalleryError, MESSAGES, formatTime, galleryErrorFrom, rateLimitedMessage, requireCode, toPhoto, waitText } from './gallery';
 
 vi.mock('$env/dynamic/private', () => ({ env: {} }));
 
@@ -51,7 +51,10 @@ describe('formatTime / toPhoto', () => {
 				height: 1333,
 				thumbnailWidth: 500,
 				thumbnailHeight: 333,
-				codes: ['1', '2']
+				codes: ['1', '2'],
+				thumbnailWebpUrl: 'https://t/a.webp',
+				fullsizeWebpUrl: null,
+				photographer: 'alice'
 			},
 			'UTC'
 		);
@@ -64,7 +67,23 @@ describe('formatTime / toPhoto', () => {
 			width: 2000,
 			height: 1333,
 			thumbnailWidth: 500,
-			thumbnailHeight: 333
+			thumbnailHeight: 333,
+			thumbnailWebpUrl: 'https://t/a.webp',
+			fullsizeWebpUrl: null
 		});
+	});
+});
+
+describe('rate limited', () => {
+	it('becomes a 429 with the wait in words', () => {
+		const ge = galleryErrorFrom(new ApiError('rate_limited', 'slow', 429, 'rate_limited', 6), 'x');
+		expect(ge).toMatchObject({ status: 429, retryAfter: 6 });
+		expect(ge.message).toBe(rateLimitedMessage(6));
+		expect(ge.message).toMatch(/wait 6 seconds/);
+		expect(waitText(1)).toBe('1 second');
+		expect(waitText(59)).toBe('59 seconds');
+		expect(waitText(59.2)).toBe('1 minute');
+		expect(waitText(60)).toBe('1 minute');
+		expect(waitText(121)).toBe('3 minutes');
 	});
 });
