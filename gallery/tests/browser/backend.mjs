@@ -9,6 +9,12 @@
 //   unknownCode   a valid code with no photos
 //   stopApi()     stop only the participant API (the gallery must then show its 502 page)
 //   stop()        stop everything that startBackend() started
+//   addPhotos(specs)  upload more photos (make_photos.py specs: file, codes, takenAt, seed);
+//                 resolves with their image ids once uploaded (not yet processed)
+//   photos        the specs uploaded at the start, each with its `id`
+//
+// The daemon trusts X-Forwarded-For (the gallery sends the runner's address),
+// so its per-client limits apply per runner, not to the gallery as a whole.
 //
 // It starts the real thing: the local AWS stack (test/stack), photofinishd
 // from the build directory, and uploads generated photos whose codes are
@@ -28,12 +34,15 @@ const PHOTOS = [
 	{ file: 'finish/IMG_0399.jpg', codes: ['10423'], seed: 5 }
 ].map((p) => ({ ...p, width: 1800, height: 1200 }));
 
-export async function startBackend() {
+export async function startBackend({ daemonEnv = {} } = {}) {
 	const stack = await startStack();
+	const dirs = [];
 	let daemon;
 	let dir;
 	try {
-		daemon = await startDaemon(stack.env, { env: { PHOTOFINISH_CACHE_TTL: '2' } });
+		daemon = await startDaemon(stack.env, {
+			env: { PHOTOFINISH_CACHE_TTL: '2', PHOTOFINISH_TRUST_FORWARDED_FOR: '1', ...daemonEnv }
+		});
 		dir = makePhotos(PHOTOS);
 		const bucket = stack.env.PHOTOFINISH_INGRESS_BUCKET;
 		const participants = {};
@@ -52,12 +61,21 @@ export async function startBackend() {
 		return {
 			apiUrl: daemon.url,
 			participants,
+			photos: PHOTOS.map((p) => ({ ...p, id: imageId(bucket, p.file) })),
 			unknownCode: '99999',
+			async addPhotos(specs) {
+				const more = specs.map((p) => ({ width: 1800, height: 1200, ...p }));
+				const d = makePhotos(more);
+				dirs.push(d);
+				await uploadPhotos(stack, d, more);
+				return more.map((p) => imageId(bucket, p.file));
+			},
 			stopApi: () => daemon.stop(),
 			stop: async () => {
 				await daemon.stop();
 				await stack.stop();
 				rmSync(dir, { recursive: true, force: true });
+				for (const d of dirs) rmSync(d, { recursive: true, force: true });
 			}
 		};
 	} catch (e) {
