@@ -72,6 +72,8 @@ export async function startGallery({ apiUrl, env = {} }) {
 			PORT: String(port),
 			HOST: '127.0.0.1',
 			PHOTOFINISH_API_URL: apiUrl,
+			// As in production: the public address (absolute links, form posts).
+			ORIGIN: `http://127.0.0.1:${port}`,
 			...TEST_THEME,
 			...env
 		},

@@ -24,9 +24,9 @@ export function waitText(seconds: number): string {
 }
 
 /** The 429 page's message: why, and how long to wait. */
-export function rateLimitedMessage(seconds: number): string {
+export function rateLimitedMessage(seconds: number, what = 'looked up several bib numbers without photos'): string {
 	return (
-		`You have looked up several bib numbers without photos in a short time. ` +
+		`You have ${what} in a short time. ` +
 		`To keep runners’ photos private, the gallery asks you to wait ${waitText(seconds)} before the next try.`
 	);
 }
