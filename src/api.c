@@ -439,6 +439,7 @@ int pf_api_new(const struct pf_api_deps *deps, struct pf_api **out, struct pf_er
 	                                 .max_entry_bytes = CACHE_MAX_BYTES / 16};
 
 	api->d = *deps;
+	api->runner = pf_api__runner_new();
 	pf_admin_auth_new(deps->cfg, &api->auth);
 	if (pf_cache_new(&limits, &api->cache, err) < 0)
 		goto fail;
@@ -495,5 +496,6 @@ void pf_api_free(struct pf_api *api)
 		evhttp_free(api->http);
 	pf_cache_free(api->cache);
 	pf_admin_auth_free(api->auth);
+	pf_api__runner_free(api->runner);
 	free(api);
 }

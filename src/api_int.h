@@ -37,6 +37,7 @@ struct pf_api {
 	struct pf_cache *cache;     /* participant answers */
 	struct pf_admin_auth *auth; /* admin tokens */
 	int waiting;                /* requests waiting for AWS */
+	struct pf_api__runner *runner; /* suggestions, rate limits (api_runner.c) */
 };
 
 struct pf_api_request {
@@ -79,6 +80,22 @@ void pf_api__get_participant(struct pf_api_request *r);
  * set) when URLs cannot be made. */
 json_t *pf_api__photo_json(struct pf_api *api, const struct pf_catalog_image *e,
                            struct pf_error *err);
+
+/* Runners' features (api_runner.c). */
+struct pf_api__runner *pf_api__runner_new(void);
+void pf_api__runner_free(struct pf_api__runner *rn);
+/* The client's address for rate limits: the peer, or the last
+ * X-Forwarded-For entry when PHOTOFINISH_TRUST_FORWARDED_FOR is 1. */
+void pf_api__client_address(const struct pf_api_request *r, char out[64]);
+/* Spends one of the client's tokens for a lookup that found nothing; false
+ * when it has none left, a 429 with Retry-After then sent. */
+bool pf_api__miss_allowed(struct pf_api_request *r);
+/* Adds "suggestions" for code to doc (reading the code index first when
+ * its copy is stale), then calls done with r and doc (doc then owned by
+ * done). r must be waiting (pf_api__wait). */
+typedef void (*pf_api__doc_cb)(struct pf_api_request *r, json_t *doc);
+void pf_api__add_suggestions(struct pf_api_request *r, const char *code, json_t *doc,
+                             pf_api__doc_cb done);
 
 /* Request helpers. */
 const char *pf_api__header(const struct pf_api_request *r, const char *name);

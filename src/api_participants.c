@@ -14,6 +14,7 @@
 #include "photofinish/codec.h"
 #include "photofinish/cache.h"
 #include "photofinish/catalog.h"
+#include "photofinish/catalog_index.h"
 #include "photofinish/config.h"
 #include "photofinish/log.h"
 #include "photofinish/metrics.h"
@@ -41,6 +42,21 @@ static char *media_url(struct pf_api *api, const char *key, struct pf_error *err
 	return url;
 }
 
+/* Whose photo: recorded with it, else from its key (photos written before
+ * the catalog kept it). */
+static json_t *photographer_json(struct pf_api *api, const struct pf_catalog_image *e)
+{
+	char *name;
+	json_t *j;
+
+	if (e->photographer)
+		return json_string(e->photographer);
+	name = pf_catalog_photographer_of(e->key, api->d.cfg->ingress_prefix);
+	j = json_string(name ? name : "");
+	free(name);
+	return j;
+}
+
 json_t *pf_api__photo_json(struct pf_api *api, const struct pf_catalog_image *e,
                            struct pf_error *err)
 {
@@ -63,6 +79,8 @@ json_t *pf_api__photo_json(struct pf_api *api, const struct pf_catalog_image *e,
 	                "thumbnailHeight", e->thumbnail_height, "codes", codes);
 	if (img && !json_object_get(img, "takenAt"))
 		json_object_set_new(img, "takenAt", json_null());
+	if (img)
+		json_object_set_new(img, "photographer", photographer_json(api, e));
 	free(thumb);
 	free(full);
 	return img;
@@ -93,14 +111,37 @@ static void reply_participant(struct pf_api_request *r, const char *body, size_t
 	pf_api__reply_json(r, 200, body, len);
 }
 
+/* Whether a cached answer found nothing (answers are built below, compact). */
+static bool is_empty_answer(const char *body, size_t len)
+{
+	static const char none[] = "\"images\":[]";
+
+	return len < 65536 && memmem(body, len, none, sizeof(none) - 1) != NULL;
+}
+
+/* Answers with doc (stolen), keeping it in the cache while fresh. */
+static void send_participant(struct pf_api_request *r, json_t *doc)
+{
+	struct pf_api *api = r->api;
+	char *body = json_dumps(doc, JSON_COMPACT);
+	char etag[20];
+
+	json_decref(doc);
+	etag_of(body, strlen(body), etag);
+	/* An invalidation since the lookup started: what was read may be stale. */
+	if (api->d.cfg->cache_ttl > 0 && r->cache_generation == pf_cache_generation(api->cache))
+		pf_cache_put(api->cache, r->cache_key, r->cache_tag, body, strlen(body), etag,
+		             pf_monotonic_ms() + (int64_t)api->d.cfg->cache_ttl * 1000);
+	reply_participant(r, body, strlen(body), etag);
+	free(body);
+}
+
 static void on_participant_page(const struct pf_catalog_page *page, const struct pf_error *err,
                                 void *arg)
 {
 	struct pf_api_request *r = arg;
 	struct pf_api *api = r->api;
 	json_t *images, *doc;
-	char *body;
-	char etag[20];
 	struct pf_error uerr;
 
 	if (err->code) {
@@ -126,19 +167,22 @@ static void on_participant_page(const struct pf_catalog_page *page, const struct
 		}
 		json_array_append_new(images, img);
 	}
+	/* Guessing codes finds nothing again and again: limited per client. */
+	if (page->count == 0 && !pf_api__miss_allowed(r)) {
+		json_decref(images);
+		return;
+	}
 	doc = json_pack("{s:s,s:o,s:s?}", "participant", r->cache_tag, "images", images,
 	                "nextCursor", page->next_cursor);
 	if (!json_object_get(doc, "nextCursor"))
 		json_object_set_new(doc, "nextCursor", json_null());
-	body = json_dumps(doc, JSON_COMPACT);
-	json_decref(doc);
-	etag_of(body, strlen(body), etag);
-	/* An invalidation since the lookup started: what was read may be stale. */
-	if (api->d.cfg->cache_ttl > 0 && r->cache_generation == pf_cache_generation(api->cache))
-		pf_cache_put(api->cache, r->cache_key, r->cache_tag, body, strlen(body), etag,
-		             pf_monotonic_ms() + (int64_t)api->d.cfg->cache_ttl * 1000);
-	reply_participant(r, body, strlen(body), etag);
-	free(body);
+	json_object_set_new(doc, "registered", json_null());
+	if (page->count == 0 && !pf_api__query(r, "cursor")) {
+		pf_api__add_suggestions(r, r->cache_tag, doc, send_participant);
+		return;
+	}
+	json_object_set_new(doc, "suggestions", json_array());
+	send_participant(r, doc);
 }
 
 void pf_api__get_participant(struct pf_api_request *r)
@@ -175,6 +219,8 @@ void pf_api__get_participant(struct pf_api_request *r)
 	if (pf_cache_get(api->cache, r->cache_key, pf_monotonic_ms(), &hit)) {
 		pf_metrics_inc(api->d.metrics, "photofinish_api_cache_total",
 		               "Participant lookups by cache result.", "result=\"hit\"", 1);
+		if (is_empty_answer(hit.body, hit.len) && !pf_api__miss_allowed(r))
+			return;
 		reply_participant(r, hit.body, hit.len, hit.etag);
 		return;
 	}

@@ -87,7 +87,8 @@ struct done_ctx {
 	pf_catalog_done_cb cb;
 	void *arg;
 	struct pf_catalog *cat;
-	struct pf_catalog_counts delta; /* what the write changes in the counts */
+	struct pf_catalog_counts delta;        /* what the write changes in the counts */
+	struct pf_catalog__index_delta *index; /* and in the code index */
 };
 
 bool pf_catalog_is_fenced(const struct pf_error *err)
@@ -116,11 +117,16 @@ static void on_write(json_t *response, const struct pf_error *err, void *arg)
 		snprintf(e.service_code, sizeof(e.service_code), "CatalogFenced");
 		e.retryable = true;
 		ctx->cb(&e, ctx->arg);
+		pf_catalog__index_delta_free(ctx->index);
 		free(ctx);
 		return;
 	}
 	if (!err->code && pf_catalog_counts_add(ctx->cat, &ctx->delta, on_counted, NULL, &e) < 0)
 		on_counted(&e, NULL);
+	if (!err->code)
+		pf_catalog__index_apply(ctx->cat, ctx->index);
+	else
+		pf_catalog__index_delta_free(ctx->index);
 	ctx->cb(err, ctx->arg);
 	free(ctx);
 }
@@ -139,6 +145,7 @@ int pf_catalog_write(struct pf_catalog *cat, const struct pf_catalog_image *img,
 	ctx->arg = arg;
 	ctx->cat = cat;
 	pf_catalog_counts_delta(old, img, &ctx->delta);
+	ctx->index = pf_catalog__index_delta_new(old, img);
 	items = pf_catalog_transact_items(cat->table, img, old);
 	/* The same token for the same items: a transport retry of a write that
 	 * did commit succeeds instead of failing its own condition. */
@@ -148,8 +155,10 @@ int pf_catalog_write(struct pf_catalog *cat, const struct pf_catalog_image *img,
 	free(text);
 	rc = pf_dynamodb_transact_write(
 	    cat->aws, items, json_pack("{s:s}", "ClientRequestToken", token), on_write, ctx, err);
-	if (rc < 0)
+	if (rc < 0) {
+		pf_catalog__index_delta_free(ctx->index);
 		free(ctx);
+	}
 	return rc;
 }
 
@@ -271,6 +280,14 @@ static int list_partition(struct pf_catalog *cat, const char *pk,
                           const struct pf_catalog_page_options *opts, pf_catalog_page_cb cb,
                           void *arg, struct pf_error *err)
 {
+	return pf_catalog__list_window(cat, pk, NULL, NULL, false, opts, cb, arg, err);
+}
+
+int pf_catalog__list_window(struct pf_catalog *cat, const char *pk, const char *from,
+                            const char *to, bool descending,
+                            const struct pf_catalog_page_options *opts, pf_catalog_page_cb cb,
+                            void *arg, struct pf_error *err)
+{
 	struct page_ctx *ctx;
 	json_t *start = NULL, *params;
 	int rc;
@@ -286,9 +303,16 @@ static int list_partition(struct pf_catalog *cat, const char *pk,
 		start = pf_catalog__key(pk, sk);
 		free(sk);
 	}
-	params = json_pack("{s:s,s:{s:{s:s}},s:i,s:b}", "KeyConditionExpression", "pk = :pk",
-	                   "ExpressionAttributeValues", ":pk", "S", pk, "Limit", opts->limit + 1,
-	                   "ScanIndexForward", 1);
+	if (from && to)
+		params =
+		    json_pack("{s:s,s:{s:{s:s},s:{s:s},s:{s:s}},s:i,s:b}", "KeyConditionExpression",
+		              "pk = :pk AND sk BETWEEN :from AND :to", "ExpressionAttributeValues",
+		              ":pk", "S", pk, ":from", "S", from, ":to", "S", to, "Limit",
+		              opts->limit + 1, "ScanIndexForward", !descending);
+	else
+		params = json_pack("{s:s,s:{s:{s:s}},s:i,s:b}", "KeyConditionExpression",
+		                   "pk = :pk", "ExpressionAttributeValues", ":pk", "S", pk, "Limit",
+		                   opts->limit + 1, "ScanIndexForward", !descending);
 	ctx = pf_xcalloc(1, sizeof(*ctx));
 	ctx->cb = cb;
 	ctx->arg = arg;

@@ -53,6 +53,25 @@ char *pf_catalog_cursor_decode(const char *cursor);
  * lower-cased). New string. */
 char *pf_catalog__name_pk(const char *key);
 
+/* What a photo write changes in the code index and the photographers'
+ * counts (catalog_index.c): computed with the transaction, applied once it
+ * committed (pf_catalog__index_apply frees it). */
+struct pf_catalog__index_delta;
+struct pf_catalog__index_delta *pf_catalog__index_delta_new(const struct pf_catalog_image *old,
+                                                            const struct pf_catalog_image *img);
+/* The code changes (code, +1/-1) of a delta, at most max; for tests. */
+size_t pf_catalog__index_delta_codes(const struct pf_catalog__index_delta *d, const char **codes,
+                                     int64_t *by, size_t max);
+void pf_catalog__index_delta_free(struct pf_catalog__index_delta *d);
+void pf_catalog__index_apply(struct pf_catalog *cat, struct pf_catalog__index_delta *d);
+
+/* A page of pk's entries whose sort key lies between from and to (both
+ * NULL: all), ascending or not; the listings' common query (catalog.c). */
+int pf_catalog__list_window(struct pf_catalog *cat, const char *pk, const char *from,
+                            const char *to, bool descending,
+                            const struct pf_catalog_page_options *opts, pf_catalog_page_cb cb,
+                            void *arg, struct pf_error *err);
+
 /* The AWS client and table a catalog works on (for the other catalog files). */
 struct pf_aws *pf_catalog__aws(const struct pf_catalog *cat);
 const char *pf_catalog__table(const struct pf_catalog *cat);

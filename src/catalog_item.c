@@ -52,6 +52,7 @@ void pf_catalog_image_free(struct pf_catalog_image *img)
 	free(img->taken_at);
 	free(img->sort_time);
 	free(img->processed_at);
+	free(img->photographer);
 	memset(img, 0, sizeof(*img));
 }
 
@@ -77,6 +78,7 @@ void pf_catalog_image_copy(struct pf_catalog_image *dst, const struct pf_catalog
 	dst->taken_at = dup_or_null(src->taken_at);
 	dst->sort_time = dup_or_null(src->sort_time);
 	dst->processed_at = dup_or_null(src->processed_at);
+	dst->photographer = dup_or_null(src->photographer);
 }
 
 void pf_catalog_image_make_tombstone(struct pf_catalog_image *img)
@@ -166,6 +168,7 @@ json_t *pf_catalog_image_item(const struct pf_catalog_image *img)
 	pf_catalog__set_s(item, "takenAt", img->taken_at);
 	pf_catalog__set_s(item, "sortTime", img->sort_time);
 	pf_catalog__set_s(item, "processedAt", img->processed_at);
+	pf_catalog__set_s(item, "photographer", img->photographer);
 	return item;
 }
 
@@ -249,6 +252,7 @@ static void read_fields(const json_t *item, const char *id, struct pf_catalog_im
 	out->taken_at = dup_or_null(pf_catalog__get_s(item, "takenAt"));
 	out->sort_time = dup_or_null(pf_catalog__get_s(item, "sortTime"));
 	out->processed_at = dup_or_null(pf_catalog__get_s(item, "processedAt"));
+	out->photographer = dup_or_null(pf_catalog__get_s(item, "photographer"));
 }
 
 int pf_catalog_image_from_item(const json_t *item, struct pf_catalog_image *out,
@@ -285,6 +289,11 @@ int pf_catalog_entry_from_item(const json_t *item, struct pf_catalog_image *out,
 }
 
 /* One listing entry of an image: its pk/sk and the attributes a reader needs. */
+/* Entries besides the codes': unmatched or failed, the name, the time
+ * listings (PHOTOS and PHOTOS#<photographer>): at most 43 entries, so with
+ * 40 codes a transaction holds the image, 43 deletes, 43 puts and the
+ * fence: 88 of DynamoDB's 100. */
+#define ENTRY_KEYS_EXTRA 4
 struct entry_key {
 	char *pk;
 	char *sk;
@@ -304,7 +313,7 @@ char *pf_catalog__name_pk(const char *key)
 	return pk;
 }
 
-/* max: codes at most; keys has room for max + 2 (a listing, the name). */
+/* max: codes at most; keys has room for max + ENTRY_KEYS_EXTRA. */
 static size_t entry_keys(const struct pf_catalog_image *img, struct entry_key *keys, size_t max)
 {
 	size_t n = 0;
@@ -325,6 +334,15 @@ static size_t entry_keys(const struct pf_catalog_image *img, struct entry_key *k
 	}
 	if (img->key) {
 		keys[n].pk = pf_catalog__name_pk(img->key);
+		keys[n++].sk = pf_xasprintf("%s#%s", img->sort_time ? img->sort_time : "", img->id);
+	}
+	/* Browsing by time: tagged and untagged photos alike. */
+	if (img->status == PF_IMAGE_PROCESSED) {
+		keys[n].pk = pf_xstrdup("PHOTOS");
+		keys[n++].sk = pf_xasprintf("%s#%s", img->sort_time ? img->sort_time : "", img->id);
+	}
+	if (img->status == PF_IMAGE_PROCESSED && img->photographer) {
+		keys[n].pk = pf_xasprintf("PHOTOS#%s", img->photographer);
 		keys[n++].sk = pf_xasprintf("%s#%s", img->sort_time ? img->sort_time : "", img->id);
 	}
 	return n;
@@ -358,13 +376,15 @@ static json_t *entry_item(const struct pf_catalog_image *img, const struct entry
 	set_sizes(item, img);
 	pf_catalog__set_s(item, "takenAt", img->taken_at);
 	json_object_set_new(item, "codes", codes_list(img));
+	pf_catalog__set_s(item, "photographer", img->photographer);
 	return item;
 }
 
 json_t *pf_catalog_transact_items(const char *table, const struct pf_catalog_image *img,
                                   const struct pf_catalog_image *old)
 {
-	struct entry_key new_keys[PF_CATALOG_MAX_CODES + 2], old_keys[PF_CATALOG_MAX_CODES + 2];
+	struct entry_key new_keys[PF_CATALOG_MAX_CODES + ENTRY_KEYS_EXTRA],
+	    old_keys[PF_CATALOG_MAX_CODES + ENTRY_KEYS_EXTRA];
 	size_t nnew = entry_keys(img, new_keys, PF_CATALOG_MAX_CODES);
 	size_t nold = old ? entry_keys(old, old_keys, PF_CATALOG_MAX_CODES) : 0;
 	json_t *items = json_array();

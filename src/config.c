@@ -106,6 +106,10 @@ static const struct setting settings[] = {
      "API connections open at once; beyond it new ones get a 503 and are closed."},
     {"PHOTOFINISH_CACHE_TTL", "cache-ttl", K_INT, OFF(cache_ttl), 0, 3600, "10", M_DAEMON, 0,
      "Seconds a participant answer is served from the in-process cache (0: off)."},
+    {"PHOTOFINISH_TRUST_FORWARDED_FOR", "trust-forwarded-for", K_INT, OFF(trust_forwarded_for), 0,
+     1, "0", M_DAEMON, 0,
+     "1: rate limits count a client by the last X-Forwarded-For entry (set only behind a proxy "
+     "that sets it, like the gallery); 0: by the connection's peer address."},
     {"PHOTOFINISH_ADMIN_TOKEN", "admin-token", K_SECRET, OFF(admin_token), 16, 4096, NULL, M_AWS, 0,
      "Bearer token for /admin (at least 16 characters), named \"admin\" in the audit trail. The "
      "admin API is off when no admin token is set."},

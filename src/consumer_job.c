@@ -18,6 +18,7 @@
 #include "photofinish/aws/s3.h"
 #include "photofinish/catalog.h"
 #include "photofinish/catalog_admin.h"
+#include "photofinish/catalog_index.h"
 #include "photofinish/config.h"
 #include "photofinish/events.h"
 #include "photofinish/image.h"
@@ -320,6 +321,9 @@ static void write_catalog(struct job *job)
 		job->img.sequencer = pf_xstrdup(job->ev.sequencer);
 	if (!job->img.processed_at)
 		job->img.processed_at = pf_xstrdup(now);
+	if (!job->img.photographer)
+		job->img.photographer =
+		    pf_catalog_photographer_of(job->ev.key, c->d.cfg->ingress_prefix);
 	job->img.size = job->ev.size;
 	if (job->img.status == PF_IMAGE_DELETED)
 		rc = pf_catalog_delete_photo(c->d.catalog, c->d.cfg->processed_bucket, &job->img,

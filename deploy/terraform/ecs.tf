@@ -52,6 +52,9 @@ locals {
       PHOTOFINISH_LOG_LEVEL          = var.log_level
       PHOTOFINISH_VISIBILITY_TIMEOUT = tostring(var.queue_visibility_timeout)
       PHOTOFINISH_DRAIN_SECONDS      = tostring(var.drain_seconds)
+      # Only the gallery reaches the API (inside the VPC) and it passes the
+      # runner's address on: rate limits count runners, not the gallery.
+      PHOTOFINISH_TRUST_FORWARDED_FOR = "1"
     },
     var.ingress_prefix != "" ? { PHOTOFINISH_INGRESS_PREFIX = var.ingress_prefix } : {},
     var.enable_cdn ? { PHOTOFINISH_PUBLIC_MEDIA_URL = "https://${aws_cloudfront_distribution.media[0].domain_name}" } : {},

@@ -53,6 +53,7 @@ struct pf_catalog_image {
 	char *taken_at;     /* RFC 3339 or NULL */
 	char *sort_time;    /* taken_at, else the upload time: orders entries */
 	char *processed_at; /* RFC 3339 */
+	char *photographer; /* the key's first segment under the ingress prefix; NULL: unknown */
 };
 
 /* One page of a listing, borrowed for the callback. Each row holds what a

@@ -53,9 +53,11 @@ struct pf_config {
 	int max_inflight;
 	int visibility_timeout; /* seconds a received message stays invisible per extension */
 	int drain_seconds;
-	int url_ttl;         /* seconds presigned URLs stay valid */
-	int cache_ttl;       /* seconds the participant cache keeps an answer */
-	int max_connections; /* API connections open at once; more are refused */
+	int url_ttl;             /* seconds presigned URLs stay valid */
+	int cache_ttl;           /* seconds the participant cache keeps an answer */
+	int trust_forwarded_for; /* 1: the client is X-Forwarded-For's last entry (behind a proxy)
+	                          */
+	int max_connections;     /* API connections open at once; more are refused */
 	char *public_media_url;
 	char *cors_origins; /* comma-separated origins or "*" */
 	char *admin_token;  /* secret: never printed */

@@ -129,12 +129,14 @@ static void test_transaction_first_write(void **state)
 	fill(&img, codes, 2);
 	items = pf_catalog_transact_items("tbl", &img, NULL);
 	text = describe(items);
-	/* Every entry, the photo's name entry, then the clearing fence's check. */
+	/* Every entry, the photo's name entry, the time listings, then the
+	 * clearing fence's check. */
 	want = pf_xasprintf("Put IMAGE#%s IMAGE|Put CODE#10423 2026-05-03T09:14:07Z#%s|"
 	                    "Put CODE#20577 2026-05-03T09:14:07Z#%s|"
 	                    "Put NAME#img_0001.jpg 2026-05-03T09:14:07Z#%s|"
+	                    "Put PHOTOS 2026-05-03T09:14:07Z#%s|"
 	                    "Check FENCE FENCE attribute_not_exists(pk)|",
-	                    img.id, img.id, img.id, img.id);
+	                    img.id, img.id, img.id, img.id, img.id);
 	assert_string_equal(text, want);
 	assert_string_equal(
 	    json_string_value(json_object_get(json_object_get(json_array_get(items, 0), "Put"),
@@ -164,8 +166,9 @@ static void test_transaction_changed_codes(void **state)
 	                    "Put CODE#20577 2026-05-03T09:14:07Z#%s|"
 	                    "Put CODE#30000 2026-05-03T09:14:07Z#%s|"
 	                    "Put NAME#img_0001.jpg 2026-05-03T09:14:07Z#%s|"
+	                    "Put PHOTOS 2026-05-03T09:14:07Z#%s|"
 	                    "Check FENCE FENCE attribute_not_exists(pk)|",
-	                    img.id, img.id, img.id, img.id, img.id);
+	                    img.id, img.id, img.id, img.id, img.id, img.id);
 	assert_string_equal(text, want);
 	cond = json_object_get(json_array_get(items, 0), "Put");
 	assert_string_equal(json_string_value(json_object_get(cond, "ConditionExpression")),
@@ -194,8 +197,9 @@ static void test_transaction_unmatched_failed_deleted(void **state)
 	text = describe(items);
 	want = pf_xasprintf("Put IMAGE#%s IMAGE|Put UNMATCHED 2026-05-03T09:14:07Z#%s|"
 	                    "Put NAME#img_0001.jpg 2026-05-03T09:14:07Z#%s|"
+	                    "Put PHOTOS 2026-05-03T09:14:07Z#%s|"
 	                    "Check FENCE FENCE attribute_not_exists(pk)|",
-	                    img.id, img.id, img.id);
+	                    img.id, img.id, img.id, img.id);
 	assert_string_equal(text, want);
 	free(text);
 	free(want);
@@ -211,8 +215,9 @@ static void test_transaction_unmatched_failed_deleted(void **state)
 	text = describe(items);
 	want = pf_xasprintf("Put IMAGE#%s IMAGE|Delete CODE#10423 2026-05-03T09:14:07Z#%s|"
 	                    "Delete NAME#img_0001.jpg 2026-05-03T09:14:07Z#%s|"
+	                    "Delete PHOTOS 2026-05-03T09:14:07Z#%s|"
 	                    "Check FENCE FENCE attribute_not_exists(pk)|",
-	                    img.id, img.id, img.id);
+	                    img.id, img.id, img.id, img.id);
 	assert_string_equal(text, want);
 	free(text);
 	free(want);
@@ -226,10 +231,11 @@ static void test_transaction_unmatched_failed_deleted(void **state)
 	items = pf_catalog_transact_items("tbl", &img, &old);
 	text = describe(items);
 	want = pf_xasprintf("Put IMAGE#%s IMAGE|Delete CODE#10423 2026-05-03T09:14:07Z#%s|"
+	                    "Delete PHOTOS 2026-05-03T09:14:07Z#%s|"
 	                    "Put FAILED 2026-05-03T10:00:00.000Z#%s|"
 	                    "Put NAME#img_0001.jpg 2026-05-03T09:14:07Z#%s|"
 	                    "Check FENCE FENCE attribute_not_exists(pk)|",
-	                    img.id, img.id, img.id, img.id);
+	                    img.id, img.id, img.id, img.id, img.id);
 	assert_string_equal(text, want);
 	free(text);
 	free(want);

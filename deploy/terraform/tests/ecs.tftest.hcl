@@ -27,16 +27,17 @@ run "daemon_container" {
     condition = {
       for e in jsondecode(aws_ecs_task_definition.daemon.container_definitions)[0].environment : e.name => e.value
       } == {
-      AWS_REGION                     = "eu-west-1"
-      PHOTOFINISH_INGRESS_BUCKET     = "pf-spring-10k-ingress-123456789012"
-      PHOTOFINISH_PROCESSED_BUCKET   = "pf-spring-10k-processed-123456789012"
-      PHOTOFINISH_TABLE              = "pf-spring-10k-processed-image-metadata"
-      PHOTOFINISH_QUEUE_URL          = "https://sqs.eu-west-1.amazonaws.com/123456789012/pf-spring-10k-ingest"
-      PHOTOFINISH_LISTEN             = "0.0.0.0:8080"
-      PHOTOFINISH_WORKERS            = "2"
-      PHOTOFINISH_LOG_LEVEL          = "info"
-      PHOTOFINISH_VISIBILITY_TIMEOUT = "120"
-      PHOTOFINISH_DRAIN_SECONDS      = "25"
+      AWS_REGION                      = "eu-west-1"
+      PHOTOFINISH_INGRESS_BUCKET      = "pf-spring-10k-ingress-123456789012"
+      PHOTOFINISH_PROCESSED_BUCKET    = "pf-spring-10k-processed-123456789012"
+      PHOTOFINISH_TABLE               = "pf-spring-10k-processed-image-metadata"
+      PHOTOFINISH_QUEUE_URL           = "https://sqs.eu-west-1.amazonaws.com/123456789012/pf-spring-10k-ingest"
+      PHOTOFINISH_LISTEN              = "0.0.0.0:8080"
+      PHOTOFINISH_WORKERS             = "2"
+      PHOTOFINISH_LOG_LEVEL           = "info"
+      PHOTOFINISH_VISIBILITY_TIMEOUT  = "120"
+      PHOTOFINISH_DRAIN_SECONDS       = "25"
+      PHOTOFINISH_TRUST_FORWARDED_FOR = "1"
     }
     error_message = "The daemon's environment must wire this race's resources (and no presigned-URL base without the CDN)."
   }

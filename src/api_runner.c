@@ -1,0 +1,211 @@
+/*
+ * What the runners' surface adds around participant lookups: "did you
+ * mean" suggestions from an in-process copy of the catalog's code index,
+ * and per-client rate limits on lookups that find nothing (guessing codes
+ * one after another) and on claims. Loop thread only.
+ *
+ * The code index copy is read whole from the catalog (at most
+ * PF_SUGGEST_MAX_CODES codes, a few MB) when a lookup that found nothing
+ * needs it and the copy is older than CODES_REFRESH_MS; lookups arriving
+ * while it is read wait for it. A failed read leaves the old copy (or
+ * none: no suggestions) and is retried by the next lookup after
+ * CODES_RETRY_MS, so a catalog outage never turns into a read per request.
+ */
+#include "api_int.h"
+
+#include <event2/http.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "photofinish/catalog_index.h"
+#include "photofinish/config.h"
+#include "photofinish/log.h"
+#include "photofinish/metrics.h"
+#include "photofinish/ratelimit.h"
+#include "photofinish/suggest.h"
+#include "photofinish/util.h"
+
+#define CODES_REFRESH_MS 15000
+#define CODES_RETRY_MS 5000
+/* Lookups that find nothing: a burst of 10, then one per 6 s per client. */
+#define MISS_BURST 10
+#define MISS_REFILL_MS 6000
+/* Clients remembered per limit; the least recently seen are forgotten. */
+#define RATE_CLIENTS 100000
+
+struct waiter {
+	struct pf_api_request *r;
+	json_t *doc;
+	char code[PF_SUGGEST_CODE_MAX + 1];
+	pf_api__doc_cb done;
+	struct waiter *next;
+};
+
+struct pf_api__runner {
+	struct pf_suggest_index *codes; /* NULL until first read */
+	int64_t codes_read_ms;          /* monotonic; when the copy was read (or last tried) */
+	bool reading;
+	struct waiter *waiters;
+	struct pf_ratelimit *misses;
+};
+
+struct pf_api__runner *pf_api__runner_new(void)
+{
+	struct pf_api__runner *rn = pf_xcalloc(1, sizeof(*rn));
+
+	rn->misses = pf_ratelimit_new(MISS_BURST, MISS_REFILL_MS, RATE_CLIENTS);
+	rn->codes_read_ms = INT64_MIN / 2;
+	return rn;
+}
+
+void pf_api__runner_free(struct pf_api__runner *rn)
+{
+	if (!rn)
+		return;
+	/* Waiters belong to requests the server frees with itself. */
+	for (struct waiter *w = rn->waiters, *next; w; w = next) {
+		next = w->next;
+		json_decref(w->doc);
+		free(w);
+	}
+	pf_suggest_index_free(rn->codes);
+	pf_ratelimit_free(rn->misses);
+	free(rn);
+}
+
+/* ---- who is asking ---------------------------------------------------------- */
+
+void pf_api__client_address(const struct pf_api_request *r, char out[64])
+{
+	struct evhttp_connection *conn = r->req ? evhttp_request_get_connection(r->req) : NULL;
+	const char *xff =
+	    r->api->d.cfg->trust_forwarded_for ? pf_api__header(r, "X-Forwarded-For") : NULL;
+	char *peer = NULL;
+	ev_uint16_t port = 0;
+
+	out[0] = '\0';
+	if (xff) {
+		/* The last entry is the one the trusted proxy added or passed on. */
+		const char *last = strrchr(xff, ',');
+		size_t n;
+
+		last = last ? last + 1 : xff;
+		while (*last == ' ' || *last == '\t')
+			last++;
+		n = strcspn(last, " \t");
+		if (n > 0 && n < 64) {
+			memcpy(out, last, n);
+			out[n] = '\0';
+			return;
+		}
+	}
+	if (conn)
+		evhttp_connection_get_peer(conn, &peer, &port);
+	snprintf(out, 64, "%s", peer ? peer : "");
+}
+
+static void reply_limited(struct pf_api_request *r, int64_t retry_after_s, const char *message)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "%lld", (long long)retry_after_s);
+	pf_api__set_header(r, "Retry-After", s);
+	pf_metrics_inc(r->api->d.metrics, "photofinish_api_rate_limited_total",
+	               "Requests refused by a per-client rate limit.", NULL, 1);
+	pf_api__reply_error(r, 429, "rate_limited", message);
+}
+
+bool pf_api__miss_allowed(struct pf_api_request *r)
+{
+	char client[64];
+	int64_t retry = 0;
+
+	pf_api__client_address(r, client);
+	if (pf_ratelimit_take(r->api->runner->misses, client, pf_monotonic_ms(), &retry))
+		return true;
+	reply_limited(r, retry,
+	              "too many lookups of codes without photos from this address; try again "
+	              "later");
+	return false;
+}
+
+/* ---- did you mean ------------------------------------------------------------- */
+
+static json_t *suggestions_json(const struct pf_suggest_index *idx, const char *code)
+{
+	struct pf_suggestion out[PF_SUGGEST_MAX];
+	size_t n = idx ? pf_suggest(idx, code, NULL, NULL, out, PF_SUGGEST_MAX) : 0;
+	json_t *list = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, json_pack("{s:s,s:I}", "code", out[i].code, "photos",
+		                                      (json_int_t)out[i].photos));
+	return list;
+}
+
+static void answer(struct pf_api__runner *rn, struct waiter *w)
+{
+	json_object_set_new(w->doc, "suggestions", suggestions_json(rn->codes, w->code));
+	w->done(w->r, w->doc);
+	free(w);
+}
+
+static void on_codes(const struct pf_catalog_code_count *codes, size_t n, bool more,
+                     const struct pf_error *err, void *arg)
+{
+	struct pf_api *api = arg;
+	struct pf_api__runner *rn = api->runner;
+	struct waiter *w = rn->waiters;
+
+	rn->reading = false;
+	rn->waiters = NULL;
+	if (err->code) {
+		/* Keep the old copy; try again after CODES_RETRY_MS. */
+		pf_warn("code index not read", PF_LS("error", err->message));
+		rn->codes_read_ms = pf_monotonic_ms() - CODES_REFRESH_MS + CODES_RETRY_MS;
+	} else {
+		struct pf_suggest_index *idx = pf_suggest_index_new();
+
+		for (size_t i = 0; i < n; i++)
+			pf_suggest_index_add(idx, codes[i].code, codes[i].photos);
+		pf_suggest_index_freeze(idx);
+		if (more)
+			pf_warn("code index larger than kept; suggestions use part of it",
+			        PF_LI("kept", (int64_t)pf_suggest_index_count(idx)));
+		pf_suggest_index_free(rn->codes);
+		rn->codes = idx;
+		rn->codes_read_ms = pf_monotonic_ms();
+	}
+	while (w) {
+		struct waiter *next = w->next;
+
+		answer(rn, w);
+		w = next;
+	}
+}
+
+void pf_api__add_suggestions(struct pf_api_request *r, const char *code, json_t *doc,
+                             pf_api__doc_cb done)
+{
+	struct pf_api *api = r->api;
+	struct pf_api__runner *rn = api->runner;
+	struct waiter *w = pf_xcalloc(1, sizeof(*w));
+	struct pf_error err;
+
+	w->r = r;
+	w->doc = doc;
+	w->done = done;
+	snprintf(w->code, sizeof(w->code), "%s", code);
+	if (pf_monotonic_ms() - rn->codes_read_ms < CODES_REFRESH_MS) {
+		answer(rn, w);
+		return;
+	}
+	w->next = rn->waiters;
+	rn->waiters = w;
+	if (rn->reading)
+		return;
+	rn->reading = true;
+	if (pf_catalog_codes_list(api->d.catalog, PF_SUGGEST_MAX_CODES, on_codes, api, &err) < 0)
+		on_codes(NULL, 0, false, &err, api);
+}

@@ -1,0 +1,340 @@
+/*
+ * The catalog's indexes for runners and operators (see catalog_index.h):
+ * the code index and the per-photographer counts, both added to after each
+ * photo write, and the time-ordered listings. Layout:
+ *
+ *   pk        sk                         item
+ *   CODES     <code>                     photos (ADD; 0 once a code's last photo went)
+ *   COUNTS    PHOTOGRAPHER#<name>        processed, unmatched, failed (ADD)
+ *   PHOTOS    <sort time>#<id>           a processed photo's listing entry
+ *   PHOTOS#<name>  <sort time>#<id>      the same, per photographer
+ *
+ * The listings' entries are put and deleted in the photo's own transaction
+ * (catalog_item.c); the counters here follow it, best effort like the
+ * race's counts. Loop thread for the operations; the helpers are pure.
+ */
+#include "photofinish/catalog_index.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "photofinish/aws/dynamodb.h"
+#include "photofinish/log.h"
+#include "photofinish/util.h"
+
+#include "catalog_int.h"
+
+char *pf_catalog_photographer_of(const char *key, const char *prefix)
+{
+	size_t plen = prefix ? strlen(prefix) : 0;
+	const char *rest, *slash;
+
+	if (!key || strncmp(key, prefix ? prefix : "", plen) != 0)
+		return NULL;
+	rest = key + plen;
+	slash = strchr(rest, '/');
+	if (!slash)
+		return pf_xstrdup("");
+	if ((size_t)(slash - rest) > PF_CATALOG_PHOTOGRAPHER_MAX)
+		return NULL;
+	return pf_xstrndup(rest, (size_t)(slash - rest));
+}
+
+bool pf_catalog_photographer_is_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n >= 1 && n <= 40 && strchr("abcdefghijklmnopqrstuvwxyz0123456789", name[0]) &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+/* ---- what a write changes ------------------------------------------------- */
+
+struct code_delta {
+	char *code;
+	int64_t by;
+};
+
+struct pf_catalog__index_delta {
+	struct code_delta codes[2 * PF_CATALOG_MAX_CODES];
+	size_t ncodes;
+	/* Per photographer: old's removed, img's added (the same name twice
+	 * when both have one; then summed). */
+	char *names[2];
+	struct pf_catalog_counts counts[2];
+	size_t nnames;
+};
+
+static bool has_code(const struct pf_catalog_image *img, const char *code)
+{
+	for (size_t i = 0; img && img->status == PF_IMAGE_PROCESSED && i < img->ncodes; i++) {
+		if (!strcmp(img->codes[i], code))
+			return true;
+	}
+	return false;
+}
+
+static void add_codes(struct pf_catalog__index_delta *d, const struct pf_catalog_image *img,
+                      const struct pf_catalog_image *other, int64_t by)
+{
+	for (size_t i = 0; img && img->status == PF_IMAGE_PROCESSED && i < img->ncodes &&
+	                   i < PF_CATALOG_MAX_CODES;
+	     i++) {
+		if (has_code(other, img->codes[i]))
+			continue;
+		d->codes[d->ncodes].code = pf_xstrdup(img->codes[i]);
+		d->codes[d->ncodes++].by = by;
+	}
+}
+
+static void add_photographer(struct pf_catalog__index_delta *d, const struct pf_catalog_image *img,
+                             bool added)
+{
+	struct pf_catalog_counts c;
+	size_t i;
+
+	if (!img || !img->photographer || img->status == PF_IMAGE_DELETED)
+		return;
+	pf_catalog_counts_delta(added ? NULL : img, added ? img : NULL, &c);
+	for (i = 0; i < d->nnames && strcmp(d->names[i], img->photographer); i++)
+		;
+	if (i == d->nnames)
+		d->names[d->nnames++] = pf_xstrdup(img->photographer);
+	d->counts[i].processed += c.processed;
+	d->counts[i].unmatched += c.unmatched;
+	d->counts[i].failed += c.failed;
+}
+
+struct pf_catalog__index_delta *pf_catalog__index_delta_new(const struct pf_catalog_image *old,
+                                                            const struct pf_catalog_image *img)
+{
+	struct pf_catalog__index_delta *d = pf_xcalloc(1, sizeof(*d));
+
+	add_codes(d, old, img, -1);
+	add_codes(d, img, old, 1);
+	add_photographer(d, old, false);
+	add_photographer(d, img, true);
+	return d;
+}
+
+size_t pf_catalog__index_delta_codes(const struct pf_catalog__index_delta *d, const char **codes,
+                                     int64_t *by, size_t max)
+{
+	size_t n = 0;
+
+	for (; n < d->ncodes && n < max; n++) {
+		codes[n] = d->codes[n].code;
+		by[n] = d->codes[n].by;
+	}
+	return n;
+}
+
+void pf_catalog__index_delta_free(struct pf_catalog__index_delta *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->ncodes; i++)
+		free(d->codes[i].code);
+	for (size_t i = 0; i < d->nnames; i++)
+		free(d->names[i]);
+	free(d);
+}
+
+static void on_index_added(json_t *response, const struct pf_error *err, void *arg)
+{
+	/* Best effort, like the race's counts: a lost update makes a
+	 * suggestion's count or an operator's figure slightly off, never a
+	 * photo unfindable. */
+	if (err->code)
+		pf_warn("catalog index not updated", PF_LS("what", arg ? "photographer" : "code"),
+		        PF_LS("error", err->message));
+}
+
+static void add_code(struct pf_catalog *cat, const char *code, int64_t by)
+{
+	char n[32];
+	struct pf_error e;
+
+	snprintf(n, sizeof(n), "%lld", (long long)by);
+	if (pf_dynamodb_update_item(pf_catalog__aws(cat), pf_catalog__table(cat),
+	                            pf_catalog__key("CODES", code), "ADD #p :p",
+	                            json_pack("{s:{s:s},s:{s:{s:s}}}", "ExpressionAttributeNames",
+	                                      "#p", "photos", "ExpressionAttributeValues", ":p",
+	                                      "N", n),
+	                            on_index_added, NULL, &e) < 0)
+		on_index_added(NULL, &e, NULL);
+}
+
+static void add_counts(struct pf_catalog *cat, const char *name, const struct pf_catalog_counts *c)
+{
+	char p[32], u[32], f[32];
+	char *sk;
+	struct pf_error e;
+
+	if (!c->processed && !c->unmatched && !c->failed)
+		return;
+	snprintf(p, sizeof(p), "%lld", (long long)c->processed);
+	snprintf(u, sizeof(u), "%lld", (long long)c->unmatched);
+	snprintf(f, sizeof(f), "%lld", (long long)c->failed);
+	sk = pf_xasprintf("PHOTOGRAPHER#%s", name);
+	if (pf_dynamodb_update_item(pf_catalog__aws(cat), pf_catalog__table(cat),
+	                            pf_catalog__key("COUNTS", sk), "ADD #p :p, #u :u, #f :f",
+	                            json_pack("{s:{s:s,s:s,s:s},s:{s:{s:s},s:{s:s},s:{s:s}}}",
+	                                      "ExpressionAttributeNames", "#p", "processed", "#u",
+	                                      "unmatched", "#f", "failed",
+	                                      "ExpressionAttributeValues", ":p", "N", p, ":u", "N",
+	                                      u, ":f", "N", f),
+	                            on_index_added, cat, &e) < 0)
+		on_index_added(NULL, &e, cat);
+	free(sk);
+}
+
+void pf_catalog__index_apply(struct pf_catalog *cat, struct pf_catalog__index_delta *d)
+{
+	for (size_t i = 0; i < d->ncodes; i++)
+		add_code(cat, d->codes[i].code, d->codes[i].by);
+	for (size_t i = 0; i < d->nnames; i++)
+		add_counts(cat, d->names[i], &d->counts[i]);
+	pf_catalog__index_delta_free(d);
+}
+
+/* ---- reading the code index ---------------------------------------------- */
+
+struct codes_ctx {
+	pf_catalog_codes_cb cb;
+	void *arg;
+	size_t max;
+};
+
+static bool get_n(const json_t *item, const char *name, int64_t *out)
+{
+	const json_t *v = json_object_get(json_object_get(item, name), "N");
+
+	return json_is_string(v) && pf_parse_int64(json_string_value(v), INT64_MIN, INT64_MAX, out);
+}
+
+static void on_codes(json_t *items, json_t *last_evaluated_key, json_t *page,
+                     const struct pf_error *err, void *arg)
+{
+	struct codes_ctx *ctx = arg;
+	struct pf_catalog_code_count *codes;
+	size_t n = 0, i;
+	json_t *item;
+
+	if (err->code) {
+		ctx->cb(NULL, 0, false, err, ctx->arg);
+		free(ctx);
+		return;
+	}
+	codes = pf_xcalloc(json_array_size(items) + 1, sizeof(*codes));
+	json_array_foreach(items, i, item)
+	{
+		const char *code = pf_catalog__get_s(item, "sk");
+		int64_t photos = 0;
+
+		if (code && get_n(item, "photos", &photos) && photos > 0 && n < ctx->max) {
+			codes[n].code = code;
+			codes[n++].photos = photos;
+		}
+	}
+	ctx->cb(codes, n, last_evaluated_key != NULL, err, ctx->arg);
+	free(codes);
+	free(ctx);
+}
+
+int pf_catalog_codes_list(struct pf_catalog *cat, size_t max, pf_catalog_codes_cb cb, void *arg,
+                          struct pf_error *err)
+{
+	struct codes_ctx *ctx = pf_xcalloc(1, sizeof(*ctx));
+	int rc;
+
+	ctx->cb = cb;
+	ctx->arg = arg;
+	ctx->max = max;
+	rc = pf_dynamodb_query_all(
+	    pf_catalog__aws(cat), pf_catalog__table(cat),
+	    json_pack("{s:s,s:s,s:{s:s},s:{s:{s:s}}}", "KeyConditionExpression", "pk = :pk",
+	              "ProjectionExpression", "sk, #p", "ExpressionAttributeNames", "#p", "photos",
+	              "ExpressionAttributeValues", ":pk", "S", "CODES"),
+	    max, on_codes, ctx, err);
+	if (rc < 0)
+		free(ctx);
+	return rc;
+}
+
+/* ---- photographers' counts ------------------------------------------------ */
+
+struct photographers_ctx {
+	pf_catalog_photographers_cb cb;
+	void *arg;
+};
+
+static void on_photographers(json_t *items, json_t *last_evaluated_key, json_t *page,
+                             const struct pf_error *err, void *arg)
+{
+	struct photographers_ctx *ctx = arg;
+	struct pf_catalog_photographer_counts *list;
+	size_t n = 0, i;
+	json_t *item;
+
+	if (err->code) {
+		ctx->cb(NULL, 0, err, ctx->arg);
+		free(ctx);
+		return;
+	}
+	list = pf_xcalloc(json_array_size(items) + 1, sizeof(*list));
+	json_array_foreach(items, i, item)
+	{
+		const char *sk = pf_catalog__get_s(item, "sk");
+
+		if (!sk || strncmp(sk, "PHOTOGRAPHER#", 13))
+			continue;
+		list[n].name = sk + 13;
+		get_n(item, "processed", &list[n].counts.processed);
+		get_n(item, "unmatched", &list[n].counts.unmatched);
+		get_n(item, "failed", &list[n].counts.failed);
+		n++;
+	}
+	ctx->cb(list, n, err, ctx->arg);
+	free(list);
+	free(ctx);
+}
+
+int pf_catalog_photographers_list(struct pf_catalog *cat, pf_catalog_photographers_cb cb, void *arg,
+                                  struct pf_error *err)
+{
+	struct photographers_ctx *ctx = pf_xcalloc(1, sizeof(*ctx));
+	int rc;
+
+	ctx->cb = cb;
+	ctx->arg = arg;
+	rc = pf_dynamodb_query_all(pf_catalog__aws(cat), pf_catalog__table(cat),
+	                           json_pack("{s:s,s:{s:{s:s},s:{s:s}}}", "KeyConditionExpression",
+	                                     "pk = :pk AND begins_with(sk, :p)",
+	                                     "ExpressionAttributeValues", ":pk", "S", "COUNTS",
+	                                     ":p", "S", "PHOTOGRAPHER#"),
+	                           PF_CATALOG_MAX_PHOTOGRAPHERS, on_photographers, ctx, err);
+	if (rc < 0)
+		free(ctx);
+	return rc;
+}
+
+/* ---- photos by time -------------------------------------------------------- */
+
+int pf_catalog_list_photos(struct pf_catalog *cat, const struct pf_catalog_photos_query *q,
+                           const struct pf_catalog_page_options *opts, pf_catalog_page_cb cb,
+                           void *arg, struct pf_error *err)
+{
+	char *pk;
+	int rc;
+
+	if (q->photographer && strlen(q->photographer) > PF_CATALOG_PHOTOGRAPHER_MAX)
+		return pf_error_set(err, PF_EINVAL, "photographer name too long");
+	if (!q->from || !q->to || strcmp(q->from, q->to) >= 0)
+		return pf_error_set(err, PF_EINVAL, "the window must end after it starts");
+	pk = q->photographer ? pf_xasprintf("PHOTOS#%s", q->photographer) : pf_xstrdup("PHOTOS");
+	rc = pf_catalog__list_window(cat, pk, q->from, q->to, q->descending, opts, cb, arg, err);
+	free(pk);
+	return rc;
+}

@@ -1,0 +1,122 @@
+// The runners' features of the API against the real daemon and local stack:
+// "did you mean" from the catalog's code index, the rate limit on lookups
+// that find nothing; what the daemon wrote is checked with the AWS SDK v3.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { startStack, waitFor } from './lib/stack.mjs';
+import { getJson, startDaemon } from './lib/daemon.mjs';
+import { imageId, makePhotos } from './lib/photos.mjs';
+import { validate } from './lib/openapi.mjs';
+
+const TOKEN = 'runner-admin-token-0123456789abcdef';
+
+// key -> spec; the first folder is the photographer.
+const photos = {
+  'alice/a1.jpg': { codes: ['10423'], seed: 61, takenAt: '2026:05:03 09:00:00' },
+  'alice/a2.jpg': { codes: ['10423', '10433'], seed: 62, takenAt: '2026:05:03 09:01:00' },
+  'bob/b1.jpg': { codes: ['10433'], seed: 63, takenAt: '2026:05:03 09:02:00' },
+  'bob/b2.jpg': { codes: [], seed: 64, takenAt: '2026:05:03 09:03:00' },
+  'c1.jpg': { codes: ['1043'], seed: 65, takenAt: '2026:05:03 09:04:00' },
+};
+
+describe('runner features', () => {
+  let stack, daemon, env, ids;
+  let clientNo = 0;
+  // Every test speaks as its own client unless it says otherwise.
+  const client = () => `203.0.113.${++clientNo}`;
+  const participant = (code, from, q = '') => getJson(`${daemon.url}/participants/${encodeURIComponent(code)}${q}`, { headers: { 'X-Forwarded-For': `198.51.100.7, ${from}` } });
+  const admin = (p, init = {}) => getJson(`${daemon.url}/admin/${p}`, {
+    ...init, headers: { Authorization: `Bearer ${TOKEN}`, ...(init.headers ?? {}) },
+  });
+  const getItem = async (pk, sk) => (await stack.ddb.send(new GetItemCommand({ TableName: env.PHOTOFINISH_TABLE, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true }))).Item;
+  const query = async (pk) => (await stack.ddb.send(new QueryCommand({
+    TableName: env.PHOTOFINISH_TABLE, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: pk } }, ConsistentRead: true,
+  }))).Items;
+  const codePhotos = async (code) => Number((await getItem('CODES', code))?.photos?.N ?? 'NaN');
+  const queueEmpty = () => waitFor(async () => {
+    const r = await stack.sqs.send(new GetQueueAttributesCommand({ QueueUrl: env.PHOTOFINISH_QUEUE_URL, AttributeNames: ['All'] }));
+    return r.Attributes.ApproximateNumberOfMessages === '0' && r.Attributes.ApproximateNumberOfMessagesNotVisible === '0';
+  }, { timeoutMs: 60000, intervalMs: 250, what: 'queue empty' });
+
+  before(async () => {
+    stack = await startStack();
+    env = stack.env;
+    daemon = await startDaemon(env, { env: { PHOTOFINISH_ADMIN_TOKEN: TOKEN, PHOTOFINISH_TRUST_FORWARDED_FOR: '1', PHOTOFINISH_CACHE_TTL: '1' } });
+    const specs = Object.entries(photos).map(([key, s]) => ({ file: key.replace('/', '_'), ...s }));
+    const dir = makePhotos(specs);
+    for (const [key] of Object.entries(photos)) {
+      await stack.s3.send(new PutObjectCommand({ Bucket: env.PHOTOFINISH_INGRESS_BUCKET, Key: key, Body: readFileSync(path.join(dir, key.replace('/', '_'))) }));
+    }
+    ids = Object.fromEntries(Object.keys(photos).map((k) => [k, imageId(env.PHOTOFINISH_INGRESS_BUCKET, k)]));
+    await waitFor(async () => (await Promise.all(Object.values(ids).map((id) => getItem(`IMAGE#${id}`, 'IMAGE')))).every(Boolean), { timeoutMs: 60000, what: 'processed' });
+    await queueEmpty();
+  });
+
+  after(async () => {
+    await daemon?.stop();
+    await stack?.stop();
+  });
+
+  test('each photo write adds to the code index', async () => {
+    await waitFor(async () => await codePhotos('10423') === 2 && await codePhotos('10433') === 2 && await codePhotos('1043') === 1, { timeoutMs: 10000, what: 'code index' });
+    const codes = await query('CODES');
+    assert.deepEqual(codes.map((i) => [i.sk.S, Number(i.photos.N)]).sort(), [['10423', 2], ['10433', 2], ['1043', 1]].sort());
+    const img = await getItem(`IMAGE#${ids['alice/a1.jpg']}`, 'IMAGE');
+    assert.equal(img.photographer.S, 'alice');
+    assert.equal((await getItem(`IMAGE#${ids['c1.jpg']}`, 'IMAGE')).photographer.S, '');
+  });
+
+  test('a code without photos answers with one-edit suggestions, ranked', async () => {
+    const from = client();
+    const r = await participant(' 10432 ', from);
+    assert.equal(r.status, 200);
+    validate('ParticipantResponse', r.body);
+    assert.deepEqual(r.body.images, []);
+    assert.equal(r.body.registered, null);
+    assert.deepEqual(r.body.suggestions, [{ code: '10423', photos: 2 }, { code: '10433', photos: 2 }, { code: '1043', photos: 1 }]);
+    const far = await participant('55555', from);
+    assert.deepEqual(far.body.suggestions, []);
+    const hit = await participant('10423', from);
+    assert.equal(hit.status, 200);
+    validate('ParticipantResponse', hit.body);
+    assert.deepEqual(hit.body.suggestions, [], 'no suggestions when photos were found');
+    assert.deepEqual(hit.body.images.map((i) => i.photographer), ['alice', 'alice']);
+  });
+
+  test('lookups that find nothing: 10 are fine, the 11th gets 429 with Retry-After; hits never', async () => {
+    const from = client();
+    for (let i = 0; i < 10; i++) {
+      const r = await participant(`9900${i}`, from);
+      assert.equal(r.status, 200, `miss ${i + 1}`);
+    }
+    const limited = await participant('99010', from);
+    assert.equal(limited.status, 429);
+    validate('Error', limited.body);
+    assert.equal(limited.body.error.code, 'rate_limited');
+    const retry = Number(limited.headers.get('retry-after'));
+    assert.ok(retry >= 1 && retry <= 6, `Retry-After ${retry}`);
+    // A cached miss is limited too; a hit is not.
+    assert.equal((await participant('99000', from)).status, 429);
+    for (let i = 0; i < 3; i++) assert.equal((await participant('10423', from)).status, 200);
+    // Another runner behind the same gallery is not slowed.
+    assert.equal((await participant('99011', client())).status, 200);
+  });
+
+  test('admin edits and deletes keep the code index', async () => {
+    const patched = await admin(`images/${ids['bob/b2.jpg']}/codes`, { method: 'PATCH', body: JSON.stringify({ add: ['777'] }) });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    await waitFor(async () => await codePhotos('777') === 1, { timeoutMs: 10000, what: '777 indexed' });
+    const put = await admin(`images/${ids['bob/b2.jpg']}/codes`, { method: 'PUT', body: JSON.stringify({ codes: ['778'] }) });
+    assert.equal(put.status, 200);
+    await waitFor(async () => await codePhotos('777') === 0 && await codePhotos('778') === 1, { timeoutMs: 10000, what: '777 -> 778' });
+    const del = await admin(`images/${ids['c1.jpg']}`, { method: 'DELETE' });
+    assert.equal(del.status, 200);
+    await waitFor(async () => await codePhotos('1043') === 0, { timeoutMs: 10000, what: '1043 gone' });
+    await queueEmpty();
+  });
+});
