@@ -477,7 +477,8 @@ static int save_jpeg(const struct pf_image_ctx *ctx, VipsImage *im, bool progres
  * thumbnail, sent 48 to a page, gets effort 4 (a few ms); the fullsize
  * effort 2, which costs half of effort 4 for ~4 % more bytes.
  * docs/image-pipeline.md has the measurements. Encoded from the very pixels
- * the JPEG is, so both show the same photo.
+ * the JPEG is, so both show the same photo; the EXIF chunk libvips adds
+ * even with "strip" is cut out (webp.c).
  */
 #define WEBP_QUALITY 80
 #define WEBP_EFFORT_FULLSIZE 2
@@ -493,7 +494,7 @@ static int save_webp(VipsImage *im, int effort, unsigned char **out, size_t *out
 		return -1;
 	*out = pf_xmalloc(len);
 	memcpy(*out, buf, len);
-	*out_len = len;
+	*out_len = pf_image__webp_simple(*out, len);
 	g_free(buf);
 	return 0;
 }
