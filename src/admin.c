@@ -78,20 +78,28 @@ json_t *pf_admin_image_json(const struct pf_catalog_image *img)
 {
 	static const char *const status[] = {"processed", "failed", "deleted"};
 	json_t *codes = json_array();
+	json_t *doc;
 
 	for (size_t i = 0; i < img->ncodes; i++)
 		json_array_append_new(codes, json_string(img->codes[i]));
-	return json_pack("{s:s,s:s,s:I,s:s?,s:s?,s:s?,s:I,s:o,s:s,s:s?,s:s?,s:i,s:i,s:i,s:i,s:s?,"
-	                 "s:s?,s:s?,s:s?}",
-	                 "id", img->id, "status", status[img->status], "version",
-	                 (json_int_t)img->version, "bucket", img->bucket, "key", img->key, "etag",
-	                 img->etag, "size", (json_int_t)img->size, "codes", codes, "codesSource",
-	                 img->codes_manual ? "manual" : "detected", "fullsizeKey",
-	                 img->fullsize_key, "thumbnailKey", img->thumbnail_key, "width", img->width,
-	                 "height", img->height, "thumbnailWidth", img->thumbnail_width,
-	                 "thumbnailHeight", img->thumbnail_height, "takenAt", img->taken_at,
-	                 "processedAt", img->processed_at, "reason", img->reason, "message",
-	                 img->message);
+	doc = json_pack("{s:s,s:s,s:I,s:s?,s:s?,s:s?,s:I,s:o,s:s,s:s?,s:s?,s:i,s:i,s:i,s:i,s:s?,"
+	                "s:s?,s:s?,s:s?}",
+	                "id", img->id, "status", status[img->status], "version",
+	                (json_int_t)img->version, "bucket", img->bucket, "key", img->key, "etag",
+	                img->etag, "size", (json_int_t)img->size, "codes", codes, "codesSource",
+	                img->codes_manual ? "manual" : "detected", "fullsizeKey", img->fullsize_key,
+	                "thumbnailKey", img->thumbnail_key, "width", img->width, "height",
+	                img->height, "thumbnailWidth", img->thumbnail_width, "thumbnailHeight",
+	                img->thumbnail_height, "takenAt", img->taken_at, "processedAt",
+	                img->processed_at, "reason", img->reason, "message", img->message);
+	/* null for photos processed without WebP variants. */
+	json_object_set_new(doc, "fullsizeWebpKey",
+	                    img->fullsize_webp_key ? json_string(img->fullsize_webp_key)
+	                                           : json_null());
+	json_object_set_new(doc, "thumbnailWebpKey",
+	                    img->thumbnail_webp_key ? json_string(img->thumbnail_webp_key)
+	                                            : json_null());
+	return doc;
 }
 
 /* ---- single-photo actions ----------------------------------------------- */

@@ -57,6 +57,29 @@ static json_t *photographer_json(struct pf_api *api, const struct pf_catalog_ima
 	return j;
 }
 
+/* thumbnailWebpUrl and fullsizeWebpUrl: null for photos processed before
+ * WebP variants were made (or with PHOTOFINISH_WEBP=0). */
+static int add_webp_urls(struct pf_api *api, const struct pf_catalog_image *e, json_t *img,
+                         struct pf_error *err)
+{
+	char *thumb = NULL, *full = NULL;
+
+	if (e->thumbnail_webp_key && e->fullsize_webp_key) {
+		thumb = media_url(api, e->thumbnail_webp_key, err);
+		full = thumb ? media_url(api, e->fullsize_webp_key, err) : NULL;
+		if (!thumb || !full) {
+			free(thumb);
+			free(full);
+			return -1;
+		}
+	}
+	json_object_set_new(img, "thumbnailWebpUrl", thumb ? json_string(thumb) : json_null());
+	json_object_set_new(img, "fullsizeWebpUrl", full ? json_string(full) : json_null());
+	free(thumb);
+	free(full);
+	return 0;
+}
+
 json_t *pf_api__photo_json(struct pf_api *api, const struct pf_catalog_image *e,
                            struct pf_error *err)
 {
@@ -83,6 +106,10 @@ json_t *pf_api__photo_json(struct pf_api *api, const struct pf_catalog_image *e,
 		json_object_set_new(img, "photographer", photographer_json(api, e));
 	free(thumb);
 	free(full);
+	if (img && add_webp_urls(api, e, img, err) < 0) {
+		json_decref(img);
+		return NULL;
+	}
 	return img;
 }
 

@@ -208,7 +208,7 @@ int pf_catalog_delete_photo(struct pf_catalog *cat, const char *processed_bucket
                             pf_catalog_done_cb cb, void *arg, struct pf_error *err)
 {
 	struct delete_ctx *ctx = pf_xcalloc(1, sizeof(*ctx));
-	const char *keys[2];
+	const char *keys[PF_CATALOG_MAX_VARIANTS];
 	size_t n = 0;
 	int rc;
 
@@ -221,10 +221,7 @@ int pf_catalog_delete_photo(struct pf_catalog *cat, const char *processed_bucket
 		ctx->has_old = true;
 		pf_catalog_image_copy(&ctx->old, old);
 		/* ctx->old owns copies that live as long as the request. */
-		if (ctx->old.fullsize_key)
-			keys[n++] = ctx->old.fullsize_key;
-		if (ctx->old.thumbnail_key)
-			keys[n++] = ctx->old.thumbnail_key;
+		n = pf_catalog_image_variant_keys(&ctx->old, keys);
 	}
 	rc = pf_s3_delete_objects(cat->aws, processed_bucket, keys, n, on_variants_deleted, ctx,
 	                          err);

@@ -49,6 +49,8 @@ void pf_catalog_image_free(struct pf_catalog_image *img)
 	free_codes(img->codes, img->ncodes);
 	free(img->fullsize_key);
 	free(img->thumbnail_key);
+	free(img->fullsize_webp_key);
+	free(img->thumbnail_webp_key);
 	free(img->taken_at);
 	free(img->sort_time);
 	free(img->processed_at);
@@ -75,6 +77,8 @@ void pf_catalog_image_copy(struct pf_catalog_image *dst, const struct pf_catalog
 		dst->codes[i] = pf_xstrdup(src->codes[i]);
 	dst->fullsize_key = dup_or_null(src->fullsize_key);
 	dst->thumbnail_key = dup_or_null(src->thumbnail_key);
+	dst->fullsize_webp_key = dup_or_null(src->fullsize_webp_key);
+	dst->thumbnail_webp_key = dup_or_null(src->thumbnail_webp_key);
 	dst->taken_at = dup_or_null(src->taken_at);
 	dst->sort_time = dup_or_null(src->sort_time);
 	dst->processed_at = dup_or_null(src->processed_at);
@@ -91,6 +95,23 @@ void pf_catalog_image_make_tombstone(struct pf_catalog_image *img)
 	free(img->fullsize_key);
 	free(img->thumbnail_key);
 	img->fullsize_key = img->thumbnail_key = NULL;
+	free(img->fullsize_webp_key);
+	free(img->thumbnail_webp_key);
+	img->fullsize_webp_key = img->thumbnail_webp_key = NULL;
+}
+
+size_t pf_catalog_image_variant_keys(const struct pf_catalog_image *img,
+                                     const char *keys[PF_CATALOG_MAX_VARIANTS])
+{
+	const char *all[PF_CATALOG_MAX_VARIANTS] = {
+	    img->fullsize_key, img->thumbnail_key, img->fullsize_webp_key, img->thumbnail_webp_key};
+	size_t n = 0;
+
+	for (size_t i = 0; i < PF_CATALOG_MAX_VARIANTS; i++) {
+		if (all[i])
+			keys[n++] = all[i];
+	}
+	return n;
 }
 
 bool pf_catalog_id_is_valid(const char *id)
@@ -163,6 +184,8 @@ json_t *pf_catalog_image_item(const struct pf_catalog_image *img)
 	pf_catalog__set_s(item, "codesSource", img->codes_manual ? "manual" : "detected");
 	pf_catalog__set_s(item, "fullsizeKey", img->fullsize_key);
 	pf_catalog__set_s(item, "thumbnailKey", img->thumbnail_key);
+	pf_catalog__set_s(item, "fullsizeWebpKey", img->fullsize_webp_key);
+	pf_catalog__set_s(item, "thumbnailWebpKey", img->thumbnail_webp_key);
 	if (img->status == PF_IMAGE_PROCESSED)
 		set_sizes(item, img);
 	pf_catalog__set_s(item, "takenAt", img->taken_at);
@@ -245,6 +268,8 @@ static void read_fields(const json_t *item, const char *id, struct pf_catalog_im
 	out->codes_manual = !strcmp(get_s_or(item, "codesSource", ""), "manual");
 	out->fullsize_key = dup_or_null(pf_catalog__get_s(item, "fullsizeKey"));
 	out->thumbnail_key = dup_or_null(pf_catalog__get_s(item, "thumbnailKey"));
+	out->fullsize_webp_key = dup_or_null(pf_catalog__get_s(item, "fullsizeWebpKey"));
+	out->thumbnail_webp_key = dup_or_null(pf_catalog__get_s(item, "thumbnailWebpKey"));
 	out->width = get_int(item, "width");
 	out->height = get_int(item, "height");
 	out->thumbnail_width = get_int(item, "thumbnailWidth");
@@ -373,6 +398,8 @@ static json_t *entry_item(const struct pf_catalog_image *img, const struct entry
 	pf_catalog__set_s(item, "key", img->key);
 	pf_catalog__set_s(item, "fullsizeKey", img->fullsize_key);
 	pf_catalog__set_s(item, "thumbnailKey", img->thumbnail_key);
+	pf_catalog__set_s(item, "fullsizeWebpKey", img->fullsize_webp_key);
+	pf_catalog__set_s(item, "thumbnailWebpKey", img->thumbnail_webp_key);
 	set_sizes(item, img);
 	pf_catalog__set_s(item, "takenAt", img->taken_at);
 	json_object_set_new(item, "codes", codes_list(img));

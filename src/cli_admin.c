@@ -381,6 +381,10 @@ static void print_image(const json_t *img)
 		kv("fullsize", str(img, "fullsizeKey"));
 	if (str(img, "thumbnailKey"))
 		kv("thumbnail", str(img, "thumbnailKey"));
+	if (str(img, "fullsizeWebpKey"))
+		kv("webp full", str(img, "fullsizeWebpKey"));
+	if (str(img, "thumbnailWebpKey"))
+		kv("webp thumb", str(img, "thumbnailWebpKey"));
 	free(codes);
 }
 

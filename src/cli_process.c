@@ -50,9 +50,10 @@ struct job {
 };
 
 static const char *const image_flags[] = {
-    "workers",        "max-input-bytes", "max-input-pixels", "symbologies", "code-pattern",
-    "fullsize-max",   "thumbnail-max",   "jpeg-quality",     "overlay",     "overlay-gravity",
-    "overlay-margin", "overlay-width",   "overlay-opacity",  "log-level",
+    "workers",       "max-input-bytes", "max-input-pixels", "symbologies",
+    "code-pattern",  "fullsize-max",    "thumbnail-max",    "jpeg-quality",
+    "webp",          "overlay",         "overlay-gravity",  "overlay-margin",
+    "overlay-width", "overlay-opacity", "log-level",
 };
 
 static void usage(FILE *out)
@@ -61,7 +62,8 @@ static void usage(FILE *out)
 
 	fputs("Usage: photofinish process [OPTIONS] FILE...\n"
 	      "Runs the image pipeline on local files: finds participant codes, writes\n"
-	      "DIR/<name>.full.jpg and DIR/<name>.thumb.jpg, and prints one JSON line per\n"
+	      "DIR/<name>.full.jpg and DIR/<name>.thumb.jpg (with --webp 1 also\n"
+	      "DIR/<name>.full.webp and DIR/<name>.thumb.webp), and prints one JSON line per\n"
 	      "input (in input order). Exit status: 0 all processed, 1 some input refused\n"
 	      "or failed, 2 usage or configuration error.\n"
 	      "\n"
@@ -163,13 +165,21 @@ static int write_outputs(struct run *run, const char *file, const struct pf_imag
 	char *name = stem(file);
 	char *full = pf_xasprintf("%s/%s.full.jpg", run->outdir, name);
 	char *thumb = pf_xasprintf("%s/%s.thumb.jpg", run->outdir, name);
+	char *full_webp = pf_xasprintf("%s/%s.full.webp", run->outdir, name);
+	char *thumb_webp = pf_xasprintf("%s/%s.thumb.webp", run->outdir, name);
 	int rc;
 
 	rc = write_file(full, res->fullsize_jpeg, res->fullsize_len, err);
 	if (!rc)
 		rc = write_file(thumb, res->thumbnail_jpeg, res->thumbnail_len, err);
+	if (!rc && res->fullsize_webp)
+		rc = write_file(full_webp, res->fullsize_webp, res->fullsize_webp_len, err);
+	if (!rc && res->thumbnail_webp)
+		rc = write_file(thumb_webp, res->thumbnail_webp, res->thumbnail_webp_len, err);
 	if (rc)
 		snprintf(err->service_code, sizeof(err->service_code), "write_failed");
+	free(thumb_webp);
+	free(full_webp);
 	free(thumb);
 	free(full);
 	free(name);
@@ -216,9 +226,19 @@ static char *result_line(const char *file, const struct pf_image_result *r)
 		pf_json_append_string(&b, r->taken_at, strlen(r->taken_at));
 	else
 		pf_buf_append_str(&b, "null");
-	pf_buf_appendf(
-	    &b, ",\"ms\":{\"decode\":%.1f,\"scan\":%.1f,\"variants\":%.1f,\"total\":%.1f}}\n",
-	    r->ms.decode, r->ms.scan, r->ms.variants, r->ms.total);
+	if (r->fullsize_webp)
+		pf_buf_appendf(&b,
+		               ",\"bytes\":{\"full\":%zu,\"thumb\":%zu,\"fullWebp\":%zu,"
+		               "\"thumbWebp\":%zu}",
+		               r->fullsize_len, r->thumbnail_len, r->fullsize_webp_len,
+		               r->thumbnail_webp_len);
+	pf_buf_appendf(&b,
+	               ",\"ms\":{\"decode\":%.1f,\"scan\":%.1f,\"variants\":%.1f,\"total\":%.1f",
+	               r->ms.decode, r->ms.scan, r->ms.variants, r->ms.total);
+	/* Only when asked: lines of JPEG-only runs stay as they were. */
+	if (r->fullsize_webp)
+		pf_buf_appendf(&b, ",\"webp\":%.1f", r->ms.webp);
+	pf_buf_append_str(&b, "}}\n");
 	return pf_buf_steal(&b, NULL);
 }
 

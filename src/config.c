@@ -145,6 +145,9 @@ static const struct setting settings[] = {
      M_DAEMON | M_PROCESS, 0, "Thumbnail variant fits in this many pixels square."},
     {"PHOTOFINISH_JPEG_QUALITY", "jpeg-quality", K_INT, OFF(jpeg_quality), 1, 100, "82",
      M_DAEMON | M_PROCESS, 0, "JPEG quality of both variants (1-100)."},
+    {"PHOTOFINISH_WEBP", "webp", K_INT, OFF(webp), 0, 1, "1", M_DAEMON | M_PROCESS, 0,
+     "1: both variants are also written as WebP (quality 75), next to the JPEGs; 0: JPEG only. "
+     "photofinish process writes WebP only when this is set (to 1)."},
     {"PHOTOFINISH_OVERLAY", "overlay", K_OVERLAY, OFF(overlay), 0, 0, NULL, M_DAEMON | M_PROCESS, 0,
      "Logo overlay: a PNG with alpha, as a file path or s3://bucket/key."},
     {"PHOTOFINISH_OVERLAY_GRAVITY", "overlay-gravity", K_GRAVITY, OFF(overlay_gravity), 0, 0,
@@ -689,6 +692,11 @@ int pf_config_load_env(struct pf_config *cfg, enum pf_config_mode mode, char *co
 	}
 	if (cfg->max_inflight == 0)
 		cfg->max_inflight = cfg->workers * 2;
+	/* Local runs are asked for WebP; the daemon writes it unless told not to. */
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		if (mode == PF_CONFIG_PROCESS && !set[i] && settings[i].offset == OFF(webp))
+			cfg->webp = 0;
+	}
 	if (cfg->thumbnail_max > cfg->fullsize_max)
 		pf_buf_appendf(
 		    problems,
@@ -870,6 +878,7 @@ void pf_config_image_options(const struct pf_config *cfg, struct pf_image_option
 	opts->fullsize_max = cfg->fullsize_max;
 	opts->thumbnail_max = cfg->thumbnail_max;
 	opts->jpeg_quality = cfg->jpeg_quality;
+	opts->webp = cfg->webp != 0;
 	opts->overlay_gravity = cfg->overlay_gravity;
 	opts->overlay_margin = cfg->overlay_margin;
 	opts->overlay_width = cfg->overlay_width;

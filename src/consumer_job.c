@@ -4,7 +4,8 @@
  * a job owning its input bytes and hands back a result the job then owns.
  *
  * A job reads the image item, drops stale and duplicate events, downloads
- * the original, runs the pipeline, uploads both variants and writes the
+ * the original, runs the pipeline, uploads both variants (as JPEG, and as
+ * WebP when the pipeline made them) and writes the
  * catalog (or records the photo as failed, or removes it), then tells its
  * message whether it must be retried.
  */
@@ -56,7 +57,7 @@ struct job {
 	struct event *fence_timer; /* waiting for a clear's fence to come down */
 	/* Variants an attempt uploaded before losing its write to another
 	 * writer: deleted at the end unless the catalog then points at them. */
-	char *leftover[2];
+	char *leftover[PF_CATALOG_MAX_VARIANTS];
 };
 
 static void job_begin(struct job *job);
@@ -75,14 +76,27 @@ static void job_free(struct job *job)
 	pf_image_result_free(&job->result);
 	if (job->fence_timer)
 		event_free(job->fence_timer);
-	free(job->leftover[0]);
-	free(job->leftover[1]);
+	for (size_t i = 0; i < PF_CATALOG_MAX_VARIANTS; i++)
+		free(job->leftover[i]);
 	free(job);
 }
 
 static bool same_key(const char *a, const char *b)
 {
 	return a && b && !strcmp(a, b);
+}
+
+/* Whether key is one of img's variant objects. */
+static bool is_variant_of(const char *key, const struct pf_catalog_image *img)
+{
+	const char *keys[PF_CATALOG_MAX_VARIANTS];
+	size_t n = pf_catalog_image_variant_keys(img, keys);
+
+	for (size_t i = 0; i < n; i++) {
+		if (same_key(key, keys[i]))
+			return true;
+	}
+	return false;
 }
 
 static void on_leftovers_deleted(const struct pf_s3_delete_result *res, const struct pf_error *err,
@@ -97,17 +111,15 @@ static void on_leftovers_deleted(const struct pf_s3_delete_result *res, const st
 static void delete_leftovers(struct job *job)
 {
 	struct pf_consumer *c = job->msg->c;
-	const char *keys[2];
+	const char *keys[PF_CATALOG_MAX_VARIANTS];
 	size_t n = 0;
 	struct pf_error err;
 
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < PF_CATALOG_MAX_VARIANTS; i++) {
 		const char *k = job->leftover[i];
 
-		if (!k || same_key(k, job->img.fullsize_key) ||
-		    same_key(k, job->img.thumbnail_key) ||
-		    (job->has_old &&
-		     (same_key(k, job->old.fullsize_key) || same_key(k, job->old.thumbnail_key))))
+		if (!k || is_variant_of(k, &job->img) ||
+		    (job->has_old && is_variant_of(k, &job->old)))
 			continue;
 		keys[n++] = k;
 	}
@@ -172,18 +184,18 @@ static void on_old_variants_deleted(const struct pf_s3_delete_result *res,
 static void delete_superseded_variants(struct job *job)
 {
 	struct pf_consumer *c = job->msg->c;
-	const char *keys[2];
-	size_t n = 0;
+	const char *old[PF_CATALOG_MAX_VARIANTS], *keys[PF_CATALOG_MAX_VARIANTS];
+	size_t nold, n = 0;
 	struct pf_error err;
 
 	if (!job->has_old)
 		return;
-	if (job->old.fullsize_key &&
-	    (!job->img.fullsize_key || strcmp(job->old.fullsize_key, job->img.fullsize_key)))
-		keys[n++] = job->old.fullsize_key;
-	if (job->old.thumbnail_key &&
-	    (!job->img.thumbnail_key || strcmp(job->old.thumbnail_key, job->img.thumbnail_key)))
-		keys[n++] = job->old.thumbnail_key;
+	/* WebP ones too, also when this version has none (PHOTOFINISH_WEBP=0). */
+	nold = pf_catalog_image_variant_keys(&job->old, old);
+	for (size_t i = 0; i < nold; i++) {
+		if (!is_variant_of(old[i], &job->img))
+			keys[n++] = old[i];
+	}
 	if (n)
 		pf_s3_delete_objects(c->d.aws, c->d.cfg->processed_bucket, keys, n,
 		                     on_old_variants_deleted, NULL, &err);
@@ -247,16 +259,14 @@ static void on_fence_timer(evutil_socket_t fd, short what, void *arg)
 static void wait_for_clear(struct job *job)
 {
 	struct pf_consumer *c = job->msg->c;
-	const char *keys[2];
+	const char *keys[PF_CATALOG_MAX_VARIANTS];
 	size_t n = 0;
 	struct pf_error err;
 	struct timeval tv = {FENCE_POLL_MS / 1000, (FENCE_POLL_MS % 1000) * 1000};
 
 	pf_info("a clear of the race is running; the photo waits", PF_LS("key", job->ev.key));
-	if (job->img.status == PF_IMAGE_PROCESSED && job->img.fullsize_key)
-		keys[n++] = job->img.fullsize_key;
-	if (job->img.status == PF_IMAGE_PROCESSED && job->img.thumbnail_key)
-		keys[n++] = job->img.thumbnail_key;
+	if (job->img.status == PF_IMAGE_PROCESSED)
+		n = pf_catalog_image_variant_keys(&job->img, keys);
 	if (n)
 		pf_s3_delete_objects(c->d.aws, c->d.cfg->processed_bucket, keys, n,
 		                     on_old_variants_deleted, NULL, &err);
@@ -279,8 +289,12 @@ static void on_catalog_written(const struct pf_error *err, void *arg)
 		 * from the read so the sequencer check sees its write. */
 		job->attempt++;
 		if (job->img.status == PF_IMAGE_PROCESSED) {
-			for (size_t i = 0; i < 2; i++) {
-				char **k = i ? &job->img.thumbnail_key : &job->img.fullsize_key;
+			char **made[PF_CATALOG_MAX_VARIANTS] = {
+			    &job->img.fullsize_key, &job->img.thumbnail_key,
+			    &job->img.fullsize_webp_key, &job->img.thumbnail_webp_key};
+
+			for (size_t i = 0; i < PF_CATALOG_MAX_VARIANTS; i++) {
+				char **k = made[i];
 
 				if (*k && !job->leftover[i]) {
 					job->leftover[i] = *k;
@@ -365,13 +379,12 @@ static void on_variant_put(const char *etag, const struct pf_error *err, void *a
 	write_catalog(job);
 }
 
-/* Variant keys carry a version tag from the source's ETag, so an older job
- * finishing late can never overwrite what a newer one published. */
-static char *variant_key(const struct job *job, const char *kind)
+char *pf_consumer_variant_key(const char *id, const char *etag, const char *sequencer,
+                              const char *kind, const char *ext)
 {
 	char tag[17] = "";
 	size_t n = 0;
-	const char *src = job->ev.etag && *job->ev.etag ? job->ev.etag : job->ev.sequencer;
+	const char *src = etag && *etag ? etag : sequencer;
 
 	for (const char *p = src ? src : ""; *p && n < 16; p++) {
 		if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
@@ -379,21 +392,68 @@ static char *variant_key(const struct job *job, const char *kind)
 			tag[n++] = *p;
 	}
 	tag[n] = '\0';
-	return pf_xasprintf("%s/%s%s%s.jpg", kind, job->id, n ? "-" : "", tag);
+	return pf_xasprintf("%s/%s%s%s.%s", kind, id, n ? "-" : "", tag, ext);
+}
+
+/* Variant keys carry a version tag from the source's ETag, so an older job
+ * finishing late can never overwrite what a newer one published. */
+static char *variant_key(const struct job *job, const char *kind, const char *ext)
+{
+	return pf_consumer_variant_key(job->id, job->ev.etag, job->ev.sequencer, kind, ext);
+}
+
+/* Uploads the variants the pipeline made (JPEGs, then WebPs when there are
+ * any); on_variant_put writes the catalog once all have answered. */
+static void upload_variants(struct job *job)
+{
+	struct pf_consumer *c = job->msg->c;
+	const struct pf_image_result *r = &job->result;
+	struct {
+		const char *key;
+		const unsigned char *body;
+		size_t len;
+		const char *type;
+	} v[PF_CATALOG_MAX_VARIANTS] = {
+	    {job->img.fullsize_key, r->fullsize_jpeg, r->fullsize_len, "image/jpeg"},
+	    {job->img.thumbnail_key, r->thumbnail_jpeg, r->thumbnail_len, "image/jpeg"},
+	    {job->img.fullsize_webp_key, r->fullsize_webp, r->fullsize_webp_len, "image/webp"},
+	    {job->img.thumbnail_webp_key, r->thumbnail_webp, r->thumbnail_webp_len, "image/webp"}};
+	size_t n = job->img.fullsize_webp_key ? 4 : 2;
+	struct pf_error err;
+
+	job->puts_pending = (int)n;
+	for (size_t i = 0; i < n; i++) {
+		struct pf_s3_put_options opts = {.content_type = v[i].type,
+		                                 .cache_control = VARIANT_CACHE_CONTROL};
+
+		if (pf_s3_put_object(c->d.aws, c->d.cfg->processed_bucket, v[i].key, v[i].body,
+		                     v[i].len, &opts, on_variant_put, job, &err) == 0)
+			continue;
+		if (i == 0) {
+			job_transient(job, "upload variants", &err);
+			return;
+		}
+		/* The i puts sent still answer; the rest never will. */
+		job->put_failed = true;
+		job->put_err = err;
+		job->puts_pending -= (int)(n - i - 1);
+		on_variant_put(NULL, &(struct pf_error){0}, job);
+		return;
+	}
 }
 
 static void put_variants(struct job *job)
 {
-	struct pf_consumer *c = job->msg->c;
-	struct pf_s3_put_options opts = {.content_type = "image/jpeg",
-	                                 .cache_control = VARIANT_CACHE_CONTROL};
-	struct pf_error err;
 	char **codes = job->result.ncodes ? pf_xcalloc(job->result.ncodes, sizeof(char *)) : NULL;
 	size_t ncodes = 0;
 
 	job->img.status = PF_IMAGE_PROCESSED;
-	job->img.fullsize_key = variant_key(job, "fullsize");
-	job->img.thumbnail_key = variant_key(job, "thumbnail");
+	job->img.fullsize_key = variant_key(job, "fullsize", "jpg");
+	job->img.thumbnail_key = variant_key(job, "thumbnail", "jpg");
+	if (job->result.fullsize_webp && job->result.thumbnail_webp) {
+		job->img.fullsize_webp_key = variant_key(job, "fullsize", "webp");
+		job->img.thumbnail_webp_key = variant_key(job, "thumbnail", "webp");
+	}
 	job->img.width = job->result.width;
 	job->img.height = job->result.height;
 	job->img.thumbnail_width = job->result.thumbnail_width;
@@ -419,21 +479,7 @@ static void put_variants(struct job *job)
 		job->img.ncodes = ncodes;
 	}
 	job->outcome = "processed";
-
-	job->puts_pending = 2;
-	if (pf_s3_put_object(c->d.aws, c->d.cfg->processed_bucket, job->img.fullsize_key,
-	                     job->result.fullsize_jpeg, job->result.fullsize_len, &opts,
-	                     on_variant_put, job, &err) < 0) {
-		job_transient(job, "upload variants", &err);
-		return;
-	}
-	if (pf_s3_put_object(c->d.aws, c->d.cfg->processed_bucket, job->img.thumbnail_key,
-	                     job->result.thumbnail_jpeg, job->result.thumbnail_len, &opts,
-	                     on_variant_put, job, &err) < 0) {
-		job->put_failed = true;
-		job->put_err = err;
-		on_variant_put(NULL, &(struct pf_error){0}, job);
-	}
+	upload_variants(job);
 }
 
 static void work_process(void *arg)

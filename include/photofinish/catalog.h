@@ -49,6 +49,9 @@ struct pf_catalog_image {
 	bool codes_manual; /* set by an operator, kept across reprocessing of the same bytes */
 	char *fullsize_key;
 	char *thumbnail_key;
+	/* The same variants as WebP; NULL for photos processed without them. */
+	char *fullsize_webp_key;
+	char *thumbnail_webp_key;
 	int width, height, thumbnail_width, thumbnail_height;
 	char *taken_at;     /* RFC 3339 or NULL */
 	char *sort_time;    /* taken_at, else the upload time: orders entries */
@@ -58,7 +61,8 @@ struct pf_catalog_image {
 
 /* One page of a listing, borrowed for the callback. Each row holds what a
  * reader shows without reading the image item: for a photo (a code's or an
- * unmatched one) status processed, id, key, variant keys and sizes,
+ * unmatched one) status processed, id, key, variant keys (WebP ones when it
+ * has them) and sizes,
  * taken_at and codes; for a failed photo status failed, id, key, reason,
  * message and processed_at. Other fields are unset. next_cursor is NULL on
  * the last page: a cursor never leads to an empty page. */
@@ -87,6 +91,14 @@ void pf_catalog_image_copy(struct pf_catalog_image *dst, const struct pf_catalog
  * (so nothing manual either), no variants. The rest (source, sequencer,
  * sort time) stays so later events are still ordered against it. */
 void pf_catalog_image_make_tombstone(struct pf_catalog_image *img);
+
+/* The most variant objects one photo has: fullsize and thumbnail, as JPEG
+ * and as WebP. */
+#define PF_CATALOG_MAX_VARIANTS 4
+/* The keys of img's variant objects that are set (JPEGs first); returns how
+ * many. The pointers are img's. */
+size_t pf_catalog_image_variant_keys(const struct pf_catalog_image *img,
+                                     const char *keys[PF_CATALOG_MAX_VARIANTS]);
 
 /* Whether cursor is one a listing could have returned (shape only). */
 bool pf_catalog_cursor_is_valid(const char *cursor);

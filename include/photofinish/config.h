@@ -78,6 +78,7 @@ struct pf_config {
 	int fullsize_max;
 	int thumbnail_max;
 	int jpeg_quality;
+	int webp;      /* 1: WebP variants beside the JPEGs; 0: JPEG only */
 	char *overlay; /* file path or s3://bucket/key, or NULL */
 	enum pf_image_gravity overlay_gravity;
 	double overlay_margin;

@@ -56,6 +56,14 @@ void pf_consumer_free(struct pf_consumer *c);
 /* Object keys the daemon processes: under prefix and with an image suffix. */
 bool pf_consumer_key_is_wanted(const char *key, const char *prefix);
 
+/* The key of one variant object: "<kind>/<id>-<tag>.<ext>" (kind fullsize or
+ * thumbnail, ext jpg or webp), the tag being the first 16 letters and digits
+ * of etag (else of sequencer; no "-<tag>" when neither has any). A new
+ * version of a source gets new keys, so a late job never overwrites what a
+ * newer one published. Pure. */
+char *pf_consumer_variant_key(const char *id, const char *etag, const char *sequencer,
+                              const char *kind, const char *ext);
+
 /* Seconds a message that failed transiently stays invisible, from its
  * ApproximateReceiveCount: 15 s doubling to at most 15 minutes. */
 int pf_consumer_retry_visibility(int receive_count);

@@ -54,6 +54,7 @@ struct pf_image_options {
 	int fullsize_max;         /* longest edge of the fullsize variant */
 	int thumbnail_max;        /* longest edge of the thumbnail */
 	int jpeg_quality;         /* 1-100 */
+	bool webp;                /* also encode both variants as WebP */
 	enum pf_image_gravity overlay_gravity;
 	double overlay_margin;  /* fraction of the variant's width */
 	double overlay_width;   /* fraction of the variant's width */
@@ -82,9 +83,16 @@ struct pf_image_result {
 	unsigned char *thumbnail_jpeg;
 	size_t thumbnail_len;
 	int thumbnail_width, thumbnail_height;
+	/* The same two variants as WebP (same pixels, overlay included); NULL
+	 * when options.webp is off. */
+	unsigned char *fullsize_webp;
+	size_t fullsize_webp_len;
+	unsigned char *thumbnail_webp;
+	size_t thumbnail_webp_len;
 	char taken_at[40]; /* RFC 3339 from EXIF, "" when absent */
 	struct {
 		double decode, scan, variants, total;
+		double webp; /* the WebP encodes, part of variants */
 	} ms;
 };
 

@@ -67,6 +67,14 @@ bool pf_image__exif_to_rfc3339(const char *datetime, const char *offset, char ou
 /* Reads DateTimeOriginal/OffsetTimeOriginal from the header into out ("" when absent). */
 void pf_image__taken_at(VipsImage *header, char out[40]);
 
+/* --- webp.c ---------------------------------------------------------- */
+
+/* Rewrites a WebP file in place as the simple format (RIFF, "WEBP", one
+ * "VP8 " or "VP8L" chunk), dropping VP8X and metadata chunks (EXIF, XMP,
+ * ICCP); returns the new length. Anything else (alpha, animation, an
+ * unparsable file) is left as it is and len returned. Pure. */
+size_t pf_image__webp_simple(unsigned char *buf, size_t len);
+
 /* --- detect.c -------------------------------------------------------- */
 
 /* Frames up to this many pixels are read whole at their original size by

@@ -348,6 +348,71 @@ static void test_id_and_cursor_validity(void **state)
 	assert_false(pf_catalog_cursor_is_valid(""));
 }
 
+/* WebP variant keys: in the image item and every listing entry when set,
+ * absent (NULL after reading) for photos processed before them; cleared by a
+ * tombstone and listed with the JPEGs for deletion. */
+static void test_webp_keys(void **state)
+{
+	const char *codes[] = {"10423"};
+	struct pf_catalog_image img, back, e, copy;
+	struct pf_error err;
+	const char *keys[PF_CATALOG_MAX_VARIANTS];
+	json_t *item, *items, *entry;
+
+	fill(&img, codes, 1);
+	assert_int_equal(pf_catalog_image_variant_keys(&img, keys), 2);
+	assert_string_equal(keys[0], "fullsize/x.jpg");
+	assert_string_equal(keys[1], "thumbnail/x.jpg");
+	item = pf_catalog_image_item(&img);
+	assert_null(json_object_get(item, "fullsizeWebpKey"));
+	assert_null(json_object_get(item, "thumbnailWebpKey"));
+	assert_int_equal(pf_catalog_image_from_item(item, &back, &err), 0);
+	assert_null(back.fullsize_webp_key);
+	assert_null(back.thumbnail_webp_key);
+	pf_catalog_image_free(&back);
+	json_decref(item);
+
+	img.fullsize_webp_key = pf_xstrdup("fullsize/x.webp");
+	img.thumbnail_webp_key = pf_xstrdup("thumbnail/x.webp");
+	assert_int_equal(pf_catalog_image_variant_keys(&img, keys), 4);
+	assert_string_equal(keys[2], "fullsize/x.webp");
+	assert_string_equal(keys[3], "thumbnail/x.webp");
+	item = pf_catalog_image_item(&img);
+	assert_string_equal(s_of(item, "fullsizeWebpKey"), "fullsize/x.webp");
+	assert_string_equal(s_of(item, "thumbnailWebpKey"), "thumbnail/x.webp");
+	assert_int_equal(pf_catalog_image_from_item(item, &back, &err), 0);
+	assert_string_equal(back.fullsize_webp_key, "fullsize/x.webp");
+	assert_string_equal(back.thumbnail_webp_key, "thumbnail/x.webp");
+	assert_string_equal(back.fullsize_key, "fullsize/x.jpg");
+	pf_catalog_image_free(&back);
+	json_decref(item);
+
+	/* The code entry and the name entry both carry them. */
+	items = pf_catalog_transact_items("tbl", &img, NULL);
+	for (size_t i = 1; i <= 2; i++) {
+		entry = json_object_get(json_object_get(json_array_get(items, i), "Put"), "Item");
+		assert_string_equal(s_of(entry, "thumbnailWebpKey"), "thumbnail/x.webp");
+		assert_int_equal(pf_catalog_entry_from_item(entry, &e, &err), 0);
+		assert_string_equal(e.fullsize_webp_key, "fullsize/x.webp");
+		assert_string_equal(e.thumbnail_webp_key, "thumbnail/x.webp");
+		pf_catalog_image_free(&e);
+	}
+	json_decref(items);
+
+	pf_catalog_image_copy(&copy, &img);
+	assert_string_equal(copy.thumbnail_webp_key, "thumbnail/x.webp");
+	assert_ptr_not_equal(copy.thumbnail_webp_key, img.thumbnail_webp_key);
+	pf_catalog_image_make_tombstone(&copy);
+	assert_null(copy.fullsize_webp_key);
+	assert_null(copy.thumbnail_webp_key);
+	assert_int_equal(pf_catalog_image_variant_keys(&copy, keys), 0);
+	item = pf_catalog_image_item(&copy);
+	assert_null(json_object_get(item, "fullsizeWebpKey"));
+	json_decref(item);
+	pf_catalog_image_free(&copy);
+	pf_catalog_image_free(&img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +425,7 @@ int main(void)
 	    cmocka_unit_test(test_entries_read_back),
 	    cmocka_unit_test(test_tombstone),
 	    cmocka_unit_test(test_id_and_cursor_validity),
+	    cmocka_unit_test(test_webp_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -281,6 +281,54 @@ static void test_library_options(void **state)
 	pf_buf_free(&problems);
 }
 
+/* The daemon writes WebP unless told not to; photofinish process only when
+ * asked; anything but 0 or 1 is refused. */
+static void test_webp_switch(void **state)
+{
+	struct pf_config cfg;
+	struct pf_buf problems;
+	struct pf_image_options img;
+	char *off[] = {"PHOTOFINISH_WEBP=0", NULL};
+	char *on[] = {"PHOTOFINISH_WEBP=1", NULL};
+	char *argv[] = {"photofinish", "--webp", "1", "a.jpg", NULL};
+	int argc = 4;
+
+	assert_int_equal(load_with(NULL, 0, NULL, &cfg, &problems), 0);
+	pf_config_image_options(&cfg, &img);
+	assert_true(img.webp);
+	pf_config_free(&cfg);
+	pf_buf_free(&problems);
+	assert_int_equal(load_with(off, 0, NULL, &cfg, &problems), 0);
+	pf_config_image_options(&cfg, &img);
+	assert_false(img.webp);
+	pf_config_free(&cfg);
+	pf_buf_free(&problems);
+	expect_problem("PHOTOFINISH_WEBP=yes", "PHOTOFINISH_WEBP");
+	expect_problem("PHOTOFINISH_WEBP=2", "PHOTOFINISH_WEBP");
+
+	pf_buf_init(&problems);
+	assert_int_equal(pf_config_load_env(&cfg, PF_CONFIG_PROCESS, (char *[]){NULL}, NULL, NULL,
+	                                    false, &problems),
+	                 0);
+	pf_config_image_options(&cfg, &img);
+	assert_false(img.webp);
+	pf_config_free(&cfg);
+	assert_int_equal(
+	    pf_config_load_env(&cfg, PF_CONFIG_PROCESS, on, NULL, NULL, false, &problems), 0);
+	pf_config_image_options(&cfg, &img);
+	assert_true(img.webp);
+	pf_config_free(&cfg);
+	assert_int_equal(pf_config_load_env(&cfg, PF_CONFIG_PROCESS, (char *[]){NULL}, &argc, argv,
+	                                    false, &problems),
+	                 0);
+	pf_config_image_options(&cfg, &img);
+	assert_true(img.webp);
+	assert_int_equal(argc, 2);
+	assert_string_equal(argv[1], "a.jpg");
+	pf_config_free(&cfg);
+	pf_buf_free(&problems);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +341,7 @@ int main(void)
 	    cmocka_unit_test(test_json_redacts_secrets),
 	    cmocka_unit_test(test_region_fallback_and_empty_means_unset),
 	    cmocka_unit_test(test_library_options),
+	    cmocka_unit_test(test_webp_switch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <cmocka.h>
 
@@ -34,11 +35,40 @@ static void test_retry_visibility_grows_and_is_capped(void **state)
 	assert_int_equal(pf_consumer_retry_visibility(1000000), 900);
 }
 
+static void expect_key(char *got, const char *want)
+{
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/* The JPEG and WebP keys of one version differ only in the extension; the
+ * tag rule is the same for both. */
+static void test_variant_keys(void **state)
+{
+	const char *id = "0123456789abcdef0123456789abcdef";
+
+	expect_key(pf_consumer_variant_key(id, "5d41402abc4b2a76b9719d911017c592", "00AB",
+	                                   "fullsize", "jpg"),
+	           "fullsize/0123456789abcdef0123456789abcdef-5d41402abc4b2a76.jpg");
+	expect_key(pf_consumer_variant_key(id, "5d41402abc4b2a76b9719d911017c592", "00AB",
+	                                   "thumbnail", "webp"),
+	           "thumbnail/0123456789abcdef0123456789abcdef-5d41402abc4b2a76.webp");
+	/* A multipart ETag's dash is dropped; no ETag: the sequencer. */
+	expect_key(pf_consumer_variant_key(id, "9b2cf535f27731c9-2", "00AB", "fullsize", "webp"),
+	           "fullsize/0123456789abcdef0123456789abcdef-9b2cf535f27731c9.webp");
+	expect_key(
+	    pf_consumer_variant_key(id, "", "0000000000000000000000000000000A", "fullsize", "webp"),
+	    "fullsize/0123456789abcdef0123456789abcdef-0000000000000000.webp");
+	expect_key(pf_consumer_variant_key(id, NULL, NULL, "thumbnail", "webp"),
+	           "thumbnail/0123456789abcdef0123456789abcdef.webp");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_key_is_wanted),
 	    cmocka_unit_test(test_retry_visibility_grows_and_is_capped),
+	    cmocka_unit_test(test_variant_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

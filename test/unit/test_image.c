@@ -646,6 +646,127 @@ static void test_variants(void **state)
 	g_free(logo);
 }
 
+static bool is_webp(const unsigned char *p, size_t len)
+{
+	return len > 12 && !memcmp(p, "RIFF", 4) && !memcmp(p + 8, "WEBP", 4);
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+/* Builds RIFF/WEBP from chunks given as tag + payload length (payload bytes
+ * set to the chunk's index); returns the length. */
+static size_t riff(unsigned char *buf, const char *const *tags, const uint32_t *sizes, size_t n)
+{
+	size_t pos = 12;
+
+	memcpy(buf, "RIFF", 4);
+	memcpy(buf + 8, "WEBP", 4);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(buf + pos, tags[i], 4);
+		put32(buf + pos + 4, sizes[i]);
+		memset(buf + pos + 8, (int)i + 1, sizes[i] + (sizes[i] & 1));
+		pos += 8 + sizes[i] + (sizes[i] & 1);
+	}
+	put32(buf + 4, (uint32_t)(pos - 8));
+	return pos;
+}
+
+static void test_webp_simple(void **state)
+{
+	unsigned char buf[512], want[512];
+	const char *ext[] = {"VP8X", "VP8 ", "EXIF"};
+	const char *alpha[] = {"VP8X", "ALPH", "VP8 "};
+	const char *two[] = {"VP8 ", "VP8 "};
+	const char *bare[] = {"VP8X", "EXIF"};
+	const char *simple[] = {"VP8 "};
+	const uint32_t sizes[] = {10, 37, 186};
+	uint32_t one = 37;
+	size_t len, n;
+
+	/* Extended header and EXIF dropped; the odd-sized bitstream keeps its pad. */
+	len = riff(buf, ext, sizes, 3);
+	n = riff(want, simple, &one, 1);
+	memset(want + 20, 2, 38);
+	assert_int_equal(pf_image__webp_simple(buf, len), n);
+	assert_memory_equal(buf, want, n);
+	/* Already simple: unchanged. */
+	assert_int_equal(pf_image__webp_simple(buf, n), n);
+	assert_memory_equal(buf, want, n);
+	/* Alpha needs VP8X; two bitstreams or none, a chunk past the end, a RIFF
+	 * size that disagrees, something else: all left alone. */
+	len = riff(buf, alpha, sizes, 3);
+	assert_int_equal(pf_image__webp_simple(buf, len), len);
+	len = riff(buf, two, sizes + 1, 2);
+	assert_int_equal(pf_image__webp_simple(buf, len), len);
+	len = riff(buf, bare, sizes, 2);
+	assert_int_equal(pf_image__webp_simple(buf, len), len);
+	len = riff(buf, ext, sizes, 3);
+	assert_int_equal(pf_image__webp_simple(buf, len - 1), len - 1);
+	put32(buf + 4, 100);
+	assert_int_equal(pf_image__webp_simple(buf, len), len);
+	assert_int_equal(pf_image__webp_simple((unsigned char *)"RIFF", 4), 4);
+}
+
+/* Asked for, both variants also come as WebP: same sizes, no metadata;
+ * otherwise there are none. */
+static void test_webp_variants(void **state)
+{
+	struct pf_image_options opts = cfg;
+	struct pf_image_ctx *ctx;
+	struct pf_image_result res;
+	struct pf_error err;
+	unsigned char *img;
+	size_t len;
+	VipsImage *out;
+
+	img = make_image(3000, 2000, 3, ".jpg", &len);
+	assert_false(cfg.webp); /* photofinish process's default */
+	assert_int_equal(pf_image_ctx_new(&cfg, NULL, 0, &ctx, &err), 0);
+	assert_int_equal(process(ctx, img, len, &res, &err), 0);
+	assert_null(res.fullsize_webp);
+	assert_null(res.thumbnail_webp);
+	assert_int_equal(res.fullsize_webp_len, 0);
+	assert_true(res.ms.webp == 0.0);
+	pf_image_result_free(&res);
+	pf_image_ctx_free(ctx);
+
+	opts.webp = true;
+	assert_int_equal(pf_image_ctx_new(&opts, NULL, 0, &ctx, &err), 0);
+	assert_int_equal(process(ctx, img, len, &res, &err), 0);
+	assert_non_null(res.fullsize_jpeg);
+	assert_true(is_webp(res.fullsize_webp, res.fullsize_webp_len));
+	assert_true(is_webp(res.thumbnail_webp, res.thumbnail_webp_len));
+	/* Simple format: the bitstream right after the header, nothing else. */
+	assert_memory_equal(res.fullsize_webp + 12, "VP8 ", 4);
+	assert_memory_equal(res.thumbnail_webp + 12, "VP8 ", 4);
+	assert_false(is_webp(res.fullsize_jpeg, res.fullsize_len));
+	assert_true(res.ms.webp > 0.0);
+	assert_true(res.ms.webp <= res.ms.variants);
+	out = vips_image_new_from_buffer(res.fullsize_webp, res.fullsize_webp_len, "", NULL);
+	assert_non_null(out);
+	assert_int_equal(out->Xsize, 2000);
+	assert_int_equal(out->Ysize, 1333);
+	assert_int_equal(out->Bands, 3);
+	assert_int_equal(vips_image_get_typeof(out, VIPS_META_EXIF_NAME), 0);
+	assert_int_equal(vips_image_get_typeof(out, VIPS_META_ICC_NAME), 0);
+	g_object_unref(out);
+	out = vips_image_new_from_buffer(res.thumbnail_webp, res.thumbnail_webp_len, "", NULL);
+	assert_non_null(out);
+	assert_int_equal(out->Xsize, res.thumbnail_width);
+	assert_int_equal(out->Ysize, res.thumbnail_height);
+	g_object_unref(out);
+	pf_image_result_free(&res);
+	assert_null(res.fullsize_webp);
+	pf_image_ctx_free(ctx);
+	g_free(img);
+}
+
 static void test_overlay_must_be_png(void **state)
 {
 	struct pf_image_ctx *ctx = NULL;
@@ -678,6 +799,8 @@ int main(void)
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_codes_from_fixtures),
 	    cmocka_unit_test(test_variants),
+	    cmocka_unit_test(test_webp_simple),
+	    cmocka_unit_test(test_webp_variants),
 	    cmocka_unit_test(test_overlay_must_be_png),
 	};
 	struct pf_error err;
