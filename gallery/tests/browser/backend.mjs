@@ -58,6 +58,19 @@ export async function startBackend({ daemonEnv = {} } = {}) {
 			},
 			{ timeoutMs: 180000, intervalMs: 200, what: 'photos processed' }
 		);
+		// The daemon suggests codes from an index it refreshes at most every
+		// 15 s: wait until a typo of 10423 is answered with it. Each try comes
+		// from another address, so the waiting spends nobody's rate limit.
+		let probe = 0;
+		await waitFor(
+			async () => {
+				const r = await fetch(`${daemon.url}/participants/10432`, {
+					headers: { 'x-forwarded-for': `192.0.2.${(probe++ % 250) + 1}` }
+				});
+				return r.ok && (await r.json()).suggestions?.some((s) => s.code === '10423');
+			},
+			{ timeoutMs: 60000, intervalMs: 1000, what: 'code index with the uploaded codes' }
+		);
 		return {
 			apiUrl: daemon.url,
 			participants,

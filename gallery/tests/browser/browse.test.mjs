@@ -1,0 +1,149 @@
+// "Can't find yourself?": photos by time and place, and "This is me" claims,
+// on a desktop and a phone viewport, with and without JavaScript, against the
+// real daemon. Pages of 1 photo so the paging links are exercised too.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startBackend } from './backend.mjs';
+import { axeViolations, openBrowser, screenshot, startGallery, thumbnailIds, waitForHydration } from './harness.mjs';
+
+let backend;
+let gallery;
+const byFile = {};
+
+const CLIENT_HEADER = 'x-test-client';
+let nextClient = 10;
+const newClient = () => ({ [CLIENT_HEADER]: `203.0.113.${nextClient++}` });
+
+before(async () => {
+	backend = await startBackend();
+	gallery = await startGallery({
+		apiUrl: backend.apiUrl,
+		env: { GALLERY_PAGE_SIZE: '1', ADDRESS_HEADER: CLIENT_HEADER }
+	});
+	for (const p of backend.photos) byFile[p.file] = p.id;
+});
+
+after(async () => {
+	await gallery?.stop();
+	await backend?.stop();
+});
+
+function assertNoViolations(violations, where) {
+	assert.deepEqual(violations, [], `serious/critical axe violations on ${where}:\n${JSON.stringify(violations, null, 2)}`);
+}
+
+// The test photos' camera clocks read 08:02, 08:31, 08:47 and 09:14 (as UTC);
+// the gallery shows race time in Europe/Berlin, two hours later.
+for (const js of [true, false]) {
+	for (const kind of ['desktop', 'phone']) {
+		describe(`photos by time and place (${kind}, ${js ? 'with' : 'without'} JavaScript)`, () => {
+			let browser;
+			let page;
+			before(async () => {
+				browser = await openBrowser(kind, { javaScriptEnabled: js, extraHTTPHeaders: newClient() });
+				page = browser.page;
+			});
+			after(async () => browser?.close());
+
+			const ready = async () => {
+				if (js) await waitForHydration(page);
+			};
+
+			it('from an empty page to the photos around a time, earlier and later, page by page', async () => {
+				await page.goto(`${gallery.url}/p/${backend.unknownCode}`);
+				await ready();
+				await Promise.all([page.waitForURL(/\/browse$/), page.click('a:has-text("Can’t find yourself?")')]);
+				await ready();
+				assertNoViolations(await axeViolations(page), 'the browse form');
+				await page.fill('#at', '2026-05-03T10:30');
+				await Promise.all([page.waitForURL(/\/browse\?at=/), page.click('form.browse-form button[type=submit]')]);
+				await ready();
+				// 10:20–10:40 race time: only the photo of 10:31:45.
+				assert.deepEqual(await thumbnailIds(page), [byFile['course/IMG_0102.jpg']]);
+				assert.match((await page.textContent('h2.window')) ?? '', /10:20–10:40/);
+				assertNoViolations(await axeViolations(page), 'the photos of a window');
+				await screenshot(page, `browse-${kind}-${js ? 'js' : 'nojs'}`);
+
+				await Promise.all([page.waitForURL(/at=2026-05-03T10%3A50/), page.click('a:has-text("20 minutes later")')]);
+				assert.deepEqual(await thumbnailIds(page), [byFile['course/IMG_0150.jpg']]);
+				await Promise.all([page.waitForURL(/at=2026-05-03T10%3A30/), page.click('a:has-text("20 minutes earlier")')]);
+				await Promise.all([page.waitForURL(/at=2026-05-03T10%3A10/), page.click('a:has-text("20 minutes earlier")')]);
+				assert.deepEqual(await thumbnailIds(page), [byFile['start/IMG_0001.jpg']]);
+
+				// Two photos in 10:30–10:50, one per page.
+				await page.goto(`${gallery.url}/browse?at=2026-05-03T10%3A40`);
+				assert.deepEqual(await thumbnailIds(page), [byFile['course/IMG_0102.jpg']]);
+				await Promise.all([page.waitForURL(/cursor=/), page.click('a:has-text("More photos from these 20 minutes")')]);
+				assert.deepEqual(await thumbnailIds(page), [byFile['course/IMG_0150.jpg']]);
+			});
+
+			it('the photographer filter narrows the photos to one place', async () => {
+				await page.goto(`${gallery.url}/browse?at=2026-05-03T10%3A10`);
+				await ready();
+				const options = await page.$$eval('#photographer option', (els) => els.map((e) => e.value));
+				for (const name of ['*', 'course', 'finish', 'start']) assert.ok(options.includes(name), `option ${name} in ${options}`);
+				await page.selectOption('#photographer', 'course');
+				await Promise.all([page.waitForURL(/photographer=course/), page.click('form.browse-form button[type=submit]')]);
+				assert.deepEqual(await thumbnailIds(page), []);
+				assert.match((await page.textContent('main')) ?? '', /No photos were taken/);
+				await page.goto(`${gallery.url}/browse?at=2026-05-03T10%3A10&photographer=start`);
+				assert.deepEqual(await thumbnailIds(page), [byFile['start/IMG_0001.jpg']]);
+			});
+
+			it('"This is me" sends a claim and says an operator will review it', async () => {
+				const code = `C${kind === 'phone' ? 1 : 2}${js ? 1 : 0}`;
+				await page.goto(`${gallery.url}/browse?at=2026-05-03T10%3A30&photographer=course`);
+				await ready();
+				await Promise.all([page.waitForURL(/\/claim\//), page.click('a.claim >> nth=0')]);
+				await ready();
+				assert.equal(new URL(page.url()).pathname, `/claim/${byFile['course/IMG_0102.jpg']}`);
+				assert.ok(await page.locator('.photo img').isVisible(), 'the photo being claimed is shown');
+				assertNoViolations(await axeViolations(page), 'the claim form');
+				await page.fill('#claim-code', code.toLowerCase());
+				await page.click('form.claim-form button[type=submit]');
+				await page.waitForSelector('h1:has-text("Thank you")');
+				assert.match((await page.textContent('.done')) ?? '', new RegExp(`bib ${code}\\. An operator will review it`));
+				assertNoViolations(await axeViolations(page), 'the claim confirmation');
+				await screenshot(page, `claim-done-${kind}-${js ? 'js' : 'nojs'}`);
+			});
+		});
+	}
+}
+
+describe('claims are rate-limited per runner', () => {
+	it('over the burst the runner gets a polite 429 with Retry-After', async () => {
+		const runner = newClient();
+		const photo = byFile['finish/IMG_0301.jpg'];
+		let res;
+		for (let i = 0; i < 10; i++) {
+			res = await fetch(`${gallery.url}/claim/${photo}`, {
+				method: 'POST',
+				headers: { ...runner, origin: gallery.url, 'content-type': 'application/x-www-form-urlencoded' },
+				body: `code=R${i}`
+			});
+			if (res.status === 429) break;
+			assert.equal(res.status, 200);
+		}
+		assert.equal(res.status, 429);
+		assert.ok(Number(res.headers.get('retry-after')) >= 1);
+		assert.match(await res.text(), /sent several claims in a short time/);
+		// Another runner can still claim.
+		const other = await fetch(`${gallery.url}/claim/${photo}`, {
+			method: 'POST',
+			headers: { ...newClient(), origin: gallery.url, 'content-type': 'application/x-www-form-urlencoded' },
+			body: 'code=OTHER'
+		});
+		assert.equal(other.status, 200);
+	});
+
+	it('an unknown photo is a 404 form answer, a malformed id a 404 page', async () => {
+		const res = await fetch(`${gallery.url}/claim/${'0'.repeat(32)}`, {
+			method: 'POST',
+			headers: { ...newClient(), origin: gallery.url, 'content-type': 'application/x-www-form-urlencoded' },
+			body: 'code=10423'
+		});
+		assert.equal(res.status, 404);
+		assert.match(await res.text(), /no longer in the gallery/);
+		assert.equal((await fetch(`${gallery.url}/claim/not-an-id`)).status, 404);
+	});
+});
