@@ -24,11 +24,16 @@ export function waitText(seconds: number): string {
 }
 
 /** The 429 page's message: why, and how long to wait. */
-export function rateLimitedMessage(seconds: number, what = 'looked up several bib numbers without photos'): string {
+export function rateLimitedMessage(seconds: number): string {
 	return (
-		`You have ${what} in a short time. ` +
+		`You have looked up several bib numbers without photos in a short time. ` +
 		`To keep runners’ photos private, the gallery asks you to wait ${waitText(seconds)} before the next try.`
 	);
+}
+
+/** The claim form's message when the daemon limits claims. */
+export function claimsLimitedMessage(seconds: number): string {
+	return `You have sent several claims in a short time. Please wait ${waitText(seconds)} before sending another.`;
 }
 
 /** An error the routes turn into an HTTP response (status + message for people). */

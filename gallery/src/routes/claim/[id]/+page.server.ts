@@ -2,7 +2,7 @@ import { env } from '$env/dynamic/private';
 import { error, fail } from '@sveltejs/kit';
 import { checkCode } from '$lib/code';
 import { ApiError, getPhotos, postClaim } from '$lib/server/api';
-import { apiOptions, clientAddressOf, galleryErrorFrom, rateLimitedMessage, toPhoto } from '$lib/server/gallery';
+import { apiOptions, claimsLimitedMessage, clientAddressOf, galleryErrorFrom, toPhoto } from '$lib/server/gallery';
 import { timeZoneFromEnv } from '$lib/server/config';
 import { formatAt, parseAt, parsePhotographer, windowAround } from '$lib/timeline';
 import type { Photo } from '$lib/types';
@@ -61,7 +61,7 @@ export const actions: Actions = {
 			if (e instanceof ApiError && e.kind === 'rate_limited') {
 				const wait = e.retryAfter ?? 60;
 				locals.retryAfter = wait;
-				return fail(429, { code: check.code, message: rateLimitedMessage(wait, 'sent several claims') });
+				return fail(429, { code: check.code, message: claimsLimitedMessage(wait) });
 			}
 			if (e instanceof ApiError && e.status === 404) {
 				return fail(404, { code: check.code, message: 'This photo is no longer in the gallery.' });
