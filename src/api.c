@@ -311,6 +311,8 @@ static void get_metrics(struct pf_api_request *r)
 /* The runners' and operations' surface: everything not under another. */
 static const struct pf_route public_routes[] = {
     {GET_HEAD, "/participants/{code*}", pf_api__get_participant},
+    {GET_HEAD, "/photos", pf_api__get_photos},
+    {GET_HEAD, "/photographers", pf_api__get_photographers},
     {GET_HEAD, "/healthz", get_health},
     {GET_HEAD, "/readyz", get_readiness},
     {GET_HEAD, "/metrics", get_metrics},

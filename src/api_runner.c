@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "photofinish/catalog_index.h"
+#include "photofinish/codec.h"
 #include "photofinish/config.h"
 #include "photofinish/log.h"
 #include "photofinish/metrics.h"
@@ -208,4 +209,145 @@ void pf_api__add_suggestions(struct pf_api_request *r, const char *code, json_t 
 	rn->reading = true;
 	if (pf_catalog_codes_list(api->d.catalog, PF_SUGGEST_MAX_CODES, on_codes, api, &err) < 0)
 		on_codes(NULL, 0, false, &err, api);
+}
+
+/* ---- photos by time --------------------------------------------------------- */
+
+#define PHOTOS_DEFAULT_LIMIT 48
+#define PHOTOS_MAX_LIMIT 100
+#define MAX_WINDOW_S (6 * 3600)
+
+/* A time given by a client as the catalog's sort-key prefix
+ * ("YYYY-MM-DDTHH:MM:SS", UTC); false when it is not RFC 3339. */
+static bool window_bound(const char *s, int64_t *epoch, char out[32])
+{
+	char text[32];
+
+	if (!s || strlen(s) > 64 || !pf_codec_parse_rfc3339(s, strlen(s), epoch) || *epoch < 0 ||
+	    *epoch > 253402300799LL)
+		return false;
+	pf_format_rfc3339_ms(*epoch * 1000, text);
+	snprintf(out, 32, "%.19s", text);
+	return true;
+}
+
+static void on_photos_page(const struct pf_catalog_page *page, const struct pf_error *err,
+                           void *arg)
+{
+	struct pf_api_request *r = arg;
+	json_t *images;
+
+	if (err->code) {
+		pf_warn("photos by time failed", PF_LS("error", err->message));
+		pf_api__reply_error(
+		    r, 503, "unavailable",
+		    "the photo catalog is unavailable right now; try again shortly");
+		return;
+	}
+	images = json_array();
+	for (size_t i = 0; i < page->count; i++) {
+		struct pf_error uerr;
+		json_t *img = pf_api__photo_json(r->api, &page->entries[i], &uerr);
+
+		if (!img) {
+			json_decref(images);
+			pf_warn("cannot build image URLs", PF_LS("error", uerr.message));
+			pf_api__reply_error(
+			    r, 503, "unavailable",
+			    "image URLs cannot be signed right now; try again shortly");
+			return;
+		}
+		json_array_append_new(images, img);
+	}
+	pf_api__reply_doc(
+	    r, 200, json_pack("{s:o,s:s?}", "images", images, "nextCursor", page->next_cursor));
+}
+
+void pf_api__get_photos(struct pf_api_request *r)
+{
+	const char *order = pf_api__query(r, "order");
+	const char *limit_s = pf_api__query(r, "limit");
+	const char *photographer = pf_api__query(r, "photographer");
+	char from[32], to[32];
+	int64_t t_from, t_to, limit = PHOTOS_DEFAULT_LIMIT;
+	struct pf_catalog_photos_query q = {.from = from, .to = to};
+	struct pf_catalog_page_options opts = {.cursor = pf_api__query(r, "cursor")};
+	struct pf_error err;
+
+	if (!window_bound(pf_api__query(r, "from"), &t_from, from) ||
+	    !window_bound(pf_api__query(r, "to"), &t_to, to) || t_to <= t_from ||
+	    t_to - t_from > MAX_WINDOW_S) {
+		pf_api__reply_error(r, 400, "invalid_time_window",
+		                    "give from and to as RFC 3339 times, to after from and at most "
+		                    "6 hours later");
+		return;
+	}
+	if (order && strcmp(order, "asc") && strcmp(order, "desc")) {
+		pf_api__reply_error(r, 400, "bad_request", "order is asc or desc");
+		return;
+	}
+	q.descending = order && !strcmp(order, "desc");
+	if (limit_s && !pf_parse_int64(limit_s, 1, PHOTOS_MAX_LIMIT, &limit)) {
+		pf_api__reply_error(r, 400, "invalid_limit",
+		                    "limit must be a whole number from 1 to 100");
+		return;
+	}
+	opts.limit = (int)limit;
+	/* An empty name is the photos whose key has no folder. */
+	if (photographer && *photographer && !pf_catalog_photographer_is_valid(photographer)) {
+		pf_api__reply_error(r, 400, "invalid_photographer",
+		                    "a photographer is 1 to 40 of a-z 0-9 _ - (starting with a "
+		                    "letter or digit)");
+		return;
+	}
+	q.photographer = photographer;
+	if (opts.cursor && !pf_catalog_cursor_is_valid(opts.cursor)) {
+		pf_api__reply_error(r, 400, "invalid_cursor",
+		                    "cursor is not one this API returned");
+		return;
+	}
+	if (!pf_api__wait(r))
+		return;
+	if (pf_catalog_list_photos(r->api->d.catalog, &q, &opts, on_photos_page, r, &err) < 0)
+		pf_api__reply_error(r, 503, "unavailable", "the photo catalog is unavailable");
+}
+
+/* ---- photographers ---------------------------------------------------------- */
+
+static void on_photographers(const struct pf_catalog_photographer_counts *list, size_t n,
+                             const struct pf_error *err, void *arg)
+{
+	struct pf_api_request *r = arg;
+	json_t *out;
+
+	if (err->code) {
+		pf_warn("photographers not listed", PF_LS("error", err->message));
+		pf_api__reply_error(
+		    r, 503, "unavailable",
+		    "the photo catalog is unavailable right now; try again shortly");
+		return;
+	}
+	out = json_array();
+	for (size_t i = 0; i < n; i++) {
+		if (list[i].counts.processed > 0)
+			json_array_append_new(out,
+			                      json_pack("{s:s,s:I}", "name", list[i].name, "photos",
+			                                (json_int_t)list[i].counts.processed));
+	}
+	pf_api__reply_doc(r, 200, json_pack("{s:o}", "photographers", out));
+}
+
+void pf_api__get_photographers(struct pf_api_request *r)
+{
+	struct pf_error err;
+
+	if (!pf_api__wait(r))
+		return;
+	if (pf_catalog_photographers_list(r->api->d.catalog, on_photographers, r, &err) < 0)
+		pf_api__reply_error(r, 503, "unavailable", "the photo catalog is unavailable");
+}
+
+void pf_api__runner_status(struct pf_api *api, json_t *doc)
+{
+	json_object_set_new(doc, "roster", json_null());
 }
