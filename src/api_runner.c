@@ -2,7 +2,7 @@
  * What the runners' surface adds around participant lookups: "did you
  * mean" suggestions from an in-process copy of the catalog's code index,
  * and per-client rate limits on lookups that find nothing (guessing codes
- * one after another) and on claims. Loop thread only.
+ * one after another) and on claims (POST /claims). Loop thread only.
  *
  * The code index copy is read whole from the catalog (at most
  * PF_SUGGEST_MAX_CODES codes, a few MB) when a lookup that found nothing
@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "photofinish/catalog.h"
+#include "photofinish/catalog_claims.h"
 #include "photofinish/catalog_index.h"
 #include "photofinish/codec.h"
 #include "photofinish/config.h"
@@ -34,6 +36,9 @@
 #define MISS_REFILL_MS 6000
 /* Clients remembered per limit; the least recently seen are forgotten. */
 #define RATE_CLIENTS 100000
+/* Claims: a burst of 5, then one per 120 s per client. */
+#define CLAIM_BURST 5
+#define CLAIM_REFILL_MS 120000
 
 struct waiter {
 	struct pf_api_request *r;
@@ -49,6 +54,7 @@ struct pf_api__runner {
 	bool reading;
 	struct waiter *waiters;
 	struct pf_ratelimit *misses;
+	struct pf_ratelimit *claims;
 };
 
 struct pf_api__runner *pf_api__runner_new(void)
@@ -56,6 +62,7 @@ struct pf_api__runner *pf_api__runner_new(void)
 	struct pf_api__runner *rn = pf_xcalloc(1, sizeof(*rn));
 
 	rn->misses = pf_ratelimit_new(MISS_BURST, MISS_REFILL_MS, RATE_CLIENTS);
+	rn->claims = pf_ratelimit_new(CLAIM_BURST, CLAIM_REFILL_MS, RATE_CLIENTS);
 	rn->codes_read_ms = INT64_MIN / 2;
 	return rn;
 }
@@ -72,6 +79,7 @@ void pf_api__runner_free(struct pf_api__runner *rn)
 	}
 	pf_suggest_index_free(rn->codes);
 	pf_ratelimit_free(rn->misses);
+	pf_ratelimit_free(rn->claims);
 	free(rn);
 }
 
@@ -350,4 +358,108 @@ void pf_api__get_photographers(struct pf_api_request *r)
 void pf_api__runner_status(struct pf_api *api, json_t *doc)
 {
 	json_object_set_new(doc, "roster", json_null());
+}
+
+/* ---- claims ------------------------------------------------------------------ */
+
+json_t *pf_api__claim_json(const struct pf_catalog_claim *c)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:s}", "id", c->id, "photo", c->photo, "code", c->code,
+	                 "state", pf_catalog_claim_state_name(c->state), "at", c->at);
+}
+
+struct claim_req {
+	struct pf_api_request *r;
+	char photo[PF_CATALOG_ID_LEN + 1];
+	char code[PF_SUGGEST_CODE_MAX + 1];
+};
+
+static void on_claimed(const struct pf_catalog_claim *claim, bool created,
+                       const struct pf_error *err, void *arg)
+{
+	struct claim_req *cr = arg;
+
+	if (err->code || !claim) {
+		pf_warn("claim not recorded", PF_LS("error", err->message));
+		pf_api__reply_error(cr->r, 503, "unavailable",
+		                    "the claim cannot be recorded right now; try again shortly");
+	} else {
+		if (created)
+			pf_info("claim recorded", PF_LS("claim", claim->id),
+			        PF_LS("photo", claim->photo), PF_LS("code", claim->code));
+		pf_api__reply_doc(cr->r, created ? 202 : 200,
+		                  json_pack("{s:o}", "claim", pf_api__claim_json(claim)));
+	}
+	free(cr);
+}
+
+static void on_claimed_photo(const struct pf_catalog_image *img, const struct pf_error *err,
+                             void *arg)
+{
+	struct claim_req *cr = arg;
+	struct pf_error e;
+
+	if (err->code) {
+		pf_api__reply_error(
+		    cr->r, 503, "unavailable",
+		    "the photo catalog is unavailable right now; try again shortly");
+		free(cr);
+		return;
+	}
+	if (!img || img->status != PF_IMAGE_PROCESSED) {
+		pf_api__reply_error(cr->r, 404, "not_found", "no such photo");
+		free(cr);
+		return;
+	}
+	if (pf_catalog_claim_add(cr->r->api->d.catalog, cr->photo, cr->code, pf_now_ms(),
+	                         on_claimed, cr, &e) < 0)
+		on_claimed(NULL, false, &e, cr);
+}
+
+void pf_api__post_claim(struct pf_api_request *r)
+{
+	json_t *doc = pf_api__read_body(r);
+	const char *photo = json_string_value(json_object_get(doc, "photo"));
+	const char *code = json_string_value(json_object_get(doc, "code"));
+	char norm[257];
+	struct claim_req *cr;
+	char client[64];
+	int64_t retry = 0;
+	struct pf_error err;
+
+	if (!doc)
+		return;
+	if (!photo || !pf_catalog_id_is_valid(photo) || !code) {
+		pf_api__reply_error(
+		    r, 400, "invalid_body",
+		    "send {\"photo\":\"<the photo's id>\",\"code\":\"<your code>\"}");
+		json_decref(doc);
+		return;
+	}
+	snprintf(norm, sizeof(norm), "%s", code);
+	if (strlen(code) >= sizeof(norm) || !pf_api_normalize_code(norm) ||
+	    strlen(norm) > PF_SUGGEST_CODE_MAX) {
+		pf_api__reply_error(
+		    r, 400, "invalid_code",
+		    "a participant code is 1 to 64 letters, digits, '_', '.' or '-'");
+		json_decref(doc);
+		return;
+	}
+	pf_api__client_address(r, client);
+	if (!pf_ratelimit_take(r->api->runner->claims, client, pf_monotonic_ms(), &retry)) {
+		json_decref(doc);
+		reply_limited(r, retry, "too many claims from this address; try again later");
+		return;
+	}
+	cr = pf_xcalloc(1, sizeof(*cr));
+	cr->r = r;
+	memcpy(cr->photo, photo, PF_CATALOG_ID_LEN + 1);
+	memcpy(cr->code, norm, strlen(norm) + 1); /* normalised: at most 64 */
+	json_decref(doc);
+	if (!pf_api__wait(r)) {
+		free(cr);
+		return;
+	}
+	if (pf_catalog_get(r->api->d.catalog, cr->photo, on_claimed_photo, cr, &err) < 0)
+		on_claimed_photo(NULL, &err, cr);
 }

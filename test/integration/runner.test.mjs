@@ -196,4 +196,61 @@ describe('runner features', () => {
     const audit = await admin('audit');
     assert.ok(audit.body.entries.some((e) => e.action === 'photographer.clock' && e.photographer === 'bob' && e.offsetSeconds === 3600));
   });
+
+  const claim = (body, from) => getJson(`${daemon.url}/claims`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': from }, body: JSON.stringify(body) });
+
+  test('"this is me": a claim waits for an operator, who approves or rejects it', async () => {
+    const from = client();
+    const made = await claim({ photo: at('bob/b1.jpg'), code: ' 555 ' }, from);
+    assert.equal(made.status, 202, JSON.stringify(made.body));
+    validate('ClaimResponse', made.body);
+    assert.deepEqual({ ...made.body.claim, id: undefined, at: undefined }, { id: undefined, at: undefined, photo: at('bob/b1.jpg'), code: '555', state: 'pending' });
+    const again = await claim({ photo: at('bob/b1.jpg'), code: '555' }, from);
+    assert.equal(again.status, 200);
+    assert.equal(again.body.claim.id, made.body.claim.id);
+    assert.equal((await getItem(`CLAIM#${made.body.claim.id}`, 'CLAIM')).state.S, 'pending');
+    assert.deepEqual((await query('CLAIMS#pending')).map((i) => i.id.S), [made.body.claim.id]);
+    assert.deepEqual((await participant('555', client())).body.images, [], 'not applied before approval');
+    assert.equal((await claim({ photo: '0'.repeat(32), code: '555' }, from)).status, 404);
+    const other = await claim({ photo: at('alice/a1.jpg'), code: '556' }, from);
+    assert.equal(other.status, 202);
+    for (const bad of [{}, { photo: 'x', code: '1' }, { photo: at('alice/a1.jpg') }]) assert.equal((await claim(bad, from)).body.error.code, 'invalid_body');
+    assert.equal((await claim({ photo: at('alice/a1.jpg'), code: 'no way' }, from)).body.error.code, 'invalid_code');
+
+    const listed = await admin('claims');
+    assert.equal(listed.status, 200);
+    validate('ClaimList', listed.body);
+    assert.deepEqual(listed.body.claims.map((c) => c.id), [other.body.claim.id, made.body.claim.id], 'newest first');
+    assert.equal(listed.body.claims[1].image.id, at('bob/b1.jpg'));
+    const page = await admin('claims?limit=1');
+    assert.equal(page.body.claims.length, 1);
+    assert.ok(page.body.nextCursor);
+
+    const approved = await admin(`claims/${made.body.claim.id}/approve`, { method: 'POST' });
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+    assert.equal(approved.body.claim.state, 'approved');
+    const img = await getItem(`IMAGE#${at('bob/b1.jpg')}`, 'IMAGE');
+    assert.deepEqual(img.codes.L.map((c) => c.S), ['10433', '555']);
+    assert.equal(img.codesSource.S, 'manual');
+    await waitFor(async () => (await participant('555', client())).body.images.length === 1, { timeoutMs: 5000, what: 'approved claim on the page' });
+    assert.equal((await admin(`claims/${made.body.claim.id}/approve`, { method: 'POST' })).status, 409);
+    const rejected = await admin(`claims/${other.body.claim.id}/reject`, { method: 'POST' });
+    assert.equal(rejected.body.claim.state, 'rejected');
+    assert.deepEqual((await getItem(`IMAGE#${at('alice/a1.jpg')}`, 'IMAGE')).codes.L.map((c) => c.S), ['10423']);
+    assert.deepEqual((await query('CLAIMS#pending')), []);
+    assert.deepEqual((await admin('claims?state=approved')).body.claims.map((c) => c.id), [made.body.claim.id]);
+    assert.equal((await admin(`claims/${'f'.repeat(32)}/approve`, { method: 'POST' })).status, 404);
+    const audit = (await admin('audit')).body.entries;
+    assert.ok(audit.some((e) => e.action === 'claim.approve' && e.code === '555' && e.outcome === 'ok'));
+    assert.ok(audit.some((e) => e.action === 'claim.reject' && e.outcome === 'ok'));
+  });
+
+  test('claims are limited per client: 5, then 429', async () => {
+    const from = client();
+    for (let i = 0; i < 5; i++) assert.equal((await claim({ photo: at('alice/a2.jpg'), code: `60${i}` }, from)).status, 202);
+    const limited = await claim({ photo: at('alice/a2.jpg'), code: '610' }, from);
+    assert.equal(limited.status, 429);
+    assert.equal(limited.body.error.code, 'rate_limited');
+    assert.ok(Number(limited.headers.get('retry-after')) > 100);
+  });
 });
