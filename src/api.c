@@ -311,6 +311,9 @@ static void get_metrics(struct pf_api_request *r)
 /* The runners' and operations' surface: everything not under another. */
 static const struct pf_route public_routes[] = {
     {GET_HEAD, "/participants/{code*}", pf_api__get_participant},
+    {GET_HEAD, "/photos", pf_api__get_photos},
+    {GET_HEAD, "/photographers", pf_api__get_photographers},
+    {PF_METHOD_POST, "/claims", pf_api__post_claim},
     {GET_HEAD, "/healthz", get_health},
     {GET_HEAD, "/readyz", get_readiness},
     {GET_HEAD, "/metrics", get_metrics},
@@ -323,7 +326,7 @@ static const struct pf_api__surface public_surface = {
     .other_route = "other",
     .preflight = true,
     .not_found = "no such route",
-    .wrong_method = "only GET is supported here",
+    .wrong_method = "wrong method for this route",
 };
 
 /* Most specific prefix first. */
@@ -362,7 +365,7 @@ static void preflight(struct pf_api_request *r, unsigned allowed)
 
 	pf_route_methods_text(allowed | PF_METHOD_OPTIONS, methods, sizeof(methods));
 	pf_api__set_header(r, "Access-Control-Allow-Methods", methods);
-	pf_api__set_header(r, "Access-Control-Allow-Headers", "If-None-Match");
+	pf_api__set_header(r, "Access-Control-Allow-Headers", "If-None-Match, Content-Type");
 	pf_api__set_header(r, "Access-Control-Max-Age", "600");
 	pf_api__reply_empty(r, 204, "No Content");
 }

@@ -374,7 +374,7 @@ static void on_status_jobs(const struct pf_admin_job *jobs, size_t n, const stru
 	    pf_admin_task(api->d.admin));
 	if (!json_object_get(doc, "reason"))
 		json_object_set_new(doc, "reason", json_null());
-	pf_api__reply_doc(r, 200, doc);
+	pf_api__admin_status_runners(r, doc);
 	free(st);
 }
 
@@ -911,6 +911,10 @@ static const struct pf_route admin_routes[] = {
     {PF_METHOD_GET, "/admin/jobs", get_jobs},
     {PF_METHOD_GET, "/admin/jobs/{id}", get_job},
     {PF_METHOD_GET, "/admin/audit", get_audit},
+    {PF_METHOD_PUT, "/admin/photographers/{name}/clock", pf_api__put_clock},
+    {PF_METHOD_GET, "/admin/claims", pf_api__get_claims},
+    {PF_METHOD_POST, "/admin/claims/{id}/approve", pf_api__approve_claim},
+    {PF_METHOD_POST, "/admin/claims/{id}/reject", pf_api__reject_claim},
 };
 
 const struct pf_api__surface pf_api__admin_surface = {
@@ -922,3 +926,16 @@ const struct pf_api__surface pf_api__admin_surface = {
     .not_found = "no such admin route or photo",
     .wrong_method = "wrong method for this admin route",
 };
+
+/* ---- for the admin routes in other files ------------------------------------ */
+
+void pf_api__admin_audit(struct pf_api_request *r, const char *action, const char *outcome,
+                         json_t *fields)
+{
+	audit(r, action, outcome, fields);
+}
+
+void pf_api__admin_reply_aws_error(struct pf_api_request *r, const struct pf_error *err)
+{
+	reply_aws_error(r, err);
+}

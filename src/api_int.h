@@ -96,6 +96,29 @@ bool pf_api__miss_allowed(struct pf_api_request *r);
 typedef void (*pf_api__doc_cb)(struct pf_api_request *r, json_t *doc);
 void pf_api__add_suggestions(struct pf_api_request *r, const char *code, json_t *doc,
                              pf_api__doc_cb done);
+/* Adds "roster" ({"codes":N} or null) to an admin status document. */
+void pf_api__runner_status(struct pf_api *api, json_t *doc);
+
+/* GET /photos, GET /photographers, POST /claims (api_runner.c). */
+void pf_api__get_photos(struct pf_api_request *r);
+void pf_api__get_photographers(struct pf_api_request *r);
+void pf_api__post_claim(struct pf_api_request *r);
+struct pf_catalog_claim;
+/* A claim as both surfaces show it. */
+json_t *pf_api__claim_json(const struct pf_catalog_claim *c);
+
+/* The admin routes for runners' features (api_admin_runner.c), and what
+ * they share with api_admin.c. */
+void pf_api__admin_audit(struct pf_api_request *r, const char *action, const char *outcome,
+                         json_t *fields);
+void pf_api__admin_reply_aws_error(struct pf_api_request *r, const struct pf_error *err);
+/* Adds photographers (counts, clock offsets) and the roster to the status
+ * document doc (stolen), then answers. */
+void pf_api__admin_status_runners(struct pf_api_request *r, json_t *doc);
+void pf_api__put_clock(struct pf_api_request *r);
+void pf_api__get_claims(struct pf_api_request *r);
+void pf_api__approve_claim(struct pf_api_request *r);
+void pf_api__reject_claim(struct pf_api_request *r);
 
 /* Request helpers. */
 const char *pf_api__header(const struct pf_api_request *r, const char *name);

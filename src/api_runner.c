@@ -2,7 +2,7 @@
  * What the runners' surface adds around participant lookups: "did you
  * mean" suggestions from an in-process copy of the catalog's code index,
  * and per-client rate limits on lookups that find nothing (guessing codes
- * one after another) and on claims. Loop thread only.
+ * one after another) and on claims (POST /claims). Loop thread only.
  *
  * The code index copy is read whole from the catalog (at most
  * PF_SUGGEST_MAX_CODES codes, a few MB) when a lookup that found nothing
@@ -18,7 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "photofinish/catalog.h"
+#include "photofinish/catalog_claims.h"
 #include "photofinish/catalog_index.h"
+#include "photofinish/codec.h"
 #include "photofinish/config.h"
 #include "photofinish/log.h"
 #include "photofinish/metrics.h"
@@ -33,6 +36,9 @@
 #define MISS_REFILL_MS 6000
 /* Clients remembered per limit; the least recently seen are forgotten. */
 #define RATE_CLIENTS 100000
+/* Claims: a burst of 5, then one per 120 s per client. */
+#define CLAIM_BURST 5
+#define CLAIM_REFILL_MS 120000
 
 struct waiter {
 	struct pf_api_request *r;
@@ -48,6 +54,7 @@ struct pf_api__runner {
 	bool reading;
 	struct waiter *waiters;
 	struct pf_ratelimit *misses;
+	struct pf_ratelimit *claims;
 };
 
 struct pf_api__runner *pf_api__runner_new(void)
@@ -55,6 +62,7 @@ struct pf_api__runner *pf_api__runner_new(void)
 	struct pf_api__runner *rn = pf_xcalloc(1, sizeof(*rn));
 
 	rn->misses = pf_ratelimit_new(MISS_BURST, MISS_REFILL_MS, RATE_CLIENTS);
+	rn->claims = pf_ratelimit_new(CLAIM_BURST, CLAIM_REFILL_MS, RATE_CLIENTS);
 	rn->codes_read_ms = INT64_MIN / 2;
 	return rn;
 }
@@ -71,6 +79,7 @@ void pf_api__runner_free(struct pf_api__runner *rn)
 	}
 	pf_suggest_index_free(rn->codes);
 	pf_ratelimit_free(rn->misses);
+	pf_ratelimit_free(rn->claims);
 	free(rn);
 }
 
@@ -208,4 +217,249 @@ void pf_api__add_suggestions(struct pf_api_request *r, const char *code, json_t 
 	rn->reading = true;
 	if (pf_catalog_codes_list(api->d.catalog, PF_SUGGEST_MAX_CODES, on_codes, api, &err) < 0)
 		on_codes(NULL, 0, false, &err, api);
+}
+
+/* ---- photos by time --------------------------------------------------------- */
+
+#define PHOTOS_DEFAULT_LIMIT 48
+#define PHOTOS_MAX_LIMIT 100
+#define MAX_WINDOW_S (6 * 3600)
+
+/* A time given by a client as the catalog's sort-key prefix
+ * ("YYYY-MM-DDTHH:MM:SS", UTC); false when it is not RFC 3339. */
+static bool window_bound(const char *s, int64_t *epoch, char out[32])
+{
+	char text[32];
+
+	if (!s || strlen(s) > 64 || !pf_codec_parse_rfc3339(s, strlen(s), epoch) || *epoch < 0 ||
+	    *epoch > 253402300799LL)
+		return false;
+	pf_format_rfc3339_ms(*epoch * 1000, text);
+	snprintf(out, 32, "%.19s", text);
+	return true;
+}
+
+static void on_photos_page(const struct pf_catalog_page *page, const struct pf_error *err,
+                           void *arg)
+{
+	struct pf_api_request *r = arg;
+	json_t *images;
+
+	if (err->code) {
+		pf_warn("photos by time failed", PF_LS("error", err->message));
+		pf_api__reply_error(
+		    r, 503, "unavailable",
+		    "the photo catalog is unavailable right now; try again shortly");
+		return;
+	}
+	images = json_array();
+	for (size_t i = 0; i < page->count; i++) {
+		struct pf_error uerr;
+		json_t *img = pf_api__photo_json(r->api, &page->entries[i], &uerr);
+
+		if (!img) {
+			json_decref(images);
+			pf_warn("cannot build image URLs", PF_LS("error", uerr.message));
+			pf_api__reply_error(
+			    r, 503, "unavailable",
+			    "image URLs cannot be signed right now; try again shortly");
+			return;
+		}
+		json_array_append_new(images, img);
+	}
+	pf_api__reply_doc(
+	    r, 200, json_pack("{s:o,s:s?}", "images", images, "nextCursor", page->next_cursor));
+}
+
+void pf_api__get_photos(struct pf_api_request *r)
+{
+	const char *order = pf_api__query(r, "order");
+	const char *limit_s = pf_api__query(r, "limit");
+	const char *photographer = pf_api__query(r, "photographer");
+	char from[32], to[32];
+	int64_t t_from, t_to, limit = PHOTOS_DEFAULT_LIMIT;
+	struct pf_catalog_photos_query q = {.from = from, .to = to};
+	struct pf_catalog_page_options opts = {.cursor = pf_api__query(r, "cursor")};
+	struct pf_error err;
+
+	if (!window_bound(pf_api__query(r, "from"), &t_from, from) ||
+	    !window_bound(pf_api__query(r, "to"), &t_to, to) || t_to <= t_from ||
+	    t_to - t_from > MAX_WINDOW_S) {
+		pf_api__reply_error(r, 400, "invalid_time_window",
+		                    "give from and to as RFC 3339 times, to after from and at most "
+		                    "6 hours later");
+		return;
+	}
+	if (order && strcmp(order, "asc") && strcmp(order, "desc")) {
+		pf_api__reply_error(r, 400, "bad_request", "order is asc or desc");
+		return;
+	}
+	q.descending = order && !strcmp(order, "desc");
+	if (limit_s && !pf_parse_int64(limit_s, 1, PHOTOS_MAX_LIMIT, &limit)) {
+		pf_api__reply_error(r, 400, "invalid_limit",
+		                    "limit must be a whole number from 1 to 100");
+		return;
+	}
+	opts.limit = (int)limit;
+	/* An empty name is the photos whose key has no folder. */
+	if (photographer && *photographer && !pf_catalog_photographer_is_valid(photographer)) {
+		pf_api__reply_error(r, 400, "invalid_photographer",
+		                    "a photographer is 1 to 40 of a-z 0-9 _ - (starting with a "
+		                    "letter or digit)");
+		return;
+	}
+	q.photographer = photographer;
+	if (opts.cursor && !pf_catalog_cursor_is_valid(opts.cursor)) {
+		pf_api__reply_error(r, 400, "invalid_cursor",
+		                    "cursor is not one this API returned");
+		return;
+	}
+	if (!pf_api__wait(r))
+		return;
+	if (pf_catalog_list_photos(r->api->d.catalog, &q, &opts, on_photos_page, r, &err) < 0)
+		pf_api__reply_error(r, 503, "unavailable", "the photo catalog is unavailable");
+}
+
+/* ---- photographers ---------------------------------------------------------- */
+
+static void on_photographers(const struct pf_catalog_photographer_counts *list, size_t n,
+                             const struct pf_error *err, void *arg)
+{
+	struct pf_api_request *r = arg;
+	json_t *out;
+
+	if (err->code) {
+		pf_warn("photographers not listed", PF_LS("error", err->message));
+		pf_api__reply_error(
+		    r, 503, "unavailable",
+		    "the photo catalog is unavailable right now; try again shortly");
+		return;
+	}
+	out = json_array();
+	for (size_t i = 0; i < n; i++) {
+		if (list[i].counts.processed > 0)
+			json_array_append_new(out,
+			                      json_pack("{s:s,s:I}", "name", list[i].name, "photos",
+			                                (json_int_t)list[i].counts.processed));
+	}
+	pf_api__reply_doc(r, 200, json_pack("{s:o}", "photographers", out));
+}
+
+void pf_api__get_photographers(struct pf_api_request *r)
+{
+	struct pf_error err;
+
+	if (!pf_api__wait(r))
+		return;
+	if (pf_catalog_photographers_list(r->api->d.catalog, on_photographers, r, &err) < 0)
+		pf_api__reply_error(r, 503, "unavailable", "the photo catalog is unavailable");
+}
+
+void pf_api__runner_status(struct pf_api *api, json_t *doc)
+{
+	json_object_set_new(doc, "roster", json_null());
+}
+
+/* ---- claims ------------------------------------------------------------------ */
+
+json_t *pf_api__claim_json(const struct pf_catalog_claim *c)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:s}", "id", c->id, "photo", c->photo, "code", c->code,
+	                 "state", pf_catalog_claim_state_name(c->state), "at", c->at);
+}
+
+struct claim_req {
+	struct pf_api_request *r;
+	char photo[PF_CATALOG_ID_LEN + 1];
+	char code[PF_SUGGEST_CODE_MAX + 1];
+};
+
+static void on_claimed(const struct pf_catalog_claim *claim, bool created,
+                       const struct pf_error *err, void *arg)
+{
+	struct claim_req *cr = arg;
+
+	if (err->code || !claim) {
+		pf_warn("claim not recorded", PF_LS("error", err->message));
+		pf_api__reply_error(cr->r, 503, "unavailable",
+		                    "the claim cannot be recorded right now; try again shortly");
+	} else {
+		if (created)
+			pf_info("claim recorded", PF_LS("claim", claim->id),
+			        PF_LS("photo", claim->photo), PF_LS("code", claim->code));
+		pf_api__reply_doc(cr->r, created ? 202 : 200,
+		                  json_pack("{s:o}", "claim", pf_api__claim_json(claim)));
+	}
+	free(cr);
+}
+
+static void on_claimed_photo(const struct pf_catalog_image *img, const struct pf_error *err,
+                             void *arg)
+{
+	struct claim_req *cr = arg;
+	struct pf_error e;
+
+	if (err->code) {
+		pf_api__reply_error(
+		    cr->r, 503, "unavailable",
+		    "the photo catalog is unavailable right now; try again shortly");
+		free(cr);
+		return;
+	}
+	if (!img || img->status != PF_IMAGE_PROCESSED) {
+		pf_api__reply_error(cr->r, 404, "not_found", "no such photo");
+		free(cr);
+		return;
+	}
+	if (pf_catalog_claim_add(cr->r->api->d.catalog, cr->photo, cr->code, pf_now_ms(),
+	                         on_claimed, cr, &e) < 0)
+		on_claimed(NULL, false, &e, cr);
+}
+
+void pf_api__post_claim(struct pf_api_request *r)
+{
+	json_t *doc = pf_api__read_body(r);
+	const char *photo = json_string_value(json_object_get(doc, "photo"));
+	const char *code = json_string_value(json_object_get(doc, "code"));
+	char norm[257];
+	struct claim_req *cr;
+	char client[64];
+	int64_t retry = 0;
+	struct pf_error err;
+
+	if (!doc)
+		return;
+	if (!photo || !pf_catalog_id_is_valid(photo) || !code) {
+		pf_api__reply_error(
+		    r, 400, "invalid_body",
+		    "send {\"photo\":\"<the photo's id>\",\"code\":\"<your code>\"}");
+		json_decref(doc);
+		return;
+	}
+	snprintf(norm, sizeof(norm), "%s", code);
+	if (strlen(code) >= sizeof(norm) || !pf_api_normalize_code(norm) ||
+	    strlen(norm) > PF_SUGGEST_CODE_MAX) {
+		pf_api__reply_error(
+		    r, 400, "invalid_code",
+		    "a participant code is 1 to 64 letters, digits, '_', '.' or '-'");
+		json_decref(doc);
+		return;
+	}
+	pf_api__client_address(r, client);
+	if (!pf_ratelimit_take(r->api->runner->claims, client, pf_monotonic_ms(), &retry)) {
+		json_decref(doc);
+		reply_limited(r, retry, "too many claims from this address; try again later");
+		return;
+	}
+	cr = pf_xcalloc(1, sizeof(*cr));
+	cr->r = r;
+	memcpy(cr->photo, photo, PF_CATALOG_ID_LEN + 1);
+	memcpy(cr->code, norm, strlen(norm) + 1); /* normalised: at most 64 */
+	json_decref(doc);
+	if (!pf_api__wait(r)) {
+		free(cr);
+		return;
+	}
+	if (pf_catalog_get(r->api->d.catalog, cr->photo, on_claimed_photo, cr, &err) < 0)
+		on_claimed_photo(NULL, &err, cr);
 }

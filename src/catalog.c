@@ -430,13 +430,14 @@ int pf_catalog_clear_step(struct pf_catalog *cat, const char *from, pf_catalog_c
 	ctx->cat = cat;
 	ctx->cb = cb;
 	ctx->arg = arg;
-	/* Photos only: the operators' jobs, audit trail and fence stay. */
+	/* Photos only: the operators' jobs, audit trail, fence and camera
+	 * clock offsets stay. */
 	rc = pf_dynamodb_scan(
 	    cat->aws, cat->table,
-	    json_pack("{s:s,s:s,s:{s:{s:s},s:{s:s},s:{s:s}},s:i}", "ProjectionExpression", "pk, sk",
-	              "FilterExpression", "NOT (pk IN (:job, :audit, :fence))",
+	    json_pack("{s:s,s:s,s:{s:{s:s},s:{s:s},s:{s:s},s:{s:s}},s:i}", "ProjectionExpression",
+	              "pk, sk", "FilterExpression", "NOT (pk IN (:job, :audit, :fence, :clock))",
 	              "ExpressionAttributeValues", ":job", "S", "JOB", ":audit", "S", "AUDIT",
-	              ":fence", "S", "FENCE", "Limit", CLEAR_PAGE_ITEMS),
+	              ":fence", "S", "FENCE", ":clock", "S", "CLOCK", "Limit", CLEAR_PAGE_ITEMS),
 	    start, on_clear_scan, ctx, err);
 	json_decref(start);
 	if (rc < 0)

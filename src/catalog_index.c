@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "photofinish/aws/dynamodb.h"
+#include "photofinish/codec.h"
 #include "photofinish/log.h"
 #include "photofinish/util.h"
 
@@ -337,4 +338,136 @@ int pf_catalog_list_photos(struct pf_catalog *cat, const struct pf_catalog_photo
 	rc = pf_catalog__list_window(cat, pk, q->from, q->to, q->descending, opts, cb, arg, err);
 	free(pk);
 	return rc;
+}
+
+/* ---- camera clocks ----------------------------------------------------------- */
+
+struct clock_ctx {
+	pf_catalog_done_cb done;
+	pf_catalog_clocks_cb list;
+	void *arg;
+};
+
+static void on_clock_put(json_t *response, const struct pf_error *err, void *arg)
+{
+	struct clock_ctx *ctx = arg;
+
+	ctx->done(err, ctx->arg);
+	free(ctx);
+}
+
+int pf_catalog_clock_put(struct pf_catalog *cat, const char *name, int64_t offset_s,
+                         pf_catalog_done_cb cb, void *arg, struct pf_error *err)
+{
+	struct clock_ctx *ctx;
+	json_t *item;
+	int rc;
+
+	if (!pf_catalog_photographer_is_valid(name) || offset_s < -PF_CATALOG_MAX_CLOCK_OFFSET ||
+	    offset_s > PF_CATALOG_MAX_CLOCK_OFFSET)
+		return pf_error_set(err, PF_EINVAL, "not a photographer's clock offset");
+	item = pf_catalog__key("CLOCK", name);
+	pf_catalog__set_n(item, "offsetSeconds", offset_s);
+	pf_catalog__set_n(item, "updatedMs", pf_now_ms());
+	ctx = pf_xcalloc(1, sizeof(*ctx));
+	ctx->done = cb;
+	ctx->arg = arg;
+	rc = pf_dynamodb_put_item(pf_catalog__aws(cat), pf_catalog__table(cat), item, NULL,
+	                          on_clock_put, ctx, err);
+	if (rc < 0)
+		free(ctx);
+	return rc;
+}
+
+static void on_clocks(json_t *items, json_t *last_evaluated_key, json_t *page,
+                      const struct pf_error *err, void *arg)
+{
+	struct clock_ctx *ctx = arg;
+	struct pf_catalog_clock *list;
+	size_t n = 0, i;
+	json_t *item;
+
+	if (err->code) {
+		ctx->list(NULL, 0, err, ctx->arg);
+		free(ctx);
+		return;
+	}
+	list = pf_xcalloc(json_array_size(items) + 1, sizeof(*list));
+	json_array_foreach(items, i, item)
+	{
+		const char *name = pf_catalog__get_s(item, "sk");
+
+		if (!name || !get_n(item, "offsetSeconds", &list[n].offset_s))
+			continue;
+		list[n++].name = name;
+	}
+	ctx->list(list, n, err, ctx->arg);
+	free(list);
+	free(ctx);
+}
+
+int pf_catalog_clocks_list(struct pf_catalog *cat, pf_catalog_clocks_cb cb, void *arg,
+                           struct pf_error *err)
+{
+	struct clock_ctx *ctx = pf_xcalloc(1, sizeof(*ctx));
+	int rc;
+
+	ctx->list = cb;
+	ctx->arg = arg;
+	rc = pf_dynamodb_query_all(pf_catalog__aws(cat), pf_catalog__table(cat),
+	                           json_pack("{s:s,s:{s:{s:s}},s:b}", "KeyConditionExpression",
+	                                     "pk = :pk", "ExpressionAttributeValues", ":pk", "S",
+	                                     "CLOCK", "ConsistentRead", 1),
+	                           PF_CATALOG_MAX_PHOTOGRAPHERS, on_clocks, ctx, err);
+	if (rc < 0)
+		free(ctx);
+	return rc;
+}
+
+bool pf_catalog_corrected_time(const char *taken_at, int64_t offset_s, char taken_out[40],
+                               char sort_out[40])
+{
+	int Y, M, D, h, m, s;
+	int64_t t, days, secs;
+	const char *zone;
+	int64_t y;
+	unsigned mo, d;
+	char text[96];
+
+	if (!taken_at || strlen(taken_at) < 20 || strlen(taken_at) > 30 || taken_at[4] != '-' ||
+	    taken_at[7] != '-' || taken_at[10] != 'T' || taken_at[13] != ':' ||
+	    taken_at[16] != ':' || !pf_codec_digits(taken_at, 4, &Y) ||
+	    !pf_codec_digits(taken_at + 5, 2, &M) || !pf_codec_digits(taken_at + 8, 2, &D) ||
+	    !pf_codec_digits(taken_at + 11, 2, &h) || !pf_codec_digits(taken_at + 14, 2, &m) ||
+	    !pf_codec_digits(taken_at + 17, 2, &s) || M < 1 || M > 12 || D < 1 || D > 31 ||
+	    h > 23 || m > 59 || s > 60)
+		return false;
+	zone = taken_at + 19;
+	/* The wall clock as if it were UTC, moved, then back to a civil time. */
+	t = pf_codec_days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + s + offset_s;
+	days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+	secs = t - days * 86400;
+	/* civil_from_days (H. Hinnant's algorithm). */
+	{
+		int64_t z = days + 719468;
+		int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+		unsigned doe = (unsigned)(z - era * 146097);
+		unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+		unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+		unsigned mp = (5 * doy + 2) / 153;
+
+		d = doy - (153 * mp + 2) / 5 + 1;
+		mo = mp < 10 ? mp + 3 : mp - 9;
+		y = (int64_t)yoe + era * 400 + (mo <= 2);
+	}
+	if (y < 0 || y > 9999)
+		return false;
+	snprintf(text, sizeof(text), "%04d-%02u-%02uT%02d:%02d:%02dZ", (int)y, mo % 100, d % 100,
+	         (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+	if (strlen(text) != 20 || strlen(zone) > 19)
+		return false;
+	memcpy(sort_out, text, 21);
+	memcpy(taken_out, text, 19);
+	memcpy(taken_out + 19, zone, strlen(zone) + 1);
+	return true;
 }

@@ -369,5 +369,6 @@ void pf_consumer_free(struct pf_consumer *c)
 		msg_free(c->msgs);
 	if (c->retry_timer)
 		event_free(c->retry_timer);
+	pf_consumer__clocks_free(c->clocks);
 	free(c);
 }

@@ -8,10 +8,13 @@
 #define PHOTOFINISH_CONSUMER_INT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "photofinish/consumer.h"
 
 struct event;
+struct pf_error;
+struct pf_consumer__clocks;
 struct pf_object_event;
 
 struct pf_consumer {
@@ -25,6 +28,7 @@ struct pf_consumer {
 	void (*on_drained)(void *arg);
 	void *drained_arg;
 	int releases_pending;
+	struct pf_consumer__clocks *clocks; /* camera clock offsets (consumer_clock.c) */
 };
 
 /* A received message, held until every job of it is done. */
@@ -48,5 +52,15 @@ void pf_consumer__start_event(struct pf_consumer__msg *m, struct pf_object_event
 /* One piece of pending work on m ended (a job, a heartbeat, a release):
  * the message finishes (deleted, or kept for a retry) once none is left. */
 void pf_consumer__msg_work_done(struct pf_consumer__msg *m);
+
+/* Camera clock offsets (consumer_clock.c). cb runs (maybe at once) once
+ * the copy is fresh: at most 10 s old, or when strict read after this
+ * call; err set when the catalog could not be read. */
+typedef void (*pf_consumer__clocks_cb)(void *arg, const struct pf_error *err);
+void pf_consumer__clocks_when_fresh(struct pf_consumer *c, bool strict, pf_consumer__clocks_cb cb,
+                                    void *arg);
+/* The offset of photographer's camera in seconds (0: none set). */
+int64_t pf_consumer__clock_offset(const struct pf_consumer *c, const char *photographer);
+void pf_consumer__clocks_free(struct pf_consumer__clocks *k);
 
 #endif

@@ -458,12 +458,26 @@ static void put_variants(struct job *job)
 	job->img.height = job->result.height;
 	job->img.thumbnail_width = job->result.thumbnail_width;
 	job->img.thumbnail_height = job->result.thumbnail_height;
-	if (job->result.taken_at[0])
-		job->img.taken_at = pf_xstrdup(job->result.taken_at);
-	/* Entries sort by capture time; photos without one sort by upload time. */
-	job->img.sort_time = pf_xstrdup(job->img.taken_at    ? job->img.taken_at
-	                                : job->ev.event_time ? job->ev.event_time
-	                                                     : "0000");
+	job->img.photographer = pf_catalog_photographer_of(job->ev.key, c->d.cfg->ingress_prefix);
+	if (job->result.taken_at[0]) {
+		/* The camera's clock corrected by its photographer's offset; entries
+		 * sort by that wall clock read as UTC, so photographers compare. */
+		char taken[40], sort[40];
+
+		if (pf_catalog_corrected_time(job->result.taken_at,
+		                              pf_consumer__clock_offset(c, job->img.photographer),
+		                              taken, sort)) {
+			job->img.taken_at = pf_xstrdup(taken);
+			job->img.sort_time = pf_xstrdup(sort);
+		} else {
+			job->img.taken_at = pf_xstrdup(job->result.taken_at);
+		}
+	}
+	/* Photos without a capture time sort by upload time. */
+	if (!job->img.sort_time)
+		job->img.sort_time = pf_xstrdup(job->img.taken_at    ? job->img.taken_at
+		                                : job->ev.event_time ? job->ev.event_time
+		                                                     : "0000");
 	if (job->has_old && job->old.codes_manual && job->old.etag && job->ev.etag &&
 	    !strcmp(job->old.etag, job->ev.etag)) {
 		/* An operator fixed this photo's codes; the same bytes again keep them. */
@@ -641,17 +655,28 @@ static void on_old_image(const struct pf_catalog_image *old, const struct pf_err
 		job_transient(job, "download", &e);
 }
 
+static void on_clocks_fresh(void *arg, const struct pf_error *err)
+{
+	struct job *job = arg;
+	struct pf_error e;
+
+	if (err->code) {
+		job_transient(job, "clock offsets read", err);
+		return;
+	}
+	if (pf_catalog_get(job->msg->c->d.catalog, job->id, on_old_image, job, &e) < 0)
+		job_transient(job, "catalog read", &e);
+}
+
 static void job_begin(struct job *job)
 {
-	struct pf_consumer *c = job->msg->c;
-	struct pf_error err;
-
 	memset(&job->img, 0, sizeof(job->img));
 	job->has_old = false;
 	job->put_failed = false;
 	job->puts_pending = 0;
-	if (pf_catalog_get(c->d.catalog, job->id, on_old_image, job, &err) < 0)
-		job_transient(job, "catalog read", &err);
+	/* A reprocess request may follow a clock change: it needs offsets read
+	 * after it arrived. */
+	pf_consumer__clocks_when_fresh(job->msg->c, job->force, on_clocks_fresh, job);
 }
 
 void pf_consumer__start_event(struct pf_consumer__msg *m, struct pf_object_event *ev)

@@ -74,4 +74,27 @@ int pf_catalog_list_photos(struct pf_catalog *cat, const struct pf_catalog_photo
                            const struct pf_catalog_page_options *opts, pf_catalog_page_cb cb,
                            void *arg, struct pf_error *err);
 
+/* Camera clock offsets per photographer (pk CLOCK, sk <name>, offsetSeconds):
+ * operators' settings, which a clear keeps. */
+#define PF_CATALOG_MAX_CLOCK_OFFSET (7 * 86400)
+struct pf_catalog_clock {
+	const char *name;
+	int64_t offset_s;
+};
+/* Stores name's offset (|offset_s| <= PF_CATALOG_MAX_CLOCK_OFFSET). */
+int pf_catalog_clock_put(struct pf_catalog *cat, const char *name, int64_t offset_s,
+                         pf_catalog_done_cb cb, void *arg, struct pf_error *err);
+/* Every stored offset, by name (a consistent read). Borrowed for the callback. */
+typedef void (*pf_catalog_clocks_cb)(const struct pf_catalog_clock *clocks, size_t n,
+                                     const struct pf_error *err, void *arg);
+int pf_catalog_clocks_list(struct pf_catalog *cat, pf_catalog_clocks_cb cb, void *arg,
+                           struct pf_error *err);
+
+/* taken_at (RFC 3339 as the pipeline writes it: the camera's wall clock,
+ * then Z or its zone) moved by offset_s: *taken_out keeps the zone,
+ * *sort_out is the wall clock as Z (what time listings compare). False
+ * when taken_at is not in that form. Pure. */
+bool pf_catalog_corrected_time(const char *taken_at, int64_t offset_s, char taken_out[40],
+                               char sort_out[40]);
+
 #endif

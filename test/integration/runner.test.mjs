@@ -119,4 +119,138 @@ describe('runner features', () => {
     await waitFor(async () => await codePhotos('1043') === 0, { timeoutMs: 10000, what: '1043 gone' });
     await queueEmpty();
   });
+
+  const photosOf = (q) => getJson(`${daemon.url}/photos?${new URLSearchParams(q)}`);
+  const at = (k) => ids[k];
+
+  test('photos by time: tagged and untagged, both orders, per photographer, paginated', async () => {
+    const window = { from: '2026-05-03T08:59:00Z', to: '2026-05-03T09:10:00Z' };
+    const all = await photosOf(window);
+    assert.equal(all.status, 200, JSON.stringify(all.body));
+    validate('PhotosPage', all.body);
+    assert.deepEqual(all.body.images.map((i) => i.id), ['alice/a1.jpg', 'alice/a2.jpg', 'bob/b1.jpg', 'bob/b2.jpg'].map(at));
+    assert.deepEqual(all.body.images.map((i) => i.photographer), ['alice', 'alice', 'bob', 'bob']);
+    assert.equal(all.body.nextCursor, null);
+    const desc = await photosOf({ ...window, order: 'desc', photographer: 'bob' });
+    assert.deepEqual(desc.body.images.map((i) => i.id), ['bob/b2.jpg', 'bob/b1.jpg'].map(at));
+    // The window is from <= time < to, in any zone.
+    const narrow = await photosOf({ from: '2026-05-03T11:01:00+02:00', to: '2026-05-03T09:03:00Z' });
+    assert.deepEqual(narrow.body.images.map((i) => i.id), ['alice/a2.jpg', 'bob/b1.jpg'].map(at));
+    const seen = [];
+    let cursor;
+    do {
+      const page = await photosOf({ ...window, limit: '1', ...(cursor ? { cursor } : {}) });
+      assert.equal(page.status, 200);
+      seen.push(...page.body.images.map((i) => i.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    assert.deepEqual(seen, all.body.images.map((i) => i.id));
+    for (const bad of [{ from: window.from }, { from: window.from, to: window.from }, { from: '2026-05-03T00:00:00Z', to: '2026-05-03T06:00:01Z' }, { from: 'yesterday', to: window.to }]) {
+      const r = await photosOf(bad);
+      assert.equal(r.status, 400, JSON.stringify(bad));
+      validate('Error', r.body);
+      assert.equal(r.body.error.code, 'invalid_time_window');
+    }
+    assert.equal((await photosOf({ ...window, photographer: 'Bob!' })).body.error.code, 'invalid_photographer');
+    assert.equal((await photosOf({ ...window, limit: '101' })).body.error.code, 'invalid_limit');
+    // What the daemon wrote: the time listings, in each photo's transaction.
+    assert.equal((await query('PHOTOS')).length, 4);
+    assert.deepEqual((await query('PHOTOS#bob')).map((i) => i.id.S), ['bob/b1.jpg', 'bob/b2.jpg'].map(at));
+  });
+
+  test('photographers: for the place filter and in the status with their counts', async () => {
+    const r = await getJson(`${daemon.url}/photographers`);
+    assert.equal(r.status, 200);
+    validate('PhotographerList', r.body);
+    assert.deepEqual(r.body.photographers, [{ name: 'alice', photos: 2 }, { name: 'bob', photos: 2 }]);
+    const counts = await getItem('COUNTS', 'PHOTOGRAPHER#bob');
+    assert.equal(Number(counts.processed.N), 2);
+    assert.equal(Number(counts.unmatched.N), 0);
+    const st = await admin('status');
+    assert.equal(st.status, 200);
+    validate('AdminStatus', st.body);
+    assert.deepEqual(st.body.photographers.find((p) => p.name === 'alice'), { name: 'alice', processed: 2, unmatched: 0, failed: 0, offsetSeconds: 0 });
+    assert.equal(st.body.roster, null);
+  });
+
+  test('a photographer\'s clock offset corrects stored capture times', async () => {
+    assert.equal((await admin('photographers/Bob/clock', { method: 'PUT', body: '{"offsetSeconds":60}' })).body.error.code, 'invalid_photographer');
+    assert.equal((await admin('photographers/bob/clock', { method: 'PUT', body: '{"offsetSeconds":604801}' })).body.error.code, 'invalid_body');
+    const r = await admin('photographers/bob/clock', { method: 'PUT', body: '{"offsetSeconds":3600}' });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    validate('ClockChange', r.body);
+    assert.equal(r.body.offsetSeconds, 3600);
+    assert.equal(r.body.job.kind, 'reprocess');
+    assert.equal(Number((await getItem('CLOCK', 'bob')).offsetSeconds.N), 3600);
+    await waitFor(async () => (await getItem(`IMAGE#${at('bob/b1.jpg')}`, 'IMAGE')).takenAt.S === '2026-05-03T10:02:00Z', { timeoutMs: 60000, what: 'b1 corrected' });
+    await queueEmpty();
+    const img = await getItem(`IMAGE#${at('bob/b2.jpg')}`, 'IMAGE');
+    assert.equal(img.sortTime.S, '2026-05-03T10:03:00Z');
+    assert.deepEqual(img.codes.L.map((c) => c.S), ['778'], 'manual codes kept');
+    assert.equal((await getItem(`IMAGE#${at('alice/a1.jpg')}`, 'IMAGE')).takenAt.S, '2026-05-03T09:00:00Z', 'other photographers untouched');
+    const moved = await photosOf({ from: '2026-05-03T10:00:00Z', to: '2026-05-03T10:10:00Z' });
+    assert.deepEqual(moved.body.images.map((i) => [i.id, i.takenAt]), [[at('bob/b1.jpg'), '2026-05-03T10:02:00Z'], [at('bob/b2.jpg'), '2026-05-03T10:03:00Z']]);
+    assert.equal((await query('PHOTOS')).length, 4, 'old time entries replaced, not added to');
+    const st = await admin('status');
+    assert.equal(st.body.photographers.find((p) => p.name === 'bob').offsetSeconds, 3600);
+    const audit = await admin('audit');
+    assert.ok(audit.body.entries.some((e) => e.action === 'photographer.clock' && e.photographer === 'bob' && e.offsetSeconds === 3600));
+  });
+
+  const claim = (body, from) => getJson(`${daemon.url}/claims`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': from }, body: JSON.stringify(body) });
+
+  test('"this is me": a claim waits for an operator, who approves or rejects it', async () => {
+    const from = client();
+    const made = await claim({ photo: at('bob/b1.jpg'), code: ' 555 ' }, from);
+    assert.equal(made.status, 202, JSON.stringify(made.body));
+    validate('ClaimResponse', made.body);
+    assert.deepEqual({ ...made.body.claim, id: undefined, at: undefined }, { id: undefined, at: undefined, photo: at('bob/b1.jpg'), code: '555', state: 'pending' });
+    const again = await claim({ photo: at('bob/b1.jpg'), code: '555' }, from);
+    assert.equal(again.status, 200);
+    assert.equal(again.body.claim.id, made.body.claim.id);
+    assert.equal((await getItem(`CLAIM#${made.body.claim.id}`, 'CLAIM')).state.S, 'pending');
+    assert.deepEqual((await query('CLAIMS#pending')).map((i) => i.id.S), [made.body.claim.id]);
+    assert.deepEqual((await participant('555', client())).body.images, [], 'not applied before approval');
+    assert.equal((await claim({ photo: '0'.repeat(32), code: '555' }, from)).status, 404);
+    const other = await claim({ photo: at('alice/a1.jpg'), code: '556' }, from);
+    assert.equal(other.status, 202);
+    for (const bad of [{}, { photo: 'x', code: '1' }, { photo: at('alice/a1.jpg') }]) assert.equal((await claim(bad, from)).body.error.code, 'invalid_body');
+    assert.equal((await claim({ photo: at('alice/a1.jpg'), code: 'no way' }, from)).body.error.code, 'invalid_code');
+
+    const listed = await admin('claims');
+    assert.equal(listed.status, 200);
+    validate('ClaimList', listed.body);
+    assert.deepEqual(listed.body.claims.map((c) => c.id), [other.body.claim.id, made.body.claim.id], 'newest first');
+    assert.equal(listed.body.claims[1].image.id, at('bob/b1.jpg'));
+    const page = await admin('claims?limit=1');
+    assert.equal(page.body.claims.length, 1);
+    assert.ok(page.body.nextCursor);
+
+    const approved = await admin(`claims/${made.body.claim.id}/approve`, { method: 'POST' });
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+    assert.equal(approved.body.claim.state, 'approved');
+    const img = await getItem(`IMAGE#${at('bob/b1.jpg')}`, 'IMAGE');
+    assert.deepEqual(img.codes.L.map((c) => c.S), ['10433', '555']);
+    assert.equal(img.codesSource.S, 'manual');
+    await waitFor(async () => (await participant('555', client())).body.images.length === 1, { timeoutMs: 5000, what: 'approved claim on the page' });
+    assert.equal((await admin(`claims/${made.body.claim.id}/approve`, { method: 'POST' })).status, 409);
+    const rejected = await admin(`claims/${other.body.claim.id}/reject`, { method: 'POST' });
+    assert.equal(rejected.body.claim.state, 'rejected');
+    assert.deepEqual((await getItem(`IMAGE#${at('alice/a1.jpg')}`, 'IMAGE')).codes.L.map((c) => c.S), ['10423']);
+    assert.deepEqual((await query('CLAIMS#pending')), []);
+    assert.deepEqual((await admin('claims?state=approved')).body.claims.map((c) => c.id), [made.body.claim.id]);
+    assert.equal((await admin(`claims/${'f'.repeat(32)}/approve`, { method: 'POST' })).status, 404);
+    const audit = (await admin('audit')).body.entries;
+    assert.ok(audit.some((e) => e.action === 'claim.approve' && e.code === '555' && e.outcome === 'ok'));
+    assert.ok(audit.some((e) => e.action === 'claim.reject' && e.outcome === 'ok'));
+  });
+
+  test('claims are limited per client: 5, then 429', async () => {
+    const from = client();
+    for (let i = 0; i < 5; i++) assert.equal((await claim({ photo: at('alice/a2.jpg'), code: `60${i}` }, from)).status, 202);
+    const limited = await claim({ photo: at('alice/a2.jpg'), code: '610' }, from);
+    assert.equal(limited.status, 429);
+    assert.equal(limited.body.error.code, 'rate_limited');
+    assert.ok(Number(limited.headers.get('retry-after')) > 100);
+  });
 });
