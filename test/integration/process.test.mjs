@@ -226,6 +226,38 @@ test('an overlay is stamped on both variants', () => {
   assert.ok(thumb[1] > 200 && thumb[0] < 60, `thumbnail logo pixel ${thumb}`);
 });
 
+test('WebP variants are written only when asked, with no metadata', () => {
+  copyFileSync(f('gps.jpg'), f('webp.jpg'));
+  let r = one(f('webp.jpg'));
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(existsSync(path.join(out, 'webp.full.webp')), false, 'not asked: JPEG only');
+  assert.equal(existsSync(path.join(out, 'webp.thumb.webp')), false);
+  assert.equal(r.line.bytes, undefined);
+  assert.equal(r.line.ms.webp, undefined);
+  for (const [extra, env] of [[['--webp', '1'], {}], [[], { PHOTOFINISH_WEBP: '1' }]]) {
+    rmSync(path.join(out, 'webp.full.webp'), { force: true });
+    const w = run([...extra, f('webp.jpg')], env);
+    assert.equal(w.status, 0, w.stderr);
+    const line = w.lines[0];
+    assert.equal(typeof line.ms.webp, 'number');
+    assert.ok(line.ms.webp > 0 && line.ms.webp <= line.ms.variants);
+    for (const [file, size, w0, h0] of [['webp.full.webp', line.bytes.fullWebp, line.width, line.height], ['webp.thumb.webp', line.bytes.thumbWebp, line.thumbnailWidth, line.thumbnailHeight]]) {
+      const p = path.join(out, file);
+      const buf = readFileSync(p);
+      assert.equal(buf.subarray(0, 4).toString('latin1'), 'RIFF');
+      assert.equal(buf.subarray(8, 12).toString('latin1'), 'WEBP');
+      assert.equal(buf.length, size);
+      assert.deepEqual(header(p), { w: w0, h: h0 });
+      const tags = sh('exiftool', ['-s', '-G1', '-a', '-EXIF:all', '-GPS:all', '-XMP:all', '-ICC_Profile:all', p]).trim();
+      assert.equal(tags, '', `${file} still has: ${tags}`);
+    }
+    assert.equal(readFileSync(path.join(out, 'webp.full.jpg')).length, line.bytes.full);
+  }
+  r = run(['--webp', 'yes', f('webp.jpg')]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /PHOTOFINISH_WEBP/);
+});
+
 test('several files in parallel: one line each, in input order; exit 1 if any failed', () => {
   const files = [f('photo.jpg'), f('empty.jpg'), f('bib.jpg'), f('rotated.jpg'), f('nothere.jpg')];
   const r = run(['--workers', '2', ...files]);
