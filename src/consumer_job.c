@@ -444,6 +444,7 @@ static void upload_variants(struct job *job)
 
 static void put_variants(struct job *job)
 {
+	struct pf_consumer *c = job->msg->c;
 	char **codes = job->result.ncodes ? pf_xcalloc(job->result.ncodes, sizeof(char *)) : NULL;
 	size_t ncodes = 0;
 
