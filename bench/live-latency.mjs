@@ -126,13 +126,13 @@ const section = [
   row('listed by the daemon\'s API (processing, polled every 250 ms)', processing),
   row('**visible in the open page** (the runner clicks the notice at once)', shown),
   row('of which the wait for the page\'s next poll', pollWait),
-  `| mean: processing / visible / poll wait | ${f(mean(processing))} s | ${f(mean(shown))} s | ${f(mean(pollWait))} s |`,
   '',
+  `- Means: processing ${f(mean(processing))} s, visible ${f(mean(shown))} s, poll wait ${f(mean(pollWait))} s.`,
   `- The burst took ${f((burst.end - burst.start) / 1000)} s to upload; the last photo was visible ${f((lastVisible - burst.start) / 1000)} s after the burst began`
     + ` (${f(n / ((lastVisible - burst.start) / 1000), 2)} photos/s end to end). With ${workers} workers most of the latency is the queue:`
     + ' a photo waits behind the burst\'s earlier photos, so p95 is close to the whole burst\'s processing time.',
   `- The page polled ${polls.length} times (answers ${f(Math.min(...intervals))}–${f(Math.max(...intervals, 0))} s apart; the page starts the next poll 15 s after`
-    + ` the last one started); ${notModified} of the answers were 304 Not Modified: the one poll after the burst, when nothing was new`
+    + ` the last one started); answered 304 Not Modified: ${notModified}, the poll after the burst, when nothing was new`
     + ' (during the burst every poll had news).',
   '- The poll wait is at most one interval (15 s), about half of it on average; it is the price of one cheap',
   '  request per open page every 15 s instead of a connection held open per runner.',

@@ -40,5 +40,8 @@ describe('empty state by roster', () => {
 	});
 	it('no roster: no photos yet', () => {
 		expect(emptyState('10432', null).heading).toBe('No photos yet');
+		expect(emptyState('10432', null).lines[0]).toMatch(/^No photos for 10432 yet/);
+		// With suggestions the sentence before says it; no repeating.
+		expect(emptyState('10432', null, true).lines.join(' ')).not.toMatch(/No photos for/);
 	});
 });

@@ -41,9 +41,10 @@ export interface EmptyState {
 /**
  * What the empty first page says. `registered` comes from the race's roster:
  * true (a runner of this race, photos not in yet), false (not a bib of this
- * race), null (no roster: we cannot tell).
+ * race), null (no roster: we cannot tell). `suggested`: the page also shows
+ * the "did you mean" sentence.
  */
-export function emptyState(code: string, registered: boolean | null): EmptyState {
+export function emptyState(code: string, registered: boolean | null, suggested = false): EmptyState {
 	if (registered === true) {
 		return {
 			heading: 'Your photos are not in yet',
@@ -57,6 +58,13 @@ export function emptyState(code: string, registered: boolean | null): EmptyState
 		return {
 			heading: `${code} is not a bib number of this race`,
 			lines: ['Check the number printed on your bib and try again.']
+		};
+	}
+	if (suggested) {
+		// The "did you mean" sentence already says there are no photos.
+		return {
+			heading: 'No photos yet',
+			lines: ['Photos appear as the photographers upload them: if the number is right, check back in a few minutes.']
 		};
 	}
 	return {

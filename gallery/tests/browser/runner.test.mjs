@@ -163,6 +163,22 @@ describe('live updates of an open page (desktop and phone)', () => {
 			await waitForHydration(b.page);
 			live.push({ kind, page: b.page, polls });
 		}
+		// A page in a background tab (Page Visibility API says hidden) does not poll.
+		const hidden = await openBrowser('desktop', { extraHTTPHeaders: newClient() });
+		browsers.push(hidden);
+		const hiddenPolls = [];
+		hidden.page.on('response', (r) => {
+			if (r.url().includes('/photos?live=1')) hiddenPolls.push(Date.now());
+		});
+		await hidden.page.goto(`${gallery.url}/p/${code}`);
+		await waitForHydration(hidden.page);
+		const setVisibility = (state) =>
+			hidden.page.evaluate((state) => {
+				Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+				document.dispatchEvent(new Event('visibilitychange'));
+			}, state);
+		await setVisibility('hidden');
+		const hiddenSince = Date.now();
 		// Taken between the first two photos: it belongs in the middle of the grid.
 		const [added] = await backend.addPhotos([
 			{ file: 'start/IMG_0050.jpg', codes: [code], takenAt: '2026:05:03 08:10:00', seed: 50 }
@@ -191,6 +207,13 @@ describe('live updates of an open page (desktop and phone)', () => {
 		await new Promise((r) => setTimeout(r, 16_000));
 		assert.ok(polls.length > before, 'it keeps polling');
 		assert.equal(polls.at(-1).status, 304);
+
+		assert.ok(Date.now() - hiddenSince > 20_000);
+		assert.deepEqual(hiddenPolls, [], 'a hidden page does not poll');
+		// Shown again after more than an interval: it polls at once and offers the photo.
+		await setVisibility('visible');
+		await hidden.page.waitForSelector('button.new-photos', { timeout: 5000 });
+		assert.equal(hiddenPolls.length, 1);
 	});
 });
 
