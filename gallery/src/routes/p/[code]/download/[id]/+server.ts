@@ -1,7 +1,7 @@
 import { env } from '$env/dynamic/private';
 import { error } from '@sveltejs/kit';
 import { findParticipantImage } from '$lib/server/api';
-import { apiOptions, galleryErrorFrom, requireCode } from '$lib/server/gallery';
+import { apiOptions, clientAddressOf, galleryErrorFrom, requireCode } from '$lib/server/gallery';
 import { downloadFilename, sniffImageType } from '$lib/server/download';
 import { themeFromEnv } from '$lib/server/theme';
 import type { RequestHandler } from './$types';
@@ -16,15 +16,17 @@ const UPSTREAM_TIMEOUT_MS = 60_000;
  * answer for this code and streams the URL the daemon returned; it never takes
  * a URL from the request.
  */
-export const GET: RequestHandler = async ({ params, fetch }) => {
+export const GET: RequestHandler = async (event) => {
+	const { params, fetch, locals } = event;
 	if (params.id.length === 0 || params.id.length > 256) error(404, 'No such photo.');
 	let code: string;
 	let found: Awaited<ReturnType<typeof findParticipantImage>>;
 	try {
 		code = requireCode(params.code);
-		found = await findParticipantImage(apiOptions(fetch), code, params.id);
+		found = await findParticipantImage(apiOptions(fetch, clientAddressOf(event)), code, params.id);
 	} catch (e) {
 		const ge = galleryErrorFrom(e, `download ${params.code}/${params.id}`);
+		if (ge.retryAfter) locals.retryAfter = ge.retryAfter;
 		error(ge.status, ge.message);
 	}
 	if (!found) error(404, `Photo not found for ${code}.`);
