@@ -442,10 +442,10 @@ int pf_api_new(const struct pf_api_deps *deps, struct pf_api **out, struct pf_er
 	                                 .max_entry_bytes = CACHE_MAX_BYTES / 16};
 
 	api->d = *deps;
-	api->runner = pf_api__runner_new();
 	pf_admin_auth_new(deps->cfg, &api->auth);
 	if (pf_cache_new(&limits, &api->cache, err) < 0)
 		goto fail;
+	api->runner = pf_api__runner_new(api);
 	api->http = evhttp_new(deps->base);
 	if (!api->http) {
 		pf_error_set(err, PF_EIO, "cannot create the HTTP server");

@@ -913,6 +913,7 @@ static const struct pf_route admin_routes[] = {
     {PF_METHOD_GET, "/admin/audit", get_audit},
     {PF_METHOD_PUT, "/admin/photographers/{name}/clock", pf_api__put_clock},
     {PF_METHOD_GET, "/admin/claims", pf_api__get_claims},
+    {PF_METHOD_GET, "/admin/unregistered", pf_api__get_unregistered},
     {PF_METHOD_POST, "/admin/claims/{id}/approve", pf_api__approve_claim},
     {PF_METHOD_POST, "/admin/claims/{id}/reject", pf_api__reject_claim},
 };

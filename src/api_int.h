@@ -82,20 +82,25 @@ json_t *pf_api__photo_json(struct pf_api *api, const struct pf_catalog_image *e,
                            struct pf_error *err);
 
 /* Runners' features (api_runner.c). */
-struct pf_api__runner *pf_api__runner_new(void);
+struct pf_api__runner *pf_api__runner_new(struct pf_api *api);
 void pf_api__runner_free(struct pf_api__runner *rn);
 /* The client's address for rate limits: the peer, or the last
  * X-Forwarded-For entry when PHOTOFINISH_TRUST_FORWARDED_FOR is 1. */
 void pf_api__client_address(const struct pf_api_request *r, char out[64]);
-/* Spends one of the client's tokens for a lookup that found nothing; false
- * when it has none left, a 429 with Retry-After then sent. */
-bool pf_api__miss_allowed(struct pf_api_request *r);
+/* Spends one of the client's tokens for a lookup of code that found
+ * nothing (none when it is the code the client last missed); false when it
+ * has none left, a 429 with Retry-After then sent. */
+bool pf_api__miss_allowed(struct pf_api_request *r, const char *code);
 /* Adds "suggestions" for code to doc (reading the code index first when
  * its copy is stale), then calls done with r and doc (doc then owned by
  * done). r must be waiting (pf_api__wait). */
 typedef void (*pf_api__doc_cb)(struct pf_api_request *r, json_t *doc);
 void pf_api__add_suggestions(struct pf_api_request *r, const char *code, json_t *doc,
                              pf_api__doc_cb done);
+/* "registered" of a lookup: whether code is on the roster, null without one. */
+json_t *pf_api__registered_json(struct pf_api *api, const char *code);
+/* GET /admin/unregistered: codes with photos on no roster. */
+void pf_api__get_unregistered(struct pf_api_request *r);
 /* Adds "roster" ({"codes":N} or null) to an admin status document. */
 void pf_api__runner_status(struct pf_api *api, json_t *doc);
 

@@ -195,7 +195,7 @@ static void on_participant_page(const struct pf_catalog_page *page, const struct
 		json_array_append_new(images, img);
 	}
 	/* Guessing codes finds nothing again and again: limited per client. */
-	if (page->count == 0 && !pf_api__miss_allowed(r)) {
+	if (page->count == 0 && !pf_api__miss_allowed(r, r->cache_tag)) {
 		json_decref(images);
 		return;
 	}
@@ -203,7 +203,7 @@ static void on_participant_page(const struct pf_catalog_page *page, const struct
 	                "nextCursor", page->next_cursor);
 	if (!json_object_get(doc, "nextCursor"))
 		json_object_set_new(doc, "nextCursor", json_null());
-	json_object_set_new(doc, "registered", json_null());
+	json_object_set_new(doc, "registered", pf_api__registered_json(api, r->cache_tag));
 	if (page->count == 0 && !pf_api__query(r, "cursor")) {
 		pf_api__add_suggestions(r, r->cache_tag, doc, send_participant);
 		return;
@@ -246,7 +246,7 @@ void pf_api__get_participant(struct pf_api_request *r)
 	if (pf_cache_get(api->cache, r->cache_key, pf_monotonic_ms(), &hit)) {
 		pf_metrics_inc(api->d.metrics, "photofinish_api_cache_total",
 		               "Participant lookups by cache result.", "result=\"hit\"", 1);
-		if (is_empty_answer(hit.body, hit.len) && !pf_api__miss_allowed(r))
+		if (is_empty_answer(hit.body, hit.len) && !pf_api__miss_allowed(r, code))
 			return;
 		reply_participant(r, hit.body, hit.len, hit.etag);
 		return;

@@ -13,6 +13,7 @@
  */
 #include "api_int.h"
 
+#include <event2/event.h>
 #include <event2/http.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,9 @@
 #include "photofinish/config.h"
 #include "photofinish/log.h"
 #include "photofinish/metrics.h"
+#include "photofinish/aws/s3.h"
 #include "photofinish/ratelimit.h"
+#include "photofinish/roster.h"
 #include "photofinish/suggest.h"
 #include "photofinish/util.h"
 
@@ -40,8 +43,14 @@
 #define CLAIM_BURST 5
 #define CLAIM_REFILL_MS 120000
 
+/* The roster object is read again this often. */
+#define ROSTER_REFRESH_S 60
+/* Codes GET /admin/unregistered lists at most. */
+#define MAX_UNREGISTERED 10000
+
 struct waiter {
 	struct pf_api_request *r;
+	bool unregistered; /* GET /admin/unregistered, not suggestions */
 	json_t *doc;
 	char code[PF_SUGGEST_CODE_MAX + 1];
 	pf_api__doc_cb done;
@@ -55,15 +64,92 @@ struct pf_api__runner {
 	struct waiter *waiters;
 	struct pf_ratelimit *misses;
 	struct pf_ratelimit *claims;
+	/* The roster: NULL while none is configured or none could be read yet. */
+	struct pf_api *api;
+	struct pf_roster *roster;
+	char *roster_bucket, *roster_key;
+	struct event *roster_timer;
+	bool roster_reading;
 };
 
-struct pf_api__runner *pf_api__runner_new(void)
+static void roster_read(struct pf_api__runner *rn);
+
+/* The roster from the list setting and, when given, the object's text. */
+static struct pf_roster *roster_build(const struct pf_config *cfg, const char *csv, size_t len,
+                                      struct pf_error *err)
+{
+	struct pf_roster *r = pf_roster_new();
+
+	if ((cfg->roster_codes && pf_roster_add_list(r, cfg->roster_codes, err) < 0) ||
+	    (csv && pf_roster_add_csv(r, csv, len, err) < 0)) {
+		pf_roster_free(r);
+		return NULL;
+	}
+	pf_roster_freeze(r);
+	return r;
+}
+
+static void on_roster_object(struct pf_s3_get_result *res, const struct pf_error *err, void *arg)
+{
+	struct pf_api__runner *rn = arg;
+	struct pf_roster *r;
+	struct pf_error e = *err;
+
+	rn->roster_reading = false;
+	r = e.code || !res ? NULL
+	                   : roster_build(rn->api->d.cfg, (const char *)res->body, res->len, &e);
+	if (!r) {
+		/* The last roster read stays in use; the next read may work. */
+		pf_warn("roster not read", PF_LS("roster", rn->api->d.cfg->roster),
+		        PF_LS("error", e.message));
+		return;
+	}
+	if (!rn->roster || pf_roster_count(rn->roster) != pf_roster_count(r))
+		pf_info("roster read", PF_LS("roster", rn->api->d.cfg->roster),
+		        PF_LI("codes", (int64_t)pf_roster_count(r)));
+	pf_roster_free(rn->roster);
+	rn->roster = r;
+}
+
+static void roster_read(struct pf_api__runner *rn)
+{
+	struct pf_error err;
+
+	if (rn->roster_reading)
+		return;
+	rn->roster_reading = true;
+	if (pf_s3_get_object(rn->api->d.aws, rn->roster_bucket, rn->roster_key, PF_ROSTER_MAX_BYTES,
+	                     on_roster_object, rn, &err) < 0)
+		on_roster_object(NULL, &err, rn);
+}
+
+static void on_roster_timer(evutil_socket_t fd, short what, void *arg)
+{
+	roster_read(arg);
+}
+
+struct pf_api__runner *pf_api__runner_new(struct pf_api *api)
 {
 	struct pf_api__runner *rn = pf_xcalloc(1, sizeof(*rn));
+	const struct pf_config *cfg = api->d.cfg;
 
+	rn->api = api;
 	rn->misses = pf_ratelimit_new(MISS_BURST, MISS_REFILL_MS, RATE_CLIENTS);
 	rn->claims = pf_ratelimit_new(CLAIM_BURST, CLAIM_REFILL_MS, RATE_CLIENTS);
 	rn->codes_read_ms = INT64_MIN / 2;
+	if (cfg->roster &&
+	    pf_roster_parse_s3_uri(cfg->roster, &rn->roster_bucket, &rn->roster_key)) {
+		struct timeval every = {ROSTER_REFRESH_S, 0};
+
+		rn->roster_timer = event_new(api->d.base, -1, EV_PERSIST, on_roster_timer, rn);
+		event_add(rn->roster_timer, &every);
+		roster_read(rn);
+	} else if (cfg->roster_codes) {
+		struct pf_error err;
+
+		/* The setting was validated with the configuration. */
+		rn->roster = roster_build(cfg, NULL, 0, &err);
+	}
 	return rn;
 }
 
@@ -80,6 +166,11 @@ void pf_api__runner_free(struct pf_api__runner *rn)
 	pf_suggest_index_free(rn->codes);
 	pf_ratelimit_free(rn->misses);
 	pf_ratelimit_free(rn->claims);
+	if (rn->roster_timer)
+		event_free(rn->roster_timer);
+	pf_roster_free(rn->roster);
+	free(rn->roster_bucket);
+	free(rn->roster_key);
 	free(rn);
 }
 
@@ -125,13 +216,16 @@ static void reply_limited(struct pf_api_request *r, int64_t retry_after_s, const
 	pf_api__reply_error(r, 429, "rate_limited", message);
 }
 
-bool pf_api__miss_allowed(struct pf_api_request *r)
+bool pf_api__miss_allowed(struct pf_api_request *r, const char *code)
 {
 	char client[64];
 	int64_t retry = 0;
 
 	pf_api__client_address(r, client);
-	if (pf_ratelimit_take(r->api->runner->misses, client, pf_monotonic_ms(), &retry))
+	/* Asking again for the same code (a page polling for a runner's first
+	 * photo) reveals nothing new: only different codes count. */
+	if (pf_ratelimit_take_item(r->api->runner->misses, client, pf_ratelimit_item(code),
+	                           pf_monotonic_ms(), &retry))
 		return true;
 	reply_limited(r, retry,
 	              "too many lookups of codes without photos from this address; try again "
@@ -141,10 +235,26 @@ bool pf_api__miss_allowed(struct pf_api_request *r)
 
 /* ---- did you mean ------------------------------------------------------------- */
 
-static json_t *suggestions_json(const struct pf_suggest_index *idx, const char *code)
+static bool on_roster(const char *code, void *arg)
+{
+	return pf_roster_has(arg, code);
+}
+
+json_t *pf_api__registered_json(struct pf_api *api, const char *code)
+{
+	const struct pf_roster *r = api->runner->roster;
+
+	return r ? json_boolean(pf_roster_has(r, code)) : json_null();
+}
+
+/* Codes on no roster are kept out of suggestions (a misread bib, a test). */
+static json_t *suggestions_json(const struct pf_suggest_index *idx, const struct pf_roster *roster,
+                                const char *code)
 {
 	struct pf_suggestion out[PF_SUGGEST_MAX];
-	size_t n = idx ? pf_suggest(idx, code, NULL, NULL, out, PF_SUGGEST_MAX) : 0;
+	size_t n = idx ? pf_suggest(idx, code, roster ? on_roster : NULL, (void *)roster, out,
+	                            PF_SUGGEST_MAX)
+	               : 0;
 	json_t *list = json_array();
 
 	for (size_t i = 0; i < n; i++)
@@ -153,10 +263,30 @@ static json_t *suggestions_json(const struct pf_suggest_index *idx, const char *
 	return list;
 }
 
+static void answer_unregistered(struct pf_api__runner *rn, struct pf_api_request *r)
+{
+	json_t *list = json_array();
+	size_t n = rn->codes ? pf_suggest_index_count(rn->codes) : 0;
+
+	for (size_t i = 0; rn->roster && i < n && json_array_size(list) < MAX_UNREGISTERED; i++) {
+		const struct pf_suggestion *s = pf_suggest_index_at(rn->codes, i);
+
+		if (!pf_roster_has(rn->roster, s->code))
+			json_array_append_new(list, json_pack("{s:s,s:I}", "code", s->code,
+			                                      "photos", (json_int_t)s->photos));
+	}
+	pf_api__reply_doc(r, 200, json_pack("{s:o}", "codes", list));
+}
+
 static void answer(struct pf_api__runner *rn, struct waiter *w)
 {
-	json_object_set_new(w->doc, "suggestions", suggestions_json(rn->codes, w->code));
-	w->done(w->r, w->doc);
+	if (w->unregistered) {
+		answer_unregistered(rn, w->r);
+	} else {
+		json_object_set_new(w->doc, "suggestions",
+		                    suggestions_json(rn->codes, rn->roster, w->code));
+		w->done(w->r, w->doc);
+	}
 	free(w);
 }
 
@@ -194,18 +324,12 @@ static void on_codes(const struct pf_catalog_code_count *codes, size_t n, bool m
 	}
 }
 
-void pf_api__add_suggestions(struct pf_api_request *r, const char *code, json_t *doc,
-                             pf_api__doc_cb done)
+/* Answers w once the copy of the code index is fresh enough. */
+static void with_codes(struct pf_api *api, struct waiter *w)
 {
-	struct pf_api *api = r->api;
 	struct pf_api__runner *rn = api->runner;
-	struct waiter *w = pf_xcalloc(1, sizeof(*w));
 	struct pf_error err;
 
-	w->r = r;
-	w->doc = doc;
-	w->done = done;
-	snprintf(w->code, sizeof(w->code), "%s", code);
 	if (pf_monotonic_ms() - rn->codes_read_ms < CODES_REFRESH_MS) {
 		answer(rn, w);
 		return;
@@ -217,6 +341,30 @@ void pf_api__add_suggestions(struct pf_api_request *r, const char *code, json_t 
 	rn->reading = true;
 	if (pf_catalog_codes_list(api->d.catalog, PF_SUGGEST_MAX_CODES, on_codes, api, &err) < 0)
 		on_codes(NULL, 0, false, &err, api);
+}
+
+void pf_api__add_suggestions(struct pf_api_request *r, const char *code, json_t *doc,
+                             pf_api__doc_cb done)
+{
+	struct waiter *w = pf_xcalloc(1, sizeof(*w));
+
+	w->r = r;
+	w->doc = doc;
+	w->done = done;
+	snprintf(w->code, sizeof(w->code), "%s", code);
+	with_codes(r->api, w);
+}
+
+void pf_api__get_unregistered(struct pf_api_request *r)
+{
+	struct waiter *w;
+
+	if (!pf_api__wait(r))
+		return;
+	w = pf_xcalloc(1, sizeof(*w));
+	w->r = r;
+	w->unregistered = true;
+	with_codes(r->api, w);
 }
 
 /* ---- photos by time --------------------------------------------------------- */
@@ -316,7 +464,12 @@ void pf_api__get_photos(struct pf_api_request *r)
 	}
 	if (!pf_api__wait(r))
 		return;
-	if (pf_catalog_list_photos(r->api->d.catalog, &q, &opts, on_photos_page, r, &err) < 0)
+	if (pf_catalog_list_photos(r->api->d.catalog, &q, &opts, on_photos_page, r, &err) == 0)
+		return;
+	if (err.code == PF_EINVAL)
+		pf_api__reply_error(r, 400, "invalid_cursor",
+		                    "cursor is not one this API returned for this window");
+	else
 		pf_api__reply_error(r, 503, "unavailable", "the photo catalog is unavailable");
 }
 
@@ -357,7 +510,11 @@ void pf_api__get_photographers(struct pf_api_request *r)
 
 void pf_api__runner_status(struct pf_api *api, json_t *doc)
 {
-	json_object_set_new(doc, "roster", json_null());
+	const struct pf_roster *r = api->runner->roster;
+
+	json_object_set_new(doc, "roster",
+	                    r ? json_pack("{s:I}", "codes", (json_int_t)pf_roster_count(r))
+	                      : json_null());
 }
 
 /* ---- claims ------------------------------------------------------------------ */

@@ -334,6 +334,15 @@ int pf_catalog_list_photos(struct pf_catalog *cat, const struct pf_catalog_photo
 		return pf_error_set(err, PF_EINVAL, "photographer name too long");
 	if (!q->from || !q->to || strcmp(q->from, q->to) >= 0)
 		return pf_error_set(err, PF_EINVAL, "the window must end after it starts");
+	if (opts->cursor) {
+		/* DynamoDB refuses a start key outside the key condition. */
+		char *sk = pf_catalog_cursor_decode(opts->cursor);
+		bool inside = sk && strcmp(sk, q->from) >= 0 && strcmp(sk, q->to) <= 0;
+
+		free(sk);
+		if (!inside)
+			return pf_error_set(err, PF_EINVAL, "cursor is outside the window");
+	}
 	pk = q->photographer ? pf_xasprintf("PHOTOS#%s", q->photographer) : pf_xstrdup("PHOTOS");
 	rc = pf_catalog__list_window(cat, pk, q->from, q->to, q->descending, opts, cb, arg, err);
 	free(pk);

@@ -16,6 +16,7 @@
 #include "photofinish/aws/aws_http.h"
 #include "photofinish/error.h"
 #include "photofinish/log.h"
+#include "photofinish/roster.h"
 #include "photofinish/util.h"
 
 extern char **environ;
@@ -38,7 +39,9 @@ enum setting_kind {
 	K_PREFIX,  /* key prefix, may be empty */
 	K_ORIGINS, /* CORS origins */
 	K_REGION,  /* AWS region */
-	K_TOKENS   /* name:secret,... never printed */
+	K_TOKENS,  /* name:secret,... never printed */
+	K_S3URI,   /* s3://bucket/key */
+	K_CODES    /* comma-separated participant codes */
 };
 
 /* Who needs a setting: a bit per enum pf_config_mode. */
@@ -106,6 +109,12 @@ static const struct setting settings[] = {
      "API connections open at once; beyond it new ones get a 503 and are closed."},
     {"PHOTOFINISH_CACHE_TTL", "cache-ttl", K_INT, OFF(cache_ttl), 0, 3600, "10", M_DAEMON, 0,
      "Seconds a participant answer is served from the in-process cache (0: off)."},
+    {"PHOTOFINISH_ROSTER", "roster", K_S3URI, OFF(roster), 0, 0, NULL, M_DAEMON, 0,
+     "The race's roster: s3://bucket/key of a CSV whose first column is a participant code "
+     "(read at start and every 60 s). Lookups then say whether a code is registered and "
+     "suggestions keep to it."},
+    {"PHOTOFINISH_ROSTER_CODES", "roster-codes", K_CODES, OFF(roster_codes), 0, 0, NULL, M_DAEMON,
+     0, "Roster codes given directly, comma-separated (added to PHOTOFINISH_ROSTER's)."},
     {"PHOTOFINISH_TRUST_FORWARDED_FOR", "trust-forwarded-for", K_INT, OFF(trust_forwarded_for), 0,
      1, "0", M_DAEMON, 0,
      "1: rate limits count a client by the last X-Forwarded-For entry (set only behind a proxy "
@@ -299,11 +308,13 @@ static bool apply(struct pf_config *cfg, const struct setting *s, const char *va
 	case K_REGION:
 	case K_REGEX:
 	case K_TOKENS:
+	case K_S3URI:
+	case K_CODES:
 		if (s->kind != K_PREFIX && !*value) {
 			problem(problems, s->env, "is empty%s", "");
 			return false;
 		}
-		if (strlen(value) > (s->kind == K_TOKENS ? 65536 : 4096)) {
+		if (strlen(value) > (s->kind == K_TOKENS || s->kind == K_CODES ? 65536 : 4096)) {
 			problem(problems, s->env, "is too long%s", "");
 			return false;
 		}
@@ -347,6 +358,30 @@ static bool apply(struct pf_config *cfg, const struct setting *s, const char *va
 			if (!ok) {
 				problem(problems, s->env,
 				        "\"%s\" must be a file path or s3://bucket/key", value);
+				return false;
+			}
+		}
+		if (s->kind == K_S3URI) {
+			char *bucket, *key;
+			bool ok =
+			    pf_roster_parse_s3_uri(value, &bucket, &key) && is_bucket_name(bucket);
+
+			free(bucket);
+			free(key);
+			if (!ok) {
+				problem(problems, s->env, "\"%s\" must be s3://bucket/key", value);
+				return false;
+			}
+		}
+		if (s->kind == K_CODES) {
+			struct pf_roster *r = pf_roster_new();
+			struct pf_error e;
+			bool ok = pf_roster_add_list(r, value, &e) == 0;
+
+			pf_roster_free(r);
+			if (!ok) {
+				problem(problems, s->env, "%s (codes are 1 to 64 of A-Z 0-9 _ . -)",
+				        e.message);
 				return false;
 			}
 		}

@@ -26,6 +26,7 @@
 #include "photofinish/log.h"
 #include "photofinish/metrics.h"
 #include "photofinish/pool.h"
+#include "photofinish/roster.h"
 #include "photofinish/util.h"
 
 #define VARIANT_CACHE_CONTROL "public, max-age=31536000, immutable"
@@ -680,6 +681,20 @@ static void job_begin(struct job *job)
 	pf_consumer__clocks_when_fresh(job->msg->c, job->force, on_clocks_fresh, job);
 }
 
+/* The race's roster may sit in the ingress bucket: it is not a photo. */
+static bool is_roster(const struct pf_config *cfg, const struct pf_object_event *ev)
+{
+	char *bucket, *key;
+	bool same;
+
+	if (!cfg->roster || !pf_roster_parse_s3_uri(cfg->roster, &bucket, &key))
+		return false;
+	same = !strcmp(bucket, ev->bucket) && !strcmp(key, ev->key);
+	free(bucket);
+	free(key);
+	return same;
+}
+
 void pf_consumer__start_event(struct pf_consumer__msg *m, struct pf_object_event *ev)
 {
 	struct pf_consumer *c = m->c;
@@ -690,6 +705,10 @@ void pf_consumer__start_event(struct pf_consumer__msg *m, struct pf_object_event
 	if (strcmp(ev->bucket, c->d.cfg->ingress_bucket) != 0) {
 		pf_warn("event for another bucket skipped", PF_LS("bucket", ev->bucket),
 		        PF_LS("key", ev->key));
+		return;
+	}
+	if (is_roster(c->d.cfg, ev)) {
+		pf_info("roster object skipped", PF_LS("key", ev->key));
 		return;
 	}
 	if (!pf_consumer_key_is_wanted(ev->key, c->d.cfg->ingress_prefix)) {

@@ -17,7 +17,8 @@
 
 struct slot {
 	char key[PF_RATELIMIT_KEY_MAX + 1];
-	int64_t tat; /* when the bucket is full again: each token spent adds refill_ms */
+	int64_t tat;        /* when the bucket is full again: each token spent adds refill_ms */
+	uint64_t last_item; /* what the last token was spent on (0: none) */
 	size_t next_in_bucket;
 	size_t newer, older; /* the recency list */
 };
@@ -134,6 +135,7 @@ static struct slot *lookup(struct pf_ratelimit *rl, const char *client, int64_t 
 	}
 	memcpy(rl->slots[i].key, key, sizeof(key));
 	rl->slots[i].tat = now_ms;
+	rl->slots[i].last_item = 0;
 	rl->slots[i].next_in_bucket = rl->buckets[b];
 	rl->buckets[b] = i;
 	make_newest(rl, i);
@@ -165,6 +167,26 @@ bool pf_ratelimit_take(struct pf_ratelimit *rl, const char *client, int64_t now_
                        int64_t *retry_after_s)
 {
 	return check(rl, client, now_ms, retry_after_s, true);
+}
+
+bool pf_ratelimit_take_item(struct pf_ratelimit *rl, const char *client, uint64_t item,
+                            int64_t now_ms, int64_t *retry_after_s)
+{
+	struct slot *s = lookup(rl, client, now_ms);
+
+	if (item && s->last_item == item)
+		return true;
+	if (!check(rl, client, now_ms, retry_after_s, true))
+		return false;
+	s->last_item = item;
+	return true;
+}
+
+uint64_t pf_ratelimit_item(const char *s)
+{
+	uint64_t h = hash(s);
+
+	return h ? h : 1;
 }
 
 bool pf_ratelimit_has(struct pf_ratelimit *rl, const char *client, int64_t now_ms,

@@ -59,6 +59,7 @@ locals {
     var.ingress_prefix != "" ? { PHOTOFINISH_INGRESS_PREFIX = var.ingress_prefix } : {},
     var.enable_cdn ? { PHOTOFINISH_PUBLIC_MEDIA_URL = "https://${aws_cloudfront_distribution.media[0].domain_name}" } : {},
     var.overlay_s3_uri != null ? { PHOTOFINISH_OVERLAY = var.overlay_s3_uri } : {},
+    length(var.roster_codes) > 0 ? { PHOTOFINISH_ROSTER_CODES = join(",", [for c in var.roster_codes : trimspace(c)]) } : {},
     # photofinishd-env:end
   )
 

@@ -295,6 +295,17 @@ variable "ingress_prefix" {
   default     = ""
 }
 
+variable "roster_codes" {
+  description = "The race's roster: participant codes (PHOTOFINISH_ROSTER_CODES). Lookups then say whether a code is registered, suggestions keep to the roster and operators see codes with photos that are on no roster. Empty = no roster from here (a CSV can still be given as daemon_settings PHOTOFINISH_ROSTER)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.roster_codes : can(regex("^\\s*[A-Za-z0-9_.-]{1,64}\\s*$", c))])
+    error_message = "Each roster code must be 1 to 64 of A-Z a-z 0-9 _ . - (as the daemon normalises codes)."
+  }
+}
+
 variable "overlay_s3_uri" {
   description = "Optional watermark PNG as s3://bucket/key (PHOTOFINISH_OVERLAY). The daemon role gets s3:GetObject on exactly that object."
   type        = string
@@ -330,6 +341,7 @@ variable "daemon_settings" {
       "PHOTOFINISH_URL_TTL",
       "PHOTOFINISH_CORS_ORIGINS",
       "PHOTOFINISH_CACHE_TTL",
+      "PHOTOFINISH_ROSTER",
     ], k)])
     # photofinishd-env:end
     error_message = "The daemon_settings keys must be photofinishd settings not managed by the stack (see the variable description and docs/deploy.md)."

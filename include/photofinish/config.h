@@ -55,8 +55,9 @@ struct pf_config {
 	int drain_seconds;
 	int url_ttl;             /* seconds presigned URLs stay valid */
 	int cache_ttl;           /* seconds the participant cache keeps an answer */
-	int trust_forwarded_for; /* 1: the client is X-Forwarded-For's last entry (behind a proxy)
-	                          */
+	int trust_forwarded_for; /* 1: a client is X-Forwarded-For's last entry */
+	char *roster;            /* s3://bucket/key of the roster CSV, or NULL */
+	char *roster_codes;      /* comma-separated roster codes, or NULL */
 	int max_connections;     /* API connections open at once; more are refused */
 	char *public_media_url;
 	char *cors_origins; /* comma-separated origins or "*" */

@@ -28,6 +28,14 @@ void pf_ratelimit_free(struct pf_ratelimit *rl);
  * cut. */
 bool pf_ratelimit_take(struct pf_ratelimit *rl, const char *client, int64_t now_ms,
                        int64_t *retry_after_s);
+/* As pf_ratelimit_take, for one item (a hash, not 0) asked for: asking
+ * again for the item the client last spent a token on is free, so a page
+ * that polls for the same thing, or a retry, is never slowed; only a
+ * sequence of different items (guessing) spends tokens. */
+bool pf_ratelimit_take_item(struct pf_ratelimit *rl, const char *client, uint64_t item,
+                            int64_t now_ms, int64_t *retry_after_s);
+/* The item hash of a string (never 0). */
+uint64_t pf_ratelimit_item(const char *s);
 /* Whether client has a token now, without spending it. */
 bool pf_ratelimit_has(struct pf_ratelimit *rl, const char *client, int64_t now_ms,
                       int64_t *retry_after_s);

@@ -100,7 +100,9 @@ describe('runner features', () => {
     assert.equal(limited.body.error.code, 'rate_limited');
     const retry = Number(limited.headers.get('retry-after'));
     assert.ok(retry >= 1 && retry <= 6, `Retry-After ${retry}`);
-    // A cached miss is limited too; a hit is not.
+    // The code last looked up again (a page polling for a first photo) is free.
+    assert.equal((await participant('99009', from)).status, 200);
+    // Another cached miss is limited too; a hit is not.
     assert.equal((await participant('99000', from)).status, 429);
     for (let i = 0; i < 3; i++) assert.equal((await participant('10423', from)).status, 200);
     // Another runner behind the same gallery is not slowed.
@@ -153,6 +155,8 @@ describe('runner features', () => {
     }
     assert.equal((await photosOf({ ...window, photographer: 'Bob!' })).body.error.code, 'invalid_photographer');
     assert.equal((await photosOf({ ...window, limit: '101' })).body.error.code, 'invalid_limit');
+    const first = await photosOf({ ...window, limit: '1' });
+    assert.equal((await photosOf({ from: '2026-05-03T12:00:00Z', to: '2026-05-03T13:00:00Z', cursor: first.body.nextCursor })).body.error.code, 'invalid_cursor', 'a cursor of another window');
     // What the daemon wrote: the time listings, in each photo's transaction.
     assert.equal((await query('PHOTOS')).length, 4);
     assert.deepEqual((await query('PHOTOS#bob')).map((i) => i.id.S), ['bob/b1.jpg', 'bob/b2.jpg'].map(at));
@@ -252,5 +256,38 @@ describe('runner features', () => {
     assert.equal(limited.status, 429);
     assert.equal(limited.body.error.code, 'rate_limited');
     assert.ok(Number(limited.headers.get('retry-after')) > 100);
+  });
+
+  test('a roster: registered, suggestions kept to it, unregistered codes for operators', async () => {
+    const roster = `s3://${env.PHOTOFINISH_INGRESS_BUCKET}/roster.csv`;
+    const putRoster = (text) => stack.s3.send(new PutObjectCommand({ Bucket: env.PHOTOFINISH_INGRESS_BUCKET, Key: 'roster.csv', Body: text }));
+    await putRoster('Bib,Name\r\n10423,Ada\r\n10433,Grace\r\n10432,Alan\r\n');
+    await queueEmpty();
+    await daemon.stop();
+    daemon = await startDaemon(env, { env: { PHOTOFINISH_ADMIN_TOKEN: TOKEN, PHOTOFINISH_TRUST_FORWARDED_FOR: '1', PHOTOFINISH_CACHE_TTL: '1', PHOTOFINISH_ROSTER: roster, PHOTOFINISH_ROSTER_CODES: '778' } });
+    await waitFor(async () => (await admin('status')).body.roster?.codes === 4, { timeoutMs: 10000, what: 'roster read' });
+    const st = await admin('status');
+    validate('AdminStatus', st.body);
+
+    const registered = await participant('10432', client());
+    validate('ParticipantResponse', registered.body);
+    assert.equal(registered.body.registered, true, 'on the roster, no photos yet');
+    assert.deepEqual(registered.body.suggestions, [{ code: '10423', photos: 2 }, { code: '10433', photos: 2 }]);
+    const unknown = await participant('556', client());
+    assert.equal(unknown.body.registered, false);
+    assert.deepEqual(unknown.body.suggestions, [], '555 has a photo but is on no roster');
+    assert.equal((await participant('10423', client())).body.registered, true);
+    assert.equal((await participant('778', client())).body.registered, true, 'from PHOTOFINISH_ROSTER_CODES');
+
+    const un = await admin('unregistered');
+    assert.equal(un.status, 200);
+    validate('UnregisteredCodes', un.body);
+    assert.deepEqual(un.body.codes, [{ code: '555', photos: 1 }]);
+
+    // The roster object is not a photo, and a new version is read within a minute.
+    await putRoster('code\n10423\n10433\n10432\n555\n');
+    await queueEmpty();
+    assert.ok(daemon.logs.some((l) => l.msg === 'roster object skipped' && l.key === 'roster.csv'), 'the consumer skipped the roster');
+    assert.equal(await getItem(`IMAGE#${imageId(env.PHOTOFINISH_INGRESS_BUCKET, 'roster.csv')}`, 'IMAGE'), undefined);
   });
 });

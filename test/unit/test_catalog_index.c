@@ -157,6 +157,28 @@ static void test_code_index_delta(void **state)
 	pf_catalog_image_free(&img);
 }
 
+static void test_corrected_time(void **state)
+{
+	char taken[40], sort[40];
+
+	assert_true(pf_catalog_corrected_time("2026-05-03T09:14:07Z", 3600, taken, sort));
+	assert_string_equal(taken, "2026-05-03T10:14:07Z");
+	assert_string_equal(sort, "2026-05-03T10:14:07Z");
+	/* The camera's zone stays in takenAt; the sort time is the wall clock as Z. */
+	assert_true(pf_catalog_corrected_time("2026-05-03T09:14:07+02:00", 0, taken, sort));
+	assert_string_equal(taken, "2026-05-03T09:14:07+02:00");
+	assert_string_equal(sort, "2026-05-03T09:14:07Z");
+	assert_true(pf_catalog_corrected_time("2026-12-31T23:30:00Z", 3600, taken, sort));
+	assert_string_equal(sort, "2027-01-01T00:30:00Z");
+	assert_true(pf_catalog_corrected_time("2028-03-01T00:10:00Z", -1200, taken, sort));
+	assert_string_equal(sort, "2028-02-29T23:50:00Z");
+	assert_true(pf_catalog_corrected_time("2026-05-03T09:14:07Z", -604800, taken, sort));
+	assert_string_equal(sort, "2026-04-26T09:14:07Z");
+	assert_false(pf_catalog_corrected_time("yesterday at nine", 0, taken, sort));
+	assert_false(pf_catalog_corrected_time("2026-13-03T09:14:07Z", 0, taken, sort));
+	assert_false(pf_catalog_corrected_time(NULL, 0, taken, sort));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +186,7 @@ int main(void)
 	    cmocka_unit_test(test_time_listings_in_the_transaction),
 	    cmocka_unit_test(test_forty_codes_fit_one_transaction),
 	    cmocka_unit_test(test_code_index_delta),
+	    cmocka_unit_test(test_corrected_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

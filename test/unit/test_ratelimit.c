@@ -83,6 +83,23 @@ static void test_bounded_least_recent_goes(void **state)
 	pf_ratelimit_free(rl);
 }
 
+static void test_same_item_again_is_free(void **state)
+{
+	struct pf_ratelimit *rl = pf_ratelimit_new(2, 60000, 10);
+	uint64_t a = pf_ratelimit_item("10432"), b = pf_ratelimit_item("10433");
+	int64_t retry;
+
+	assert_int_not_equal(a, b);
+	assert_true(pf_ratelimit_take_item(rl, "c", a, 0, &retry));
+	for (int i = 0; i < 100; i++) /* polling the same code */
+		assert_true(pf_ratelimit_take_item(rl, "c", a, i, &retry));
+	assert_true(pf_ratelimit_take_item(rl, "c", b, 200, &retry));
+	assert_false(pf_ratelimit_take_item(rl, "c", a, 300, &retry)); /* a is not the last */
+	assert_true(pf_ratelimit_take_item(rl, "c", b, 300, &retry));  /* b still is */
+	assert_int_not_equal(pf_ratelimit_item(""), 0);
+	pf_ratelimit_free(rl);
+}
+
 static void test_long_keys_cut(void **state)
 {
 	struct pf_ratelimit *rl = pf_ratelimit_new(1, 60000, 3);
@@ -105,6 +122,7 @@ int main(void)
 	    cmocka_unit_test(test_frequent_small_waits_still_refill),
 	    cmocka_unit_test(test_has_does_not_spend),
 	    cmocka_unit_test(test_bounded_least_recent_goes),
+	    cmocka_unit_test(test_same_item_again_is_free),
 	    cmocka_unit_test(test_long_keys_cut),
 	};
 

@@ -125,6 +125,29 @@ run "daemon_settings_are_passed_and_checked" {
   }
 }
 
+run "roster_codes_reach_the_daemon" {
+  command = plan
+
+  variables {
+    roster_codes = ["10423", " ab-7 ", "555"]
+  }
+
+  assert {
+    condition     = local.daemon_environment.PHOTOFINISH_ROSTER_CODES == "10423,ab-7,555"
+    error_message = "roster_codes must reach the daemon as PHOTOFINISH_ROSTER_CODES."
+  }
+}
+
+run "roster_codes_are_codes" {
+  command = plan
+
+  variables {
+    roster_codes = ["10423", "not a code"]
+  }
+
+  expect_failures = [var.roster_codes]
+}
+
 run "managed_settings_cannot_be_overridden" {
   command = plan
 
