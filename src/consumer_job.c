@@ -5,9 +5,9 @@
  *
  * A job reads the image item, drops stale and duplicate events, downloads
  * the original, runs the pipeline, uploads both variants (as JPEG, and as
- * WebP when the pipeline made them) and writes the
- * catalog (or records the photo as failed, or removes it), then tells its
- * message whether it must be retried.
+ * WebP when the pipeline made them) and writes the catalog (or records the
+ * photo as failed, or removes it), then tells its message whether it must be
+ * retried.
  */
 #include "consumer_int.h"
 
