@@ -37,11 +37,12 @@ function rssMiB(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
 }
 
-// 1. The pipeline alone, 2 workers, same photos.
+// 1. The pipeline alone, 2 workers, same photos, making what the daemon makes
+// (JPEG and WebP variants: the daemon's default).
 function pipelineOnly() {
   const out = mkdtempSync(path.join(tmpdir(), 'pf-bench-'));
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(path.join(binDir, 'photofinish'), ['process', '--workers', String(workers), '-o', out, ...files.map((f) => path.join(corpus, f))],
+  const r = spawnSync(path.join(binDir, 'photofinish'), ['process', '--workers', String(workers), '--webp', '1', '-o', out, ...files.map((f) => path.join(corpus, f))],
     { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, ...patternEnv } });
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   rmSync(out, { recursive: true, force: true });

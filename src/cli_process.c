@@ -77,7 +77,10 @@ static void usage(FILE *out)
 			if (strcmp(s->flag, image_flags[i]))
 				continue;
 			fprintf(out, "  --%-24s %s\n  %-26s %s", s->flag, s->help, "", s->env);
-			if (s->default_text && *s->default_text)
+			/* The daemon's default is on; here WebP is written when asked. */
+			if (!strcmp(s->flag, "webp"))
+				fputs(" (default here: 0)", out);
+			else if (s->default_text && *s->default_text)
 				fprintf(out, " (default: %s)", s->default_text);
 			fputs("\n", out);
 		}

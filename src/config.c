@@ -155,7 +155,7 @@ static const struct setting settings[] = {
     {"PHOTOFINISH_JPEG_QUALITY", "jpeg-quality", K_INT, OFF(jpeg_quality), 1, 100, "82",
      M_DAEMON | M_PROCESS, 0, "JPEG quality of both variants (1-100)."},
     {"PHOTOFINISH_WEBP", "webp", K_INT, OFF(webp), 0, 1, "1", M_DAEMON | M_PROCESS, 0,
-     "1: both variants are also written as WebP (quality 75), next to the JPEGs; 0: JPEG only. "
+     "1: both variants are also written as WebP (quality 80), next to the JPEGs; 0: JPEG only. "
      "photofinish process writes WebP only when this is set (to 1)."},
     {"PHOTOFINISH_OVERLAY", "overlay", K_OVERLAY, OFF(overlay), 0, 0, NULL, M_DAEMON | M_PROCESS, 0,
      "Logo overlay: a PNG with alpha, as a file path or s3://bucket/key."},

@@ -5,9 +5,9 @@
  *
  * A job reads the image item, drops stale and duplicate events, downloads
  * the original, runs the pipeline, uploads both variants (as JPEG, and as
- * WebP when the pipeline made them) and writes the
- * catalog (or records the photo as failed, or removes it), then tells its
- * message whether it must be retried.
+ * WebP when the pipeline made them) and writes the catalog (or records the
+ * photo as failed, or removes it), then tells its message whether it must be
+ * retried.
  */
 #include "consumer_int.h"
 
@@ -515,9 +515,11 @@ static void observe_stage(struct pf_consumer *c, const char *stage, double ms)
 	char labels[48];
 
 	snprintf(labels, sizeof(labels), "stage=\"%s\"", stage);
-	pf_metrics_observe(c->d.metrics, "photofinish_stage_seconds",
-	                   "Time per pipeline stage (download, decode, scan, variants, total).",
-	                   labels, ms / 1000.0);
+	pf_metrics_observe(
+	    c->d.metrics, "photofinish_stage_seconds",
+	    "Time per pipeline stage (download, decode, scan, variants, total; webp: the "
+	    "WebP encodes, part of variants).",
+	    labels, ms / 1000.0);
 }
 
 static void after_process(void *arg, int status)
@@ -538,14 +540,16 @@ static void after_process(void *arg, int status)
 		observe_stage(c, "scan", job->result.ms.scan);
 		observe_stage(c, "variants", job->result.ms.variants);
 		observe_stage(c, "total", job->result.ms.total);
-		pf_info("image processed", PF_LS("key", job->ev.key), PF_LS("id", job->id),
-		        PF_LI("codes", job->result.ncodes), PF_LI("bytes", job->len),
-		        PF_LI("width", job->result.width), PF_LI("height", job->result.height),
-		        PF_LD("decodeMs", job->result.ms.decode),
-		        PF_LD("scanMs", job->result.ms.scan),
-		        PF_LD("variantsMs", job->result.ms.variants),
-		        PF_LD("totalMs", job->result.ms.total),
-		        PF_LI("downloadMs", job->t_downloaded - job->t_start));
+		if (job->result.fullsize_webp)
+			observe_stage(c, "webp", job->result.ms.webp);
+		pf_info(
+		    "image processed", PF_LS("key", job->ev.key), PF_LS("id", job->id),
+		    PF_LI("codes", job->result.ncodes), PF_LI("bytes", job->len),
+		    PF_LI("width", job->result.width), PF_LI("height", job->result.height),
+		    PF_LD("decodeMs", job->result.ms.decode), PF_LD("scanMs", job->result.ms.scan),
+		    PF_LD("variantsMs", job->result.ms.variants),
+		    PF_LD("webpMs", job->result.ms.webp), PF_LD("totalMs", job->result.ms.total),
+		    PF_LI("downloadMs", job->t_downloaded - job->t_start));
 		put_variants(job);
 		return;
 	}

@@ -254,6 +254,11 @@ describe('race operations', () => {
         assert.equal(rec?.status?.S, 'processed', `${key} kept but not processed`);
         assert.ok(variants.has(rec.fullsizeKey.S) && variants.has(rec.thumbnailKey.S), `${key} without its variants`);
         wanted.add(rec.fullsizeKey.S).add(rec.thumbnailKey.S);
+        for (const k of ['fullsizeWebpKey', 'thumbnailWebpKey']) {
+          if (!rec[k]) continue;
+          assert.ok(variants.has(rec[k].S), `${key} without its ${k}`);
+          wanted.add(rec[k].S);
+        }
       } else {
         assert.ok(!rec || rec.status.S === 'deleted', `${key} gone but its record says ${rec?.status?.S}`);
       }

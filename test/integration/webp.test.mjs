@@ -111,6 +111,12 @@ describe('WebP variants', () => {
       assert.equal(entries.length, 1, `${f}: one code or unmatched entry`);
       for (const k of WEBP_KEYS) assert.equal(entries[0][k].S, img[k].S, `${f} entry ${k}`);
     }
+    // Their encode time is a stage of its own, and in the log line.
+    const m = await (await fetch(`${daemon.url}/metrics`)).text();
+    assert.match(m, /^photofinish_stage_seconds_count\{stage="webp"\} 3$/m);
+    const logged = daemon.logs.filter((l) => l.msg === 'image processed');
+    assert.equal(logged.length, 3);
+    for (const l of logged) assert.ok(l.webpMs > 0 && l.webpMs <= l.variantsMs, JSON.stringify(l));
   });
 
   test('the API answers WebP URLs that serve those objects', async () => {
@@ -188,6 +194,7 @@ describe('WebP variants', () => {
     await put('w5.jpg', 'w5.jpg');
     const w5 = await newVersion(ids['w5.jpg'], 0);
     for (const k of WEBP_KEYS) assert.equal(w5[k], undefined, k);
+    assert.doesNotMatch(await (await fetch(`${daemon.url}/metrics`)).text(), /stage="webp"/);
     await queueEmpty();
     await waitFor(async () => {
       const left = await Promise.all(WEBP_KEYS.map((k) => head(w2[k].S).then(() => true, () => false)));

@@ -460,7 +460,7 @@ export async function checkInvariants(stack, uploadedKeys) {
     if (JSON.stringify(got) !== JSON.stringify([...want].sort())) {
       problems.push(`${key}: listed under ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
     }
-    for (const k of ['fullsizeKey', 'thumbnailKey']) if (it[k]?.S) referenced.add(it[k].S);
+    for (const k of ['fullsizeKey', 'thumbnailKey', 'fullsizeWebpKey', 'thumbnailWebpKey']) if (it[k]?.S) referenced.add(it[k].S);
   }
   for (const key of images.keys()) if (!uploadedKeys.includes(key)) problems.push(`image item for a key never uploaded: ${key}`);
   for (const id of entries.keys()) if (!ids.has(id)) problems.push(`listing entries for an unknown image ${id}`);
