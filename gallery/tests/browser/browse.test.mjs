@@ -14,8 +14,12 @@ const CLIENT_HEADER = 'x-test-client';
 let nextClient = 10;
 const newClient = () => ({ [CLIENT_HEADER]: `203.0.113.${nextClient++}` });
 
+// A race with a roster: 20001 is registered but has no photos yet.
+const CLAIM_CODES = ['C10', 'C11', 'C20', 'C21', 'OTHER', ...Array.from({ length: 10 }, (_, i) => `R${i}`)];
+const ROSTER = ['10423', '10577', 'A-7', '20001', ...CLAIM_CODES];
+
 before(async () => {
-	backend = await startBackend();
+	backend = await startBackend({ daemonEnv: { PHOTOFINISH_ROSTER_CODES: ROSTER.join(',') } });
 	gallery = await startGallery({
 		apiUrl: backend.apiUrl,
 		env: { GALLERY_PAGE_SIZE: '1', ADDRESS_HEADER: CLIENT_HEADER }
@@ -116,6 +120,34 @@ for (const js of [true, false]) {
 
 // What a browser sends with a plain form post (an HTML answer, not SvelteKit's JSON one).
 const FORM = { get origin() { return gallery.url; }, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' };
+
+for (const kind of ['desktop', 'phone']) {
+	describe(`a race with a roster (${kind})`, () => {
+		let browser;
+		before(async () => {
+			browser = await openBrowser(kind, { extraHTTPHeaders: newClient() });
+		});
+		after(async () => browser?.close());
+
+		it('a registered code without photos: "your photos are not in yet"; an unknown one: not a bib of this race', async () => {
+			const { page } = browser;
+			await page.goto(`${gallery.url}/p/20001`);
+			await waitForHydration(page);
+			assert.equal((await page.textContent('.empty h2'))?.trim(), 'Your photos are not in yet');
+			assert.match((await page.textContent('.empty')) ?? '', /20001 is registered for this race/);
+			assertNoViolations(await axeViolations(page), `registered, no photos (${kind})`);
+			await screenshot(page, `roster-registered-${kind}`);
+			await page.goto(`${gallery.url}/p/99999`);
+			await waitForHydration(page);
+			assert.equal((await page.textContent('.empty h2'))?.trim(), '99999 is not a bib number of this race');
+			// A typo of a registered code with photos still gets its suggestion.
+			await page.goto(`${gallery.url}/p/10432`);
+			await waitForHydration(page);
+			assert.match((await page.textContent('.suggest')) ?? '', /Did you mean\s+10423 \(4 photos\)\?/);
+			assertNoViolations(await axeViolations(page), `not registered (${kind})`);
+		});
+	});
+}
 
 describe('claims are rate-limited per runner', () => {
 	it('over the burst the runner gets a polite 429 with Retry-After', async () => {
