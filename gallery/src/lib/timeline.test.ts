@@ -1,28 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { browseHref, formatAt, parseAt, parsePhotographer, step, windowAround, zoneOffsetMs } from './timeline';
+import { browseHref, formatAt, parseAt, parsePhotographer, step, wallClock, windowAround } from './timeline';
 
 describe('parseAt', () => {
-	it('reads a datetime-local value as wall-clock time in the race zone', () => {
-		expect(parseAt('2026-05-03T09:30', 'UTC')?.toISOString()).toBe('2026-05-03T09:30:00.000Z');
-		expect(parseAt('2026-05-03T09:30', 'Europe/Berlin')?.toISOString()).toBe('2026-05-03T07:30:00.000Z');
-		expect(parseAt('2026-01-10T09:30:15', 'Europe/Berlin')?.toISOString()).toBe('2026-01-10T08:30:15.000Z');
-		expect(parseAt('2026-05-03T09:30', 'America/New_York')?.toISOString()).toBe('2026-05-03T13:30:00.000Z');
+	it('reads a datetime-local value as the wall clock the catalog compares (fields as UTC)', () => {
+		expect(parseAt('2026-05-03T09:30')?.toISOString()).toBe('2026-05-03T09:30:00.000Z');
+		expect(parseAt('2026-05-03 09:30:15')?.toISOString()).toBe('2026-05-03T09:30:15.000Z');
 	});
 
-	it('takes RFC 3339 times with a zone as they are', () => {
-		expect(parseAt('2026-05-03T09:30:00Z', 'Europe/Berlin')?.toISOString()).toBe('2026-05-03T09:30:00.000Z');
-		expect(parseAt('2026-05-03T09:30:00+02:00', 'UTC')?.toISOString()).toBe('2026-05-03T07:30:00.000Z');
-	});
-
-	it('handles the hours around a DST change', () => {
-		// Berlin: 29 March 2026 02:00 → 03:00; 03:30 is CEST (UTC+2).
-		expect(parseAt('2026-03-29T03:30', 'Europe/Berlin')?.toISOString()).toBe('2026-03-29T01:30:00.000Z');
-		expect(parseAt('2026-03-29T01:30', 'Europe/Berlin')?.toISOString()).toBe('2026-03-29T00:30:00.000Z');
+	it('keeps the wall clock of a time with a zone (the catalog ignores the zone too)', () => {
+		expect(parseAt('2026-05-03T09:30:00Z')?.toISOString()).toBe('2026-05-03T09:30:00.000Z');
+		expect(parseAt('2026-05-03T09:30:00+02:00')?.toISOString()).toBe('2026-05-03T09:30:00.000Z');
 	});
 
 	it('refuses what is not a time', () => {
 		for (const bad of [null, '', 'noon', '2026-02-30T10:00', '2026-05-03T24:00', '2026-13-01T10:00', '2026-05-03', 'x'.repeat(50)]) {
-			expect(parseAt(bad, 'UTC')).toBeNull();
+			expect(parseAt(bad)).toBeNull();
 		}
 	});
 });
@@ -39,10 +31,21 @@ describe('windows', () => {
 		expect(windowAround(step(at, 1)).from.getTime()).toBe(windowAround(at).to.getTime());
 		expect(windowAround(step(at, -1)).to.getTime()).toBe(windowAround(at).from.getTime());
 	});
-	it('formats and parses back in the race zone', () => {
-		expect(formatAt(at, 'Europe/Berlin')).toBe('2026-05-03T11:30');
-		expect(parseAt(formatAt(at, 'Europe/Berlin'), 'Europe/Berlin')?.getTime()).toBe(at.getTime());
-		expect(zoneOffsetMs(at.getTime(), 'UTC')).toBe(0);
+	it('across midnight', () => {
+		const late = parseAt('2026-05-03T23:55') as Date;
+		expect(formatAt(windowAround(late).to)).toBe('2026-05-04T00:05');
+		expect(formatAt(step(late, 1))).toBe('2026-05-04T00:15');
+	});
+	it('formats and parses back', () => {
+		expect(formatAt(at)).toBe('2026-05-03T09:30');
+		expect(parseAt(formatAt(at))?.getTime()).toBe(at.getTime());
+	});
+	it('shows capture times as their wall clock', () => {
+		expect(wallClock('2026-05-03T09:31:45Z')).toBe('09:31:45');
+		expect(wallClock('2026-05-03T09:31:45+02:00')).toBe('09:31:45');
+		expect(wallClock('2026-05-03T09:31:45.120Z')).toBe('09:31:45');
+		expect(wallClock(null)).toBeNull();
+		expect(wallClock('yesterday')).toBeNull();
 	});
 });
 

@@ -1,6 +1,6 @@
 /**
  * Time maths of the "photos by time and place" browser: the runner picks a
- * wall-clock time in the race's time zone; the gallery shows the photos
+ * wall-clock time (what the race clocks showed); the gallery shows the photos
  * taken within ±10 minutes of it, and steps earlier or later by a whole
  * window. Pure, so the pages and the unit tests share it.
  */
@@ -10,54 +10,35 @@ export const HALF_WINDOW_MS = 10 * 60 * 1000;
 /** One step of "earlier" / "later": the next window, without overlap. */
 export const STEP_MS = 2 * HALF_WINDOW_MS;
 
-const LOCAL = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/;
-const ZONED = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
-
-/** Offset of `timeZone` from UTC at instant `ms`, in ms (positive east of Greenwich). */
-export function zoneOffsetMs(ms: number, timeZone: string): number {
-	const parts = new Intl.DateTimeFormat('en-GB', {
-		timeZone,
-		hourCycle: 'h23',
-		year: 'numeric',
-		month: '2-digit',
-		day: '2-digit',
-		hour: '2-digit',
-		minute: '2-digit',
-		second: '2-digit'
-	}).formatToParts(new Date(ms));
-	const f = Object.fromEntries(parts.map((p) => [p.type, p.value]));
-	const asUtc = Date.UTC(+f.year, +f.month - 1, +f.day, +f.hour, +f.minute, +f.second);
-	return asUtc - Math.floor(ms / 1000) * 1000;
-}
+const AT = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})?$/i;
 
 /**
- * The instant a runner means by `raw`: "2026-05-03T09:30" (as a
- * datetime-local field sends it) is a wall-clock time in `timeZone`; an
- * RFC 3339 time with Z or an offset is taken as is. Null for anything else.
+ * The time a runner means by `raw` ("2026-05-03T09:30", as a datetime-local
+ * field sends it), as the catalog compares capture times: the camera's wall
+ * clock read as UTC, whatever zone the camera named. So the fields are taken
+ * as they are; a zone suffix (Z or an offset) is accepted and ignored. Null
+ * for anything that is not a date and time.
  */
-export function parseAt(raw: string | null | undefined, timeZone: string): Date | null {
+export function parseAt(raw: string | null | undefined): Date | null {
 	if (!raw || raw.length > 40) return null;
-	const v = raw.trim();
-	if (ZONED.test(v)) {
-		const t = Date.parse(v);
-		return Number.isFinite(t) ? new Date(t) : null;
-	}
-	const m = LOCAL.exec(v);
+	const m = AT.exec(raw.trim());
 	if (!m) return null;
 	const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number);
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return null;
-	const wall = Date.UTC(y, mo - 1, d, h, mi, s);
-	if (new Date(wall).getUTCDate() !== d) return null; // 31 April and the like
-	// The offset at the guess, then again at the result (right across DST changes).
-	let t = wall - zoneOffsetMs(wall, timeZone);
-	t = wall - zoneOffsetMs(t, timeZone);
-	return new Date(t);
+	const t = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+	if (t.getUTCDate() !== d) return null; // 31 April and the like
+	return t;
 }
 
-/** "2026-05-03T09:30" for `at` in `timeZone`: the value of a datetime-local field and of links. */
-export function formatAt(at: Date, timeZone: string): string {
-	const local = new Date(at.getTime() + zoneOffsetMs(at.getTime(), timeZone));
-	return local.toISOString().slice(0, 16);
+/** "2026-05-03T09:30": the value of a datetime-local field and of links (the wall clock). */
+export function formatAt(at: Date): string {
+	return at.toISOString().slice(0, 16);
+}
+
+/** "09:31:45": the wall-clock time of a capture time as the API wrote it (its own zone), or null. */
+export function wallClock(takenAt: string | null | undefined): string | null {
+	const m = typeof takenAt === 'string' ? /^\d{4}-\d{2}-\d{2}T(\d{2}:\d{2}:\d{2})/.exec(takenAt) : null;
+	return m ? m[1] : null;
 }
 
 /** The window shown around `at`: [at − 10 min, at + 10 min). */

@@ -36,8 +36,9 @@ function assertNoViolations(violations, where) {
 	assert.deepEqual(violations, [], `serious/critical axe violations on ${where}:\n${JSON.stringify(violations, null, 2)}`);
 }
 
-// The test photos' camera clocks read 08:02, 08:31, 08:47 and 09:14 (as UTC);
-// the gallery shows race time in Europe/Berlin, two hours later.
+// The test photos' camera clocks read 08:02, 08:31, 08:47 and 09:14. The
+// catalog compares those wall clocks (read as UTC), and so does /browse:
+// GALLERY_TIMEZONE (Europe/Berlin here) does not move them.
 for (const js of [true, false]) {
 	for (const kind of ['desktop', 'phone']) {
 		describe(`photos by time and place (${kind}, ${js ? 'with' : 'without'} JavaScript)`, () => {
@@ -63,30 +64,31 @@ for (const js of [true, false]) {
 				await Promise.all([page.waitForURL(/\/browse$/), page.click('a:has-text("Can’t find yourself?")')]);
 				await ready();
 				await axe('the browse form');
-				await page.fill('#at', '2026-05-03T10:30');
+				await page.fill('#at', '2026-05-03T08:30');
 				await Promise.all([page.waitForURL(/\/browse\?at=/), page.click('form.browse-form button[type=submit]')]);
 				await ready();
-				// 10:20–10:40 race time: only the photo of 10:31:45.
+				// 08:20–08:40: only the photo of 08:31:45, labelled with that time.
 				assert.deepEqual(await thumbnailIds(page), [byFile['course/IMG_0102.jpg']]);
-				assert.match((await page.textContent('h2.window')) ?? '', /10:20–10:40/);
+				assert.match((await page.textContent('h2.window')) ?? '', /08:20–08:40/);
+				assert.equal((await page.textContent('.item time'))?.trim(), '08:31:45');
 				await axe('the photos of a window');
 				await screenshot(page, `browse-${kind}-${js ? 'js' : 'nojs'}`);
 
-				await Promise.all([page.waitForURL(/at=2026-05-03T10%3A50/), page.click('a:has-text("20 minutes later")')]);
+				await Promise.all([page.waitForURL(/at=2026-05-03T08%3A50/), page.click('a:has-text("20 minutes later")')]);
 				assert.deepEqual(await thumbnailIds(page), [byFile['course/IMG_0150.jpg']]);
-				await Promise.all([page.waitForURL(/at=2026-05-03T10%3A30/), page.click('a:has-text("20 minutes earlier")')]);
-				await Promise.all([page.waitForURL(/at=2026-05-03T10%3A10/), page.click('a:has-text("20 minutes earlier")')]);
+				await Promise.all([page.waitForURL(/at=2026-05-03T08%3A30/), page.click('a:has-text("20 minutes earlier")')]);
+				await Promise.all([page.waitForURL(/at=2026-05-03T08%3A10/), page.click('a:has-text("20 minutes earlier")')]);
 				assert.deepEqual(await thumbnailIds(page), [byFile['start/IMG_0001.jpg']]);
 
-				// Two photos in 10:30–10:50, one per page.
-				await page.goto(`${gallery.url}/browse?at=2026-05-03T10%3A40`);
+				// Two photos in 08:30–08:50, one per page.
+				await page.goto(`${gallery.url}/browse?at=2026-05-03T08%3A40`);
 				assert.deepEqual(await thumbnailIds(page), [byFile['course/IMG_0102.jpg']]);
 				await Promise.all([page.waitForURL(/cursor=/), page.click('a:has-text("More photos from these 20 minutes")')]);
 				assert.deepEqual(await thumbnailIds(page), [byFile['course/IMG_0150.jpg']]);
 			});
 
 			it('the photographer filter narrows the photos to one place', async () => {
-				await page.goto(`${gallery.url}/browse?at=2026-05-03T10%3A10`);
+				await page.goto(`${gallery.url}/browse?at=2026-05-03T08%3A10`);
 				await ready();
 				const options = await page.$$eval('#photographer option', (els) => els.map((e) => e.value));
 				for (const name of ['*', 'course', 'finish', 'start']) assert.ok(options.includes(name), `option ${name} in ${options}`);
@@ -94,13 +96,13 @@ for (const js of [true, false]) {
 				await Promise.all([page.waitForURL(/photographer=course/), page.click('form.browse-form button[type=submit]')]);
 				assert.deepEqual(await thumbnailIds(page), []);
 				assert.match((await page.textContent('main')) ?? '', /No photos were taken/);
-				await page.goto(`${gallery.url}/browse?at=2026-05-03T10%3A10&photographer=start`);
+				await page.goto(`${gallery.url}/browse?at=2026-05-03T08%3A10&photographer=start`);
 				assert.deepEqual(await thumbnailIds(page), [byFile['start/IMG_0001.jpg']]);
 			});
 
 			it('"This is me" sends a claim and says an operator will review it', async () => {
 				const code = `C${kind === 'phone' ? 1 : 2}${js ? 1 : 0}`;
-				await page.goto(`${gallery.url}/browse?at=2026-05-03T10%3A30&photographer=course`);
+				await page.goto(`${gallery.url}/browse?at=2026-05-03T08%3A30&photographer=course`);
 				await ready();
 				await Promise.all([page.waitForURL(/\/claim\//), page.click('a.claim >> nth=0')]);
 				await ready();

@@ -55,6 +55,7 @@ describe('parseImage', () => {
 		expect(parseImage(image('a'))).toEqual({
 			id: 'a',
 			takenAt: '2026-05-03T09:14:07.120Z',
+			takenWall: '09:14:07',
 			thumbnailUrl: 'https://cdn.example.com/a/thumb.jpg',
 			fullsizeUrl: 'https://bucket.s3.amazonaws.com/a.jpg?X-Amz-Signature=abc',
 			width: 2000,
@@ -83,6 +84,9 @@ describe('parseImage', () => {
 		expect(parseImage(image('a', { takenAt: undefined }))?.takenAt).toBeNull();
 		expect(parseImage(image('a', { takenAt: 'yesterday' }))?.takenAt).toBeNull();
 		expect(parseImage(image('a', { takenAt: '2026-05-03T11:14:07+02:00' }))?.takenAt).toBe('2026-05-03T09:14:07.000Z');
+		// The wall clock as written, for comparing with the catalog's times.
+		expect(parseImage(image('a', { takenAt: '2026-05-03T11:14:07+02:00' }))?.takenWall).toBe('11:14:07');
+		expect(parseImage(image('a', { takenAt: 'yesterday' }))?.takenWall).toBeNull();
 	});
 
 	it('falls back between thumbnail and full-size dimensions', () => {

@@ -8,10 +8,13 @@
  * Every request carries the runner's address as X-Forwarded-For, because the
  * daemon rate-limits lookups per client and only sees the gallery otherwise.
  */
+import { wallClock } from '$lib/timeline';
 
 export interface ApiImage {
 	id: string;
 	takenAt: string | null;
+	/** "09:31:45": the capture time's wall clock as the API wrote it (how the catalog compares times). */
+	takenWall: string | null;
 	thumbnailUrl: string;
 	fullsizeUrl: string;
 	width: number;
@@ -156,9 +159,13 @@ export function parseImage(raw: unknown): ApiImage | null {
 	if (!fullOk) [width, height] = [thumbnailWidth, thumbnailHeight];
 
 	let takenAt: string | null = null;
+	let takenWall: string | null = null;
 	if (typeof raw.takenAt === 'string' && raw.takenAt.length <= 64) {
 		const t = Date.parse(raw.takenAt);
-		if (Number.isFinite(t)) takenAt = new Date(t).toISOString();
+		if (Number.isFinite(t)) {
+			takenAt = new Date(t).toISOString();
+			takenWall = wallClock(raw.takenAt);
+		}
 	}
 
 	const codes = Array.isArray(raw.codes) ? raw.codes.filter((c): c is string => typeof c === 'string') : [];
@@ -170,6 +177,7 @@ export function parseImage(raw: unknown): ApiImage | null {
 	return {
 		id,
 		takenAt,
+		takenWall,
 		thumbnailUrl,
 		fullsizeUrl,
 		width: width as number,

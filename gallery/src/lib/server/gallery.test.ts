@@ -45,6 +45,7 @@ describe('formatTime / toPhoto', () => {
 			{
 				id: 'a',
 				takenAt: '2026-05-03T09:14:07.120Z',
+				takenWall: '09:14:07',
 				thumbnailUrl: 'https://t/a.jpg',
 				fullsizeUrl: 'https://f/a.jpg',
 				width: 2000,

@@ -16,7 +16,9 @@ function defaultAt(): string {
 /**
  * "Can't find yourself?": /browse?at=<time>&photographer=<name>&cursor=…
  * The photos (tagged or not) taken within ±10 minutes of a time the runner
- * chooses, optionally from one photographer (a place on the course).
+ * chooses, optionally from one photographer (a place on the course). The
+ * time is a wall-clock time, compared as the catalog does (the cameras'
+ * clocks read as UTC), so GALLERY_TIMEZONE plays no part here.
  * Plain links and a GET form: it works without JavaScript.
  */
 export const load: PageServerLoad = async (event) => {
@@ -40,13 +42,13 @@ export const load: PageServerLoad = async (event) => {
 
 	const rawAt = url.searchParams.get('at');
 	const photographer = parsePhotographer(url.searchParams.get('photographer'));
-	const base = { photographers, photographer: photographer ?? null, timeZone, problem: '' };
+	const base = { photographers, photographer: photographer ?? null, problem: '' };
 	if (rawAt === null || rawAt === '') return { ...base, at: defaultAt(), result: null };
 
-	const at = parseAt(rawAt, timeZone);
+	const at = parseAt(rawAt);
 	const cursor = parseCursor(url.searchParams.get('cursor'));
 	if (!at) return { ...base, at: rawAt.slice(0, 40), problem: 'Choose a date and a time, for example 3 May, 09:30.', result: null };
-	if (photographer === undefined) return { ...base, at: formatAt(at, timeZone), problem: 'Choose a photographer from the list.', result: null };
+	if (photographer === undefined) return { ...base, at: formatAt(at), problem: 'Choose a photographer from the list.', result: null };
 	if (!cursor.ok) error(400, 'That link to more photos has expired. Start again from the first photos.');
 
 	const { from, to } = windowAround(at);
@@ -55,15 +57,16 @@ export const load: PageServerLoad = async (event) => {
 		setHeaders({ 'cache-control': 'private, max-age=60' });
 		return {
 			...base,
-			at: formatAt(at, timeZone),
+			at: formatAt(at),
 			result: {
-				from: formatAt(from, timeZone),
-				to: formatAt(to, timeZone),
-				earlier: formatAt(step(at, -1), timeZone),
-				later: formatAt(step(at, 1), timeZone),
+				from: formatAt(from),
+				to: formatAt(to),
+				earlier: formatAt(step(at, -1)),
+				later: formatAt(step(at, 1)),
 				isFirstPage: !cursor.cursor,
 				nextCursor: page.nextCursor,
-				photos: page.images.map((img) => ({ ...toPhoto(img, timeZone), photographer: img.photographer }))
+				// Labels show the wall clock the runner searched by, not GALLERY_TIMEZONE.
+				photos: page.images.map((img) => ({ ...toPhoto(img, timeZone), takenLabel: img.takenWall, photographer: img.photographer }))
 			}
 		};
 	} catch (e) {

@@ -21,7 +21,7 @@ export const load: PageServerLoad = async (event) => {
 	const { params, url, fetch } = event;
 	if (!PHOTO_ID.test(params.id)) error(404, 'No such photo.');
 	const timeZone = timeZoneFromEnv(env);
-	const at = parseAt(url.searchParams.get('at'), timeZone);
+	const at = parseAt(url.searchParams.get('at'));
 	const photographer = parsePhotographer(url.searchParams.get('photographer')) ?? null;
 	let photo: Photo | null = null;
 	if (at) {
@@ -33,7 +33,7 @@ export const load: PageServerLoad = async (event) => {
 			for (let i = 0; i < 5 && !photo; i++) {
 				const page = await getPhotos(opts, { from, to, order: 'asc', photographer, limit: 100, cursor });
 				const found = page.images.find((img) => img.id === params.id);
-				if (found) photo = toPhoto(found, timeZone);
+				if (found) photo = { ...toPhoto(found, timeZone), takenLabel: found.takenWall };
 				if (!page.nextCursor) break;
 				cursor = page.nextCursor;
 			}
@@ -42,7 +42,7 @@ export const load: PageServerLoad = async (event) => {
 			console.error(`[gallery] claim ${params.id}: ${(e as Error)?.message ?? e}`);
 		}
 	}
-	const back = at ? `/browse?${new URLSearchParams({ at: formatAt(at, timeZone), ...(photographer !== null ? { photographer } : {}) })}` : '/browse';
+	const back = at ? `/browse?${new URLSearchParams({ at: formatAt(at), ...(photographer !== null ? { photographer } : {}) })}` : '/browse';
 	return { id: params.id, photo, back };
 };
 
