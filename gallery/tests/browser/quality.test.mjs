@@ -48,7 +48,9 @@ for (const kind of ['desktop', 'phone']) {
 				participant: `/p/${code}`,
 				empty: `/p/${backend.unknownCode}`,
 				'invalid code': '/p?code=bad%20code',
-				'not found': '/no/such/page'
+				'not found': '/no/such/page',
+				'photos by time': '/browse?at=2026-05-03T08%3A40',
+				'this is me': `/claim/${backend.participants[code][0]}?at=2026-05-03T08%3A40`
 			};
 			for (const [name, path] of Object.entries(pages)) {
 				await page.goto(`${gallery.url}${path}`);
