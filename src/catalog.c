@@ -21,6 +21,7 @@
 struct pf_catalog {
 	struct pf_aws *aws;
 	char *table;
+	size_t background; /* counter updates after photo writes still in flight */
 };
 
 int pf_catalog_new(struct pf_aws *aws, const char *table, struct pf_catalog **out,
@@ -98,6 +99,7 @@ bool pf_catalog_is_fenced(const struct pf_error *err)
 
 static void on_counted(const struct pf_error *err, void *arg)
 {
+	pf_catalog__background(arg, -1);
 	if (err->code)
 		pf_warn("photo counts not updated", PF_LS("error", err->message));
 }
@@ -121,8 +123,11 @@ static void on_write(json_t *response, const struct pf_error *err, void *arg)
 		free(ctx);
 		return;
 	}
-	if (!err->code && pf_catalog_counts_add(ctx->cat, &ctx->delta, on_counted, NULL, &e) < 0)
-		on_counted(&e, NULL);
+	if (!err->code) {
+		pf_catalog__background(ctx->cat, 1);
+		if (pf_catalog_counts_add(ctx->cat, &ctx->delta, on_counted, ctx->cat, &e) < 0)
+			on_counted(&e, ctx->cat);
+	}
 	if (!err->code)
 		pf_catalog__index_apply(ctx->cat, ctx->index);
 	else
@@ -443,6 +448,19 @@ int pf_catalog_clear_step(struct pf_catalog *cat, const char *from, pf_catalog_c
 	if (rc < 0)
 		free(ctx);
 	return rc;
+}
+
+void pf_catalog__background(struct pf_catalog *cat, int delta)
+{
+	if (delta < 0 && cat->background > 0)
+		cat->background--;
+	else if (delta > 0)
+		cat->background++;
+}
+
+size_t pf_catalog_background(const struct pf_catalog *cat)
+{
+	return cat->background;
 }
 
 struct pf_aws *pf_catalog__aws(const struct pf_catalog *cat)

@@ -142,20 +142,40 @@ void pf_catalog__index_delta_free(struct pf_catalog__index_delta *d)
 	free(d);
 }
 
+struct index_update {
+	struct pf_catalog *cat;
+	const char *what;
+};
+
 static void on_index_added(json_t *response, const struct pf_error *err, void *arg)
 {
+	struct index_update *u = arg;
+
+	pf_catalog__background(u->cat, -1);
 	/* Best effort, like the race's counts: a lost update makes a
 	 * suggestion's count or an operator's figure slightly off, never a
 	 * photo unfindable. */
 	if (err->code)
-		pf_warn("catalog index not updated", PF_LS("what", arg ? "photographer" : "code"),
+		pf_warn("catalog index not updated", PF_LS("what", u->what),
 		        PF_LS("error", err->message));
+	free(u);
+}
+
+static struct index_update *index_update(struct pf_catalog *cat, const char *what)
+{
+	struct index_update *u = pf_xmalloc(sizeof(*u));
+
+	u->cat = cat;
+	u->what = what;
+	pf_catalog__background(cat, 1);
+	return u;
 }
 
 static void add_code(struct pf_catalog *cat, const char *code, int64_t by)
 {
 	char n[32];
 	struct pf_error e;
+	struct index_update *u = index_update(cat, "code");
 
 	snprintf(n, sizeof(n), "%lld", (long long)by);
 	if (pf_dynamodb_update_item(pf_catalog__aws(cat), pf_catalog__table(cat),
@@ -163,31 +183,33 @@ static void add_code(struct pf_catalog *cat, const char *code, int64_t by)
 	                            json_pack("{s:{s:s},s:{s:{s:s}}}", "ExpressionAttributeNames",
 	                                      "#p", "photos", "ExpressionAttributeValues", ":p",
 	                                      "N", n),
-	                            on_index_added, NULL, &e) < 0)
-		on_index_added(NULL, &e, NULL);
+	                            on_index_added, u, &e) < 0)
+		on_index_added(NULL, &e, u);
 }
 
 static void add_counts(struct pf_catalog *cat, const char *name, const struct pf_catalog_counts *c)
 {
-	char p[32], u[32], f[32];
+	char p[32], un[32], f[32];
 	char *sk;
 	struct pf_error e;
+	struct index_update *u;
 
 	if (!c->processed && !c->unmatched && !c->failed)
 		return;
 	snprintf(p, sizeof(p), "%lld", (long long)c->processed);
-	snprintf(u, sizeof(u), "%lld", (long long)c->unmatched);
+	snprintf(un, sizeof(un), "%lld", (long long)c->unmatched);
 	snprintf(f, sizeof(f), "%lld", (long long)c->failed);
 	sk = pf_xasprintf("PHOTOGRAPHER#%s", name);
+	u = index_update(cat, "photographer");
 	if (pf_dynamodb_update_item(pf_catalog__aws(cat), pf_catalog__table(cat),
 	                            pf_catalog__key("COUNTS", sk), "ADD #p :p, #u :u, #f :f",
 	                            json_pack("{s:{s:s,s:s,s:s},s:{s:{s:s},s:{s:s},s:{s:s}}}",
 	                                      "ExpressionAttributeNames", "#p", "processed", "#u",
 	                                      "unmatched", "#f", "failed",
 	                                      "ExpressionAttributeValues", ":p", "N", p, ":u", "N",
-	                                      u, ":f", "N", f),
-	                            on_index_added, cat, &e) < 0)
-		on_index_added(NULL, &e, cat);
+	                                      un, ":f", "N", f),
+	                            on_index_added, u, &e) < 0)
+		on_index_added(NULL, &e, u);
 	free(sk);
 }
 

@@ -72,6 +72,9 @@ int pf_catalog__list_window(struct pf_catalog *cat, const char *pk, const char *
                             const struct pf_catalog_page_options *opts, pf_catalog_page_cb cb,
                             void *arg, struct pf_error *err);
 
+/* Counts a counter update after a photo write starting (+1) or ending (-1). */
+void pf_catalog__background(struct pf_catalog *cat, int delta);
+
 /* The AWS client and table a catalog works on (for the other catalog files). */
 struct pf_aws *pf_catalog__aws(const struct pf_catalog *cat);
 const char *pf_catalog__table(const struct pf_catalog *cat);

@@ -45,7 +45,7 @@ struct daemon {
 	struct pf_consumer *consumer;
 	struct pf_admin *admin;
 	struct pf_api *api;
-	struct event *sigterm, *sigint, *deadline, *grace, *probe;
+	struct event *sigterm, *sigint, *deadline, *grace, *probe, *settle;
 	bool probe_running;
 	int64_t probe_started_ms;
 	bool draining;
@@ -209,12 +209,27 @@ static void on_probe_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- shutdown ---------------------------------------------------------- */
 
+/* The photo counters updated after the last writes are let finish (within
+ * the drain deadline) rather than cut off: a count lost here stays off. */
+static void on_settle(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval tv = {0, 20000};
+
+	if (pf_catalog_background(d->catalog) > 0) {
+		evtimer_add(d->settle, &tv);
+		return;
+	}
+	pf_info("drained, exiting", PF_LI("inflight", pf_consumer_inflight(d->consumer)));
+	event_base_loopbreak(d->base);
+}
+
 static void on_drained(void *arg)
 {
 	struct daemon *d = arg;
 
-	pf_info("drained, exiting", PF_LI("inflight", pf_consumer_inflight(d->consumer)));
-	event_base_loopbreak(d->base);
+	d->settle = evtimer_new(d->base, on_settle, d);
+	on_settle(-1, 0, d);
 }
 
 static void on_grace_over(evutil_socket_t fd, short what, void *arg)
@@ -466,6 +481,8 @@ out:
 		event_free(d.sigint);
 	if (d.deadline)
 		event_free(d.deadline);
+	if (d.settle)
+		event_free(d.settle);
 	if (d.grace)
 		event_free(d.grace);
 	if (d.probe)

@@ -181,5 +181,8 @@ typedef void (*pf_catalog_counts_cb)(const struct pf_catalog_counts *counts,
                                      const struct pf_error *err, void *arg);
 int pf_catalog_counts_get(struct pf_catalog *cat, pf_catalog_counts_cb cb, void *arg,
                           struct pf_error *err);
+/* Counter updates (counts, code index) that follow photo writes and are
+ * still in flight: a draining daemon waits for them so none is cut off. */
+size_t pf_catalog_background(const struct pf_catalog *cat);
 
 #endif

@@ -433,8 +433,9 @@ export async function checkInvariants(stack, uploadedKeys) {
   for (const it of items) {
     const pk = it.pk.S;
     const sk = it.sk.S;
-    // The operators' records (counts, jobs, audit, a clear's fence) are not photos.
-    if (['COUNTS', 'FENCE', 'JOB', 'AUDIT'].includes(pk)) continue;
+    // The operators' records (counts, jobs, audit, a clear's fence, clock
+    // offsets), the code index and runners' claims are not photos.
+    if (['COUNTS', 'FENCE', 'JOB', 'AUDIT', 'CODES', 'CLOCK'].includes(pk) || pk.startsWith('CLAIM')) continue;
     if (sk === 'IMAGE') {
       const key = it.key?.S;
       if (images.has(key)) problems.push(`two image items for ${key}`);
@@ -455,7 +456,9 @@ export async function checkInvariants(stack, uploadedKeys) {
     ids.add(id);
     const codes = (it.codes?.L ?? []).map((c) => c.S);
     // Listed under each code (or as unmatched), and under its file name for operators.
-    const want = [...(codes.length ? codes.map((c) => `CODE#${c}`) : ['UNMATCHED']), `NAME#${key.slice(key.lastIndexOf('/') + 1).toLowerCase()}`];
+    // And in the time listings, all and its photographer's.
+    const want = [...(codes.length ? codes.map((c) => `CODE#${c}`) : ['UNMATCHED']), `NAME#${key.slice(key.lastIndexOf('/') + 1).toLowerCase()}`,
+      'PHOTOS', ...(it.photographer?.S !== undefined ? [`PHOTOS#${it.photographer.S}`] : [])];
     const got = (entries.get(id) ?? []).sort();
     if (JSON.stringify(got) !== JSON.stringify([...want].sort())) {
       problems.push(`${key}: listed under ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
