@@ -112,6 +112,13 @@ struct pf_catalog__index_delta *pf_catalog__index_delta_new(const struct pf_cata
 {
 	struct pf_catalog__index_delta *d = pf_xcalloc(1, sizeof(*d));
 
+	/* A photo counts in the indexes once a version that keeps them wrote it
+	 * (those record its photographer): one written before is counted when
+	 * it is reprocessed, and was never counted before. */
+	if (old && !old->photographer)
+		old = NULL;
+	if (img && !img->photographer)
+		img = NULL;
 	add_codes(d, old, img, -1);
 	add_codes(d, img, old, 1);
 	add_photographer(d, old, false);

@@ -148,6 +148,21 @@ static void test_code_index_delta(void **state)
 	assert_int_equal(by[0], -1);
 	assert_int_equal(by[1], -1);
 	pf_catalog__index_delta_free(d);
+	/* A photo written before the index existed was never counted: its
+	 * reprocessing counts every code, an edit of it counts nothing. */
+	free(old.photographer);
+	old.photographer = NULL;
+	img.status = PF_IMAGE_PROCESSED;
+	d = pf_catalog__index_delta_new(&old, &img);
+	assert_int_equal(pf_catalog__index_delta_codes(d, codes, by, 10), 3);
+	assert_int_equal(by[0] + by[1] + by[2], 3);
+	pf_catalog__index_delta_free(d);
+	free(img.photographer);
+	img.photographer = NULL;
+	d = pf_catalog__index_delta_new(&old, &img);
+	assert_int_equal(pf_catalog__index_delta_codes(d, codes, by, 10), 0);
+	pf_catalog__index_delta_free(d);
+	img.photographer = pf_xstrdup("alice");
 	/* A failed photo has no codes to count. */
 	img.status = PF_IMAGE_FAILED;
 	d = pf_catalog__index_delta_new(NULL, &img);
