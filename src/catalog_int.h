@@ -53,6 +53,13 @@ char *pf_catalog_cursor_decode(const char *cursor);
  * lower-cased). New string. */
 char *pf_catalog__name_pk(const char *key);
 
+/* Credential items (catalog_credentials.c): pk CREDENTIAL, sk the
+ * photographer; hash, createdMs, expiresMs, by, expiresAt (TTL seconds). */
+struct pf_catalog_credential;
+json_t *pf_catalog_credential_item(const struct pf_catalog_credential *c);
+/* PF_EINVAL when item is not a well-formed credential. */
+int pf_catalog_credential_from_item(const json_t *item, struct pf_catalog_credential *out);
+
 /* The AWS client and table a catalog works on (for the other catalog files). */
 struct pf_aws *pf_catalog__aws(const struct pf_catalog *cat);
 const char *pf_catalog__table(const struct pf_catalog *cat);
