@@ -216,7 +216,9 @@ export class Uploader {
 				await this.uploadFile(f, slots);
 			}
 		};
-		await Promise.all(Array.from({ length: Math.min(this.parallel, queue.length) }, worker));
+		// Twice as many files as part slots: while some files wait for the daemon
+		// (create, complete), the slots stay busy with the parts of others.
+		await Promise.all(Array.from({ length: Math.min(this.parallel * 2, queue.length) }, worker));
 		clearInterval(meter);
 		this.measure();
 		this.phase = 'done';

@@ -16,12 +16,12 @@ export const PREFIX = 'race/';
 export { REPO_ROOT, waitFor };
 
 /**
- * @param {{ env?: Record<string,string> }} [opts]
+ * @param {{ env?: Record<string,string>, quietQueue?: boolean }} [opts]
  * @returns {Promise<{ url: string, daemonUrl: string, stack: any, daemon: any, adminSecret: string,
  *   bucket: string, prefix: string, standin: boolean, credential(name: string): Promise<string>,
  *   admin(method: string, p: string, body?: unknown): Promise<{status: number, body: any}>, stop(): Promise<void> }>}
  */
-export async function startBackend({ env = {} } = {}) {
+export async function startBackend({ env = {}, quietQueue = false } = {}) {
 	if (!existsSync(path.join(CONSOLE_DIR, 'index.html'))) throw new Error('console is not built: run `npm run build` in console/');
 	const adminSecret = `pfa_${randomBytes(18).toString('hex')}`;
 	const standin = process.env.CONSOLE_STANDIN === '1';
@@ -35,6 +35,8 @@ export async function startBackend({ env = {} } = {}) {
 				PHOTOFINISH_CONSOLE_DIR: CONSOLE_DIR,
 				PHOTOFINISH_INGRESS_PREFIX: PREFIX,
 				PHOTOFINISH_CACHE_TTL: '0',
+				// quietQueue: the daemon reads the dead-letter queue, which no upload notifies.
+				...(quietQueue ? { PHOTOFINISH_QUEUE_URL: stack.env.PHOTOFINISH_DLQ_URL } : {}),
 				...env
 			}
 		});
