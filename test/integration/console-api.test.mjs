@@ -13,6 +13,7 @@ import { REPO_ROOT, startStack, waitFor } from './lib/stack.mjs';
 import { getJson, startDaemon } from './lib/daemon.mjs';
 import { imageId, makePhotos } from './lib/photos.mjs';
 import { validate } from './lib/openapi.mjs';
+import { admin as adminCli } from './lib/admin_cli.mjs';
 
 const TOKEN = 'console-admin-token-0123456789abcdef';
 const spec = JSON.parse(readFileSync(path.join(REPO_ROOT, 'docs/openapi.json'), 'utf8'));
@@ -110,6 +111,29 @@ describe('console API', () => {
     const audit = await admin('audit');
     const actions = audit.body.entries.filter((e) => e.photographer === 'carol').map((e) => e.action);
     assert.ok(actions.includes('credential.create') && actions.includes('credential.revoke'), JSON.stringify(actions));
+  });
+
+  test('photofinish admin credentials create, list and revoke', async () => {
+    const made = await adminCli(daemon.url, TOKEN, ['credentials', 'create', 'erin', '--days', '2']);
+    assert.equal(made.code, 0, made.stderr);
+    const secret = /^secret\s+(\S+)$/m.exec(made.stdout)?.[1];
+    assert.match(secret, /^[A-Za-z0-9_-]{43}$/);
+    assert.match(made.stdout, /shown only now/);
+    assert.equal((await signIn(secret)).body.photographer, 'erin');
+    const listed = await adminCli(daemon.url, TOKEN, ['credentials', 'list']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^PHOTOGRAPHER\s+CREATED\s+EXPIRES\s+BY\s+EXPIRED$/m);
+    assert.match(listed.stdout, /^erin\s+\S+\s+\S+\s+admin\s+no$/m);
+    assert.ok(!listed.stdout.includes(secret));
+    const json = await adminCli(daemon.url, TOKEN, ['--json', 'credentials', 'list']);
+    validate('CredentialList', JSON.parse(json.stdout));
+    assert.equal((await adminCli(daemon.url, TOKEN, ['credentials', 'create', 'Bad Name'])).code, 2);
+    assert.equal((await adminCli(daemon.url, TOKEN, ['credentials', 'list', '--days', '3'])).code, 2);
+    assert.equal((await adminCli(daemon.url, TOKEN, ['credentials', 'create', 'erin', '--days', '91'])).code, 2);
+    const revoked = await adminCli(daemon.url, TOKEN, ['credentials', 'revoke', 'erin']);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.equal((await adminCli(daemon.url, TOKEN, ['credentials', 'revoke', 'erin'])).code, 1);
+    assert.equal((await signIn(secret)).status, 401);
   });
 
   test('an operator signs in: HttpOnly Secure SameSite=Strict cookie, CSRF on writes', async () => {
