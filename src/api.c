@@ -85,6 +85,8 @@ static void request_end(struct pf_api_request *r)
 	free(r->cache_key);
 	free(r->cache_tag);
 	free(r->held);
+	if (r->state_free)
+		r->state_free(r->state);
 	free(r);
 }
 

@@ -64,6 +64,9 @@ struct pf_api_request {
 	char photographer[41];
 	bool by_session;
 	char *held; /* text a handler keeps while it waits (freed at the end) */
+	void (*then)(struct pf_api_request *r); /* a handler's next step once admitted */
+	void *state;                    /* the handler's, freed with state_free at the end */
+	void (*state_free)(void *state);
 	/* A cacheable answer: where it is kept, its tag, and the cache
 	 * generation when the request started (see pf_cache_generation). */
 	char *cache_key;

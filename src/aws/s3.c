@@ -489,7 +489,8 @@ struct op {
 	struct pf_s3_parts_page all;
 	size_t cap;
 	int max_parts;
-	int marker; /* the last NextPartNumberMarker followed */
+	int marker;         /* the last NextPartNumberMarker followed */
+	bool then_complete; /* CompleteMultipartUpload once every part is listed */
 	struct pf_s3_complete_listed_options expect;
 	int64_t total_size;
 	/* DeleteObjects */
@@ -1161,11 +1162,11 @@ static void complete_listed(struct op *o);
 /* The end of the listing: to the caller, or on to CompleteMultipartUpload. */
 static void all_parts_finish(struct op *o, const struct pf_error *err)
 {
-	if (!err->code && o->cb.complete) {
+	if (!err->code && o->then_complete) {
 		complete_listed(o);
 		return;
 	}
-	if (o->cb.complete)
+	if (o->then_complete)
 		o->cb.complete(NULL, err, o->arg);
 	else
 		o->cb.parts(err->code ? NULL : &o->all, err, o->arg);
@@ -1363,6 +1364,7 @@ int pf_s3_complete_multipart_upload_listed(struct pf_aws *aws, const char *bucke
 	if (!o)
 		return err->code;
 	o->cb.complete = cb;
+	o->then_complete = true;
 	o->expect.expect_size = -1;
 	if (opts)
 		o->expect = *opts;

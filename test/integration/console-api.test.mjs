@@ -13,6 +13,7 @@ import { REPO_ROOT, startStack, waitFor } from './lib/stack.mjs';
 import { getJson, startDaemon } from './lib/daemon.mjs';
 import { imageId, makePhotos } from './lib/photos.mjs';
 import { validate } from './lib/openapi.mjs';
+import { admin as adminCli } from './lib/admin_cli.mjs';
 
 const TOKEN = 'console-admin-token-0123456789abcdef';
 const spec = JSON.parse(readFileSync(path.join(REPO_ROOT, 'docs/openapi.json'), 'utf8'));
@@ -110,6 +111,29 @@ describe('console API', () => {
     const audit = await admin('audit');
     const actions = audit.body.entries.filter((e) => e.photographer === 'carol').map((e) => e.action);
     assert.ok(actions.includes('credential.create') && actions.includes('credential.revoke'), JSON.stringify(actions));
+  });
+
+  test('photofinish admin credentials create, list and revoke', async () => {
+    const made = await adminCli(daemon.url, TOKEN, ['credentials', 'create', 'erin', '--days', '2']);
+    assert.equal(made.code, 0, made.stderr);
+    const secret = /^secret\s+(\S+)$/m.exec(made.stdout)?.[1];
+    assert.match(secret, /^[A-Za-z0-9_-]{43}$/);
+    assert.match(made.stdout, /shown only now/);
+    assert.equal((await signIn(secret)).body.photographer, 'erin');
+    const listed = await adminCli(daemon.url, TOKEN, ['credentials', 'list']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^PHOTOGRAPHER\s+CREATED\s+EXPIRES\s+BY\s+EXPIRED$/m);
+    assert.match(listed.stdout, /^erin\s+\S+\s+\S+\s+admin\s+no$/m);
+    assert.ok(!listed.stdout.includes(secret));
+    const json = await adminCli(daemon.url, TOKEN, ['--json', 'credentials', 'list']);
+    validate('CredentialList', JSON.parse(json.stdout));
+    assert.equal((await adminCli(daemon.url, TOKEN, ['credentials', 'create', 'Bad Name'])).code, 2);
+    assert.equal((await adminCli(daemon.url, TOKEN, ['credentials', 'list', '--days', '3'])).code, 2);
+    assert.equal((await adminCli(daemon.url, TOKEN, ['credentials', 'create', 'erin', '--days', '91'])).code, 2);
+    const revoked = await adminCli(daemon.url, TOKEN, ['credentials', 'revoke', 'erin']);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.equal((await adminCli(daemon.url, TOKEN, ['credentials', 'revoke', 'erin'])).code, 1);
+    assert.equal((await signIn(secret)).status, 401);
   });
 
   test('an operator signs in: HttpOnly Secure SameSite=Strict cookie, CSRF on writes', async () => {
@@ -218,6 +242,110 @@ describe('console API', () => {
     assert.equal((await admin('credentials/dave', { method: 'DELETE' })).status, 200);
     const gone = await withSession(s2, '/session');
     assert.equal(gone.status, 401);
+  });
+
+  test('a photographer uploads through presigned multipart URLs; the daemon processes the photos', async () => {
+    const cred = await newCredential('photographer-u');
+    const s = await signIn(cred.secret);
+    assert.equal(s.status, 200);
+    const empty = await withSession(s, '/uploads/objects');
+    assert.equal(empty.status, 200, JSON.stringify(empty.body));
+    validate('UploadObjects', empty.body);
+    assert.deepEqual(empty.body, { objects: [], nextCursor: null });
+    assert.equal(empty.headers.get('cache-control'), 'no-store');
+    assert.match(empty.headers.get('content-security-policy'), /default-src 'none'/);
+
+    const dir = makePhotos([
+      { file: 'a.jpg', codes: ['10423'], seed: 31, width: 1600, height: 1000, takenAt: '2026:05:03 09:00:00' },
+      { file: 'b.jpg', codes: [], seed: 32, width: 1600, height: 1000, takenAt: '2026:05:03 09:01:00' },
+    ]);
+    // Two parts: 9 MiB that are no photo (the daemon refuses it as failed).
+    const big = Buffer.alloc(9 * 1024 * 1024, 7);
+    const files = [
+      { path: 'day1/a.jpg', bytes: readFileSync(path.join(dir, 'a.jpg')) },
+      { path: 'day1/b.jpg', bytes: readFileSync(path.join(dir, 'b.jpg')) },
+      { path: 'day1/big.jpg', bytes: big },
+    ];
+    for (const f of files) {
+      const start = await withSession(s, '/uploads/files', { method: 'POST', body: JSON.stringify({ path: f.path, size: f.bytes.length, type: 'image/jpeg' }) });
+      assert.equal(start.status, 201, JSON.stringify(start.body));
+      validate('UploadStarted', start.body);
+      assert.equal(start.body.key, `race/photographer-u/${f.path}`);
+      assert.equal(start.body.parts.length, Math.ceil(f.bytes.length / start.body.partSize));
+      assert.ok(Date.parse(start.body.expiresAt) > Date.now());
+      assert.ok(!daemon.lines.some((l) => l.includes('X-Amz-Signature')), 'presigned URLs are not logged');
+      // Plain PUTs of each part's bytes, no extra headers, as a browser sends them.
+      for (const part of start.body.parts) {
+        const from = (part.partNumber - 1) * start.body.partSize;
+        const put = await fetch(part.url, { method: 'PUT', body: f.bytes.subarray(from, from + start.body.partSize) });
+        assert.equal(put.status, 200, `part ${part.partNumber}: ${await put.text()}`);
+      }
+      const done = await withSession(s, '/uploads/files/complete', { method: 'POST', body: JSON.stringify({ path: f.path, uploadId: start.body.uploadId }) });
+      assert.equal(done.status, 200, JSON.stringify(done.body));
+      validate('UploadCompleted', done.body);
+      assert.deepEqual(done.body, { path: f.path, size: f.bytes.length });
+    }
+    const listed = await withSession(s, '/uploads/objects');
+    assert.deepEqual(listed.body.objects.map((o) => [o.path, o.size]).sort(), files.map((f) => [f.path, f.bytes.length]).sort());
+
+    const paths = [...files.map((f) => f.path), 'day1/never.jpg'];
+    let st;
+    await waitFor(async () => {
+      st = await withSession(s, '/uploads/status', { method: 'POST', body: JSON.stringify({ paths }) });
+      return st.status === 200 && st.body.files.slice(0, 3).every((f) => f.state !== 'waiting');
+    }, { timeoutMs: 60000, intervalMs: 500, what: 'uploads processed' });
+    validate('UploadStatus', st.body);
+    assert.deepEqual(st.body.files, [
+      { path: 'day1/a.jpg', state: 'processed', codes: 1 },
+      { path: 'day1/b.jpg', state: 'unmatched', codes: 0 },
+      { path: 'day1/big.jpg', state: 'failed', codes: 0 },
+      { path: 'day1/never.jpg', state: 'waiting', codes: 0 },
+    ]);
+    const runner = await getJson(`${daemon.url}/participants/10423`);
+    assert.deepEqual(runner.body.images.map((i) => i.id), [imageId(env.PHOTOFINISH_INGRESS_BUCKET, 'race/photographer-u/day1/a.jpg')]);
+
+    // The same with the credential as a bearer token (scripts), no CSRF needed.
+    const bearer = await getJson(`${daemon.url}/uploads/objects`, { headers: { Authorization: `Bearer ${cred.secret}` } });
+    assert.equal(bearer.status, 200);
+    assert.equal(bearer.body.objects.length, 3);
+    assert.equal((await getJson(`${daemon.url}/uploads/objects`, { headers: { Authorization: 'Bearer wrong' } })).status, 401);
+
+    // An aborted upload is gone.
+    const start = await withSession(s, '/uploads/files', { method: 'POST', body: JSON.stringify({ path: 'day1/c.jpg', size: 10, type: 'image/jpeg' }) });
+    const ref = JSON.stringify({ path: 'day1/c.jpg', uploadId: start.body.uploadId });
+    assert.equal((await withSession(s, '/uploads/files/abort', { method: 'POST', body: ref })).status, 204);
+    assert.equal((await withSession(s, '/uploads/files/complete', { method: 'POST', body: ref })).status, 404);
+  });
+
+  test('the upload surface refuses bad input, other roles and missing CSRF', async () => {
+    const cred = await newCredential('photographer-v');
+    const s = await signIn(cred.secret);
+    for (const p of ['../x.jpg', '/abs.jpg', 'a//b.jpg', 'a/./b.jpg', 'a/../../b.jpg', 'x\u0001.jpg', '', 'a'.repeat(513)]) {
+      const r = await withSession(s, '/uploads/files', { method: 'POST', body: JSON.stringify({ path: p, size: 10, type: 'image/jpeg' }) });
+      assert.equal(r.status, 400, `${JSON.stringify(p)}: ${r.status}`);
+      validate('Error', r.body);
+      assert.equal(r.body.error.code, 'invalid_path');
+    }
+    for (const body of [{ path: 'a.jpg', size: 0, type: 'image/jpeg' }, { path: 'a.jpg', size: 200 * 1024 * 1024 + 1, type: 'image/jpeg' },
+      { path: 'a.jpg', size: 10, type: 'text/html' }, { path: 'a.jpg', size: '10', type: 'image/jpeg' }]) {
+      const r = await withSession(s, '/uploads/files', { method: 'POST', body: JSON.stringify(body) });
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.equal(r.body.error.code, 'invalid_body');
+    }
+    const tooMany = await withSession(s, '/uploads/status', { method: 'POST', body: JSON.stringify({ paths: Array.from({ length: 101 }, (_, i) => `${i}.jpg`) }) });
+    assert.equal(tooMany.status, 400);
+    const noCsrf = await getJson(`${daemon.url}/uploads/files`, { method: 'POST', body: '{"path":"a.jpg","size":10,"type":"image/jpeg"}', headers: { Cookie: s.cookie } });
+    assert.equal(noCsrf.status, 403);
+    assert.equal(noCsrf.body.error.code, 'csrf_required');
+    assert.equal((await getJson(`${daemon.url}/uploads/objects`)).status, 401);
+    const op = await signIn(TOKEN);
+    const asAdmin = await withSession(op, '/uploads/objects');
+    assert.equal(asAdmin.status, 403);
+    assert.equal(asAdmin.body.error.code, 'forbidden');
+    assert.equal((await getJson(`${daemon.url}/uploads/objects`, { headers: { Authorization: `Bearer ${TOKEN}` } })).status, 401);
+    // A revoked credential's session cannot upload any more.
+    assert.equal((await admin('credentials/photographer-v', { method: 'DELETE' })).status, 200);
+    assert.equal((await withSession(s, '/uploads/objects')).status, 401);
   });
 
   test('serves the console with a strict CSP, ETags and cache rules', async () => {
