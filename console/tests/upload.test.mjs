@@ -39,16 +39,19 @@ after(async () => {
 	if (photosDir) rmSync(photosDir, { recursive: true, force: true });
 });
 
-/** Counts the part PUTs the bucket accepted, per "key#part", from a page's network events. */
+/**
+ * Counts the part PUTs the bucket accepted, per "key#part", from a page's
+ * network events: an answer the browser received is a part the page knows is
+ * there (and must never send again).
+ */
 function countPuts(page, counts) {
 	const marker = `/${backend.bucket}/`;
-	page.on('requestfinished', async (req) => {
-		if (req.method() !== 'PUT') return;
+	page.on('response', (res) => {
+		const req = res.request();
+		if (req.method() !== 'PUT' || res.status() < 200 || res.status() >= 300) return;
 		const u = new URL(req.url());
 		const i = u.pathname.indexOf(marker);
 		if (i < 0) return;
-		const res = await req.response().catch(() => null);
-		if (!res || res.status() < 200 || res.status() >= 300) return;
 		const id = `${decodeURIComponent(u.pathname.slice(i + marker.length))}#${u.searchParams.get('partNumber')}`;
 		counts.set(id, (counts.get(id) ?? 0) + 1);
 	});

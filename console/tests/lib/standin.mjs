@@ -4,9 +4,8 @@
 // CONSOLE_STANDIN=1; the tests otherwise run against photofinishd alone.
 //
 // Everything else (/admin/*, /participants/*) is passed to the daemon, with the
-// admin token added for an operator session. The local stack's S3 has no CORS,
-// so presigned part URLs point at this server's /_s3/, which forwards them.
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+// admin token added for an operator session.
+import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -14,42 +13,21 @@ import path from 'node:path';
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon' };
 
-class Sha256 {
-	constructor(secret) {
-		this.h = secret ? createHmac('sha256', secret) : createHash('sha256');
-	}
-	update(d) {
-		this.h.update(typeof d === 'string' ? Buffer.from(d) : d);
-	}
-	async digest() {
-		return new Uint8Array(this.h.digest());
-	}
-}
-
 export async function startStandin({ daemonUrl, stackEnv, adminSecret, consoleDir, prefix = '', repoRoot }) {
 	const req = createRequire(path.join(repoRoot, 'test/package.json'));
 	const s3mod = await import(req.resolve('@aws-sdk/client-s3'));
-	const { SignatureV4 } = await import(req.resolve('@smithy/signature-v4'));
+	const { getSignedUrl } = await import(req.resolve('@aws-sdk/s3-request-presigner'));
 	const s3 = new s3mod.S3Client({
 		region: stackEnv.AWS_REGION,
 		endpoint: stackEnv.AWS_ENDPOINT_URL_S3,
 		forcePathStyle: true,
 		credentials: { accessKeyId: stackEnv.AWS_ACCESS_KEY_ID, secretAccessKey: stackEnv.AWS_SECRET_ACCESS_KEY }
 	});
-	const signer = new SignatureV4({
-		service: 's3',
-		region: stackEnv.AWS_REGION,
-		credentials: { accessKeyId: stackEnv.AWS_ACCESS_KEY_ID, secretAccessKey: stackEnv.AWS_SECRET_ACCESS_KEY },
-		sha256: Sha256,
-		uriEscapePath: false
-	});
 	const bucket = stackEnv.PHOTOFINISH_INGRESS_BUCKET;
 	const s3url = new URL(stackEnv.AWS_ENDPOINT_URL_S3);
 	const sessions = new Map(); // id -> session
 	const credentials = new Map(); // photographer -> {secret, createdAt, expiresAt, by}
-	const parts = new Map(); // uploadId -> Map(partNumber -> etag)
 	const PART = 8 * 1024 * 1024;
-	let origin = '';
 
 	const json = (res, status, body, headers = {}) => {
 		res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers });
@@ -71,14 +49,7 @@ export async function startStandin({ daemonUrl, stackEnv, adminSecret, consoleDi
 	const answer = (s) => ({ who: s.who, role: s.role, photographer: s.photographer, csrf: s.csrf, expiresAt: new Date(s.expires).toISOString() });
 	const adminCall = (p, init = {}) => fetch(`${daemonUrl}${p}`, { ...init, headers: { ...(init.headers ?? {}), Authorization: `Bearer ${adminSecret}` } });
 
-	async function presign(key, uploadId, n) {
-		const signed = await signer.presign(
-			{ method: 'PUT', protocol: s3url.protocol, hostname: s3url.hostname, port: Number(s3url.port), path: `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`, query: { partNumber: String(n), uploadId }, headers: { host: s3url.host } },
-			{ expiresIn: 3600 }
-		);
-		const q = new URLSearchParams(signed.query).toString();
-		return `${origin}/_s3${signed.path}?${q}`;
-	}
+	const presign = (key, uploadId, n) => getSignedUrl(s3, new s3mod.UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: n }), { expiresIn: 3600 });
 
 	async function listObjects(ph) {
 		const out = [];
@@ -105,18 +76,6 @@ export async function startStandin({ daemonUrl, stackEnv, adminSecret, consoleDi
 				'Cache-Control': rel === 'index.html' ? 'no-cache' : 'public, max-age=31536000, immutable'
 			});
 			return createReadStream(file).pipe(res);
-		}
-		if (p.startsWith('/_s3/')) {
-			const body = await readBody(rq);
-			const r = await fetch(`${s3url.origin}${p.slice(4)}${url.search}`, { method: rq.method, body: rq.method === 'PUT' ? body : undefined });
-			const etag = r.headers.get('etag');
-			if (r.ok && etag && url.searchParams.get('uploadId')) {
-				const m = parts.get(url.searchParams.get('uploadId')) ?? new Map();
-				m.set(Number(url.searchParams.get('partNumber')), etag);
-				parts.set(url.searchParams.get('uploadId'), m);
-			}
-			res.writeHead(r.status, etag ? { ETag: etag } : {});
-			return res.end(Buffer.from(await r.arrayBuffer()));
 		}
 		const s = sessionOf(rq);
 		const bearer = /^Bearer (.+)$/.exec(rq.headers.authorization ?? '')?.[1];
@@ -187,8 +146,8 @@ export async function startStandin({ daemonUrl, stackEnv, adminSecret, consoleDi
 				return json(res, 201, { path: b.path, key, uploadId: c.UploadId, partSize: PART, parts: list, expiresAt: new Date(Date.now() + 3600_000).toISOString() });
 			}
 			if (p === '/uploads/files/complete') {
-				const m = parts.get(b.uploadId) ?? new Map();
-				const Parts = [...m].sort((x, y) => x[0] - y[0]).map(([PartNumber, ETag]) => ({ PartNumber, ETag }));
+				const listed = await s3.send(new s3mod.ListPartsCommand({ Bucket: bucket, Key: key, UploadId: b.uploadId }));
+				const Parts = (listed.Parts ?? []).map((x) => ({ PartNumber: x.PartNumber, ETag: x.ETag }));
 				await s3.send(new s3mod.CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: b.uploadId, MultipartUpload: { Parts } }));
 				const h = await s3.send(new s3mod.HeadObjectCommand({ Bucket: bucket, Key: key }));
 				return json(res, 200, { path: b.path, size: h.ContentLength });
@@ -218,7 +177,7 @@ export async function startStandin({ daemonUrl, stackEnv, adminSecret, consoleDi
 		});
 	});
 	await new Promise((r) => server.listen(0, '127.0.0.1', r));
-	origin = `http://127.0.0.1:${server.address().port}`;
+	const origin = `http://127.0.0.1:${server.address().port}`;
 	return {
 		url: origin,
 		async stop() {
