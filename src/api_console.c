@@ -260,8 +260,10 @@ static bool console_admit(struct pf_api_request *r)
 	const struct evhttp_uri *uri = r->req ? evhttp_request_get_evhttp_uri(r->req) : NULL;
 	const char *path = uri ? evhttp_uri_get_path(uri) : "";
 
+	size_t n = strlen("/console");
+
 	/* "/consolex" is not the console's. */
-	if (path[strlen("/console")] != '\0' && path[strlen("/console")] != '/') {
+	if (strncmp(path, "/console", n) != 0 || (path[n] != '\0' && path[n] != '/')) {
 		pf_api__reply_error(r, 404, "not_found", "no such route");
 		return false;
 	}

@@ -432,7 +432,10 @@ static void get_session(struct pf_api_request *r)
 		return;
 	}
 	if (s.role == PF_SESSION_ADMIN) {
-		reply_session(r, &s, false);
+		if (pf_admin_auth_has(r->api->auth, s.who))
+			reply_session(r, &s, false);
+		else
+			pf_api__reply_error(r, 401, "unauthorized", "that admin token was removed");
 		return;
 	}
 	snprintf(r->photographer, sizeof(r->photographer), "%s", s.photographer);

@@ -31,6 +31,7 @@
 /* S3's smallest part (but the last) is 5 MiB; 8 MiB keeps a 200 MiB file
  * at 25 parts a browser can send several at a time. */
 #define PART_SIZE (8LL * 1024 * 1024)
+#define MAX_PARTS ((int)((MAX_SIZE + PART_SIZE - 1) / PART_SIZE))
 #define URL_SECONDS 3600
 #define MAX_STATUS_PATHS 100
 #define CREDENTIALS_MAX_AGE_MS 30000
@@ -181,7 +182,9 @@ static void reply_s3_error(struct pf_api_request *r, const struct pf_error *err)
 		                    "no such upload (it was completed or aborted)");
 		break;
 	case PF_ECONFLICT:
-		pf_api__reply_error(r, 409, "conflict", "no part of this upload has arrived yet");
+		pf_api__reply_error(r, 409, "conflict",
+		                    "the upload's parts are incomplete (a part is missing, or none "
+		                    "has arrived yet)");
 		break;
 	case PF_EINVAL:
 		pf_api__reply_error(r, 400, "invalid_body", err->message);
@@ -422,15 +425,59 @@ static void on_completed(const struct pf_s3_completed_upload *res, const struct 
 	                  json_pack("{s:s,s:I}", "path", st->path, "size", (json_int_t)res->size));
 }
 
+/* The parts as S3 holds them: a part's URL does not bind its size, so the
+ * total is checked here before the object exists. */
+static void on_parts(const struct pf_s3_parts_page *page, const struct pf_error *err, void *arg)
+{
+	struct pf_api_request *r = arg;
+	struct started *st = r->state;
+	struct pf_s3_complete_listed_options opts = {.max_parts = MAX_PARTS};
+	struct pf_error e;
+
+	if (err->code == PF_ETOOBIG) {
+		pf_api__reply_error(r, 400, "invalid_body",
+		                    "the upload has more parts than it was given");
+		return;
+	}
+	if (err->code) {
+		reply_s3_error(r, err);
+		return;
+	}
+	for (size_t i = 0; i < page->nparts; i++)
+		opts.expect_size += page->parts[i].size;
+	if (opts.expect_size > MAX_SIZE) {
+		pf_warn("oversized upload aborted", PF_LS("photographer", r->photographer),
+		        PF_LS("key", st->key), PF_LI("size", opts.expect_size));
+		if (pf_s3_abort_multipart_upload(r->api->d.aws, r->api->d.cfg->ingress_bucket,
+		                                 st->key, st->upload_id, on_aborted_quietly, NULL,
+		                                 &e) < 0)
+			pf_warn("abandoned upload not aborted", PF_LS("error", e.message));
+		pf_api__reply_error(
+		    r, 400, "invalid_body",
+		    "the parts add up to more than 200 MiB; the upload was aborted");
+		return;
+	}
+	if (page->nparts == 0) {
+		reply_s3_error(r, &(struct pf_error){.code = PF_ECONFLICT});
+		return;
+	}
+	/* Exactly parts 1..n, adding up to what was listed: nothing changed
+	 * in between. */
+	opts.expect_parts = (int)page->nparts;
+	if (pf_s3_complete_multipart_upload_listed(r->api->d.aws, r->api->d.cfg->ingress_bucket,
+	                                           st->key, st->upload_id, &opts, on_completed, r,
+	                                           &e) < 0)
+		reply_s3_error(r, &e);
+}
+
 static void complete_upload(struct pf_api_request *r)
 {
 	struct started *st = r->state;
 	struct pf_error err;
 
 	st->key = key_of(r, st->path);
-	if (pf_s3_complete_multipart_upload_listed(r->api->d.aws, r->api->d.cfg->ingress_bucket,
-	                                           st->key, st->upload_id, NULL, on_completed, r,
-	                                           &err) < 0)
+	if (pf_s3_list_all_parts(r->api->d.aws, r->api->d.cfg->ingress_bucket, st->key,
+	                         st->upload_id, MAX_PARTS, on_parts, r, &err) < 0)
 		reply_s3_error(r, &err);
 }
 

@@ -1325,7 +1325,7 @@ static void complete_listed(struct op *o)
 		             o->expect.expect_parts);
 		goto fail;
 	}
-	if (o->expect.expect_size >= 0 && o->total_size != o->expect.expect_size) {
+	if (o->expect.expect_size > 0 && o->total_size != o->expect.expect_size) {
 		pf_error_set(&e, PF_ECONFLICT,
 		             "S3 CompleteMultipartUpload: the parts hold %lld bytes, not %lld",
 		             (long long)o->total_size, (long long)o->expect.expect_size);
@@ -1357,15 +1357,15 @@ int pf_s3_complete_multipart_upload_listed(struct pf_aws *aws, const char *bucke
 {
 	struct op *o;
 
-	if (opts && (opts->expect_parts < 0 || opts->expect_parts > 10000))
+	if (opts && (opts->expect_parts < 0 || opts->expect_parts > 10000 || opts->expect_size < 0))
 		return pf_error_set(err, PF_EINVAL,
-		                    "S3 CompleteMultipartUpload: expect_parts must be 0..10000");
+		                    "S3 CompleteMultipartUpload: expect_parts must be 0..10000 and "
+		                    "expect_size not negative");
 	o = upload_op(aws, bucket, key, upload_id, "CompleteMultipartUpload", arg, err);
 	if (!o)
 		return err->code;
 	o->cb.complete = cb;
 	o->then_complete = true;
-	o->expect.expect_size = -1;
 	if (opts)
 		o->expect = *opts;
 	return start_all_parts(o, opts ? opts->max_parts : 0, err);

@@ -310,6 +310,16 @@ describe('console API', () => {
     assert.equal(bearer.body.objects.length, 3);
     assert.equal((await getJson(`${daemon.url}/uploads/objects`, { headers: { Authorization: 'Bearer wrong' } })).status, 401);
 
+    // A part missing: nothing is completed.
+    const gap = await withSession(s, '/uploads/files', { method: 'POST', body: JSON.stringify({ path: 'day1/gap.jpg', size: big.length, type: 'image/jpeg' }) });
+    assert.equal(gap.body.parts.length, 2);
+    assert.equal((await fetch(gap.body.parts[1].url, { method: 'PUT', body: big.subarray(gap.body.partSize) })).status, 200);
+    const gapped = await withSession(s, '/uploads/files/complete', { method: 'POST', body: JSON.stringify({ path: 'day1/gap.jpg', uploadId: gap.body.uploadId }) });
+    assert.equal(gapped.status, 409, JSON.stringify(gapped.body));
+    assert.equal(gapped.body.error.code, 'conflict');
+    // Another photographer's path cannot name this upload: keys are always under one's own prefix.
+    assert.equal((await withSession(s, '/uploads/files/abort', { method: 'POST', body: JSON.stringify({ path: 'day1/gap.jpg', uploadId: gap.body.uploadId }) })).status, 204);
+
     // An aborted upload is gone.
     const start = await withSession(s, '/uploads/files', { method: 'POST', body: JSON.stringify({ path: 'day1/c.jpg', size: 10, type: 'image/jpeg' }) });
     const ref = JSON.stringify({ path: 'day1/c.jpg', uploadId: start.body.uploadId });

@@ -822,7 +822,7 @@ static int run(int argc, char **argv, struct pf_error *e)
 	}
 	if (strcmp(op, "mp-complete-listed") == 0 && n >= 3) {
 		struct pf_s3_complete_listed_options co = {(int)num(opt(n, a, "--expect-parts"), 0),
-		                                           num(opt(n, a, "--expect-size"), -1), 0};
+		                                           num(opt(n, a, "--expect-size"), 0), 0};
 
 		return pf_s3_complete_multipart_upload_listed(aws, a[0], a[1], a[2], &co,
 		                                              on_complete_listed, NULL, e);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,8 +65,8 @@ static void test_cookie_round_trip(void **state)
 
 	assert_int_equal(pf_session_new_id(&s, &err), 0);
 	assert_int_equal(strlen(s.id), PF_SESSION_ID_LEN);
-	strcpy(s.who, "alice");
-	strcpy(s.photographer, "alice");
+	snprintf(s.who, sizeof(s.who), "%s", "alice");
+	snprintf(s.photographer, sizeof(s.photographer), "%s", "alice");
 	v = pf_session_encode(key, &s);
 	assert_true(pf_session_decode(key, v, 1900000000, &out));
 	assert_string_equal(out.id, s.id);
@@ -96,9 +97,9 @@ static void test_forged_payload_with_valid_shape(void **state)
 	struct pf_session out;
 	char *v;
 
-	strcpy(s.id, "x");
-	strcpy(s.who, "Bad Name");
-	strcpy(s.photographer, "Bad Name");
+	snprintf(s.id, sizeof(s.id), "%s", "x");
+	snprintf(s.who, sizeof(s.who), "%s", "Bad Name");
+	snprintf(s.photographer, sizeof(s.photographer), "%s", "Bad Name");
 	v = pf_session_encode(key, &s);
 	assert_false(pf_session_decode(key, v, 1900000000, &out));
 	free(v);
@@ -157,9 +158,9 @@ static void test_credential_item(void **state)
 	struct pf_catalog_credential c = {.created_ms = 1000, .expires_ms = 86401000}, out;
 	json_t *item;
 
-	strcpy(c.photographer, "alice");
+	snprintf(c.photographer, sizeof(c.photographer), "%s", "alice");
 	memset(c.hash, 'a', 64);
-	strcpy(c.by, "ops");
+	snprintf(c.by, sizeof(c.by), "%s", "ops");
 	item = pf_catalog_credential_item(&c);
 	assert_string_equal(pf_catalog__get_s(item, "pk"), "CREDENTIAL");
 	assert_string_equal(pf_catalog__get_s(item, "sk"), "alice");

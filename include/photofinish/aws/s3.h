@@ -211,7 +211,8 @@ struct pf_s3_complete_listed_options {
 	/* When > 0: the parts must be exactly 1..expect_parts, else the call
 	 * fails with PF_ECONFLICT before completing (the upload stays open). */
 	int expect_parts;
-	/* When >= 0: the parts' sizes must add up to this, else PF_ECONFLICT. */
+	/* When > 0: the parts' sizes must add up to this, else PF_ECONFLICT.
+	 * (0: not checked, so a zeroed struct asks for nothing.) */
 	int64_t expect_size;
 	/* Bound for the listing (see pf_s3_list_all_parts); 0: 10000. */
 	int max_parts;
