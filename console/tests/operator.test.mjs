@@ -215,6 +215,20 @@ describe('operator on a desktop', () => {
 		await page.waitForSelector('h1:text("Claims")');
 		assert.deepEqual(await axeViolations(page), [], 'axe: claims');
 	});
+	test('clear with the originals needs the race and bucket names typed, then runs with progress', async () => {
+		const status = (await backend.admin('GET', '/admin/status')).body;
+		await page.goto(`${backend.url}/console/#/operations`);
+		await page.getByTestId('reset').click();
+		const dialog = page.getByRole('dialog', { name: 'Clear the race and its originals?' });
+		const go = dialog.getByRole('button', { name: 'Clear everything' });
+		await dialog.getByLabel(/Type the race name/).fill(status.race);
+		assert.equal(await go.isDisabled(), true, 'not without the bucket name');
+		await dialog.getByLabel(/Type the ingress bucket/).fill(status.ingressBucket);
+		assert.deepEqual(await axeViolations(page), [], 'axe: clear confirmation');
+		await go.click();
+		await page.waitForSelector('[data-testid=job][data-kind=reset][data-state=done]', { timeout: 60_000 });
+		assert.equal((await listKeys(backend, 'race/')).size, 0, 'the originals are gone');
+	});
 });
 
 describe('photographer on a phone', () => {
