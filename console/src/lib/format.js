@@ -20,8 +20,10 @@ export function duration(seconds) {
 	return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-export function when(iso) {
+/** A time for people; `asTaken`: a capture time, shown as the camera's clock said it. */
+export function when(iso, asTaken = false) {
 	if (!iso) return '–';
+	if (asTaken) return iso.replace('T', ' ').replace(/(\.\d+)?(Z|[+-]\d\d:\d\d)$/, '');
 	const d = new Date(iso);
 	return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
 }
