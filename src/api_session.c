@@ -29,6 +29,9 @@
 
 /* ---- who is asking -------------------------------------------------------- */
 
+/* The peer. Behind a load balancer every client has its address, so the
+ * sign-in limit would be one for all: a trusted X-Forwarded-For (its last
+ * entry) is the client there. */
 void pf_api__client(struct pf_api_request *r)
 {
 	struct evhttp_connection *conn = r->req ? evhttp_request_get_connection(r->req) : NULL;
@@ -86,7 +89,7 @@ static struct slot *slot_of(struct pf_api__limiter *l, const char *client, int64
 }
 
 /* Seconds until the client may try again; 0 when it may now. */
-static int signin_wait(struct pf_api *api, const char *client)
+int pf_api__signin_wait(struct pf_api *api, const char *client)
 {
 	struct slot *s = slot_of(api->signin_limit, client, pf_monotonic_ms());
 
@@ -95,7 +98,21 @@ static int signin_wait(struct pf_api *api, const char *client)
 	return (int)((1 - s->tokens) * SIGNIN_REFILL_MS / 1000) + 1;
 }
 
-static void signin_failed(struct pf_api *api, const char *client)
+bool pf_api__signin_allowed(struct pf_api_request *r)
+{
+	int wait = pf_api__signin_wait(r->api, r->client);
+	char after[16];
+
+	if (wait <= 0)
+		return true;
+	snprintf(after, sizeof(after), "%d", wait);
+	pf_api__set_header(r, "Retry-After", after);
+	pf_api__reply_error(r, 429, "rate_limited",
+	                    "too many failed sign-ins from this address; wait and try again");
+	return false;
+}
+
+void pf_api__signin_failed(struct pf_api *api, const char *client)
 {
 	struct slot *s = slot_of(api->signin_limit, client, pf_monotonic_ms());
 
@@ -310,7 +327,7 @@ static void reply_session(struct pf_api_request *r, const struct pf_session *s, 
 
 static void refuse_signin(struct pf_api_request *r)
 {
-	signin_failed(r->api, r->client);
+	pf_api__signin_failed(r->api, r->client);
 	pf_warn("sign-in refused", PF_LS("client", r->client));
 	pf_api__reply_error(r, 401, "unauthorized", "that credential is not valid");
 }
@@ -363,23 +380,13 @@ static void post_session(struct pf_api_request *r)
 	const char *secret;
 	char *bearer;
 	const char *who;
-	int wait;
 
 	if (!same_origin(r)) {
 		pf_api__reply_error(r, 403, "forbidden", "requests from another site are refused");
 		return;
 	}
-	wait = signin_wait(r->api, r->client);
-	if (wait > 0) {
-		char after[16];
-
-		snprintf(after, sizeof(after), "%d", wait);
-		pf_api__set_header(r, "Retry-After", after);
-		pf_api__reply_error(
-		    r, 429, "rate_limited",
-		    "too many failed sign-ins from this address; wait and try again");
+	if (!pf_api__signin_allowed(r))
 		return;
-	}
 	doc = pf_api__read_body(r);
 	if (!doc)
 		return;
