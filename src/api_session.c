@@ -302,15 +302,17 @@ static json_t *session_json(struct pf_api *api, const struct pf_session *s)
 	                 "expiresAt", at);
 }
 
-static void reply_session(struct pf_api_request *r, const struct pf_session *s, bool set_cookie)
+/* With now_s > 0 (the time the session's expiry was reckoned from), also
+ * sets the cookie, its Max-Age counted from then. */
+static void reply_session(struct pf_api_request *r, const struct pf_session *s, int64_t now_s)
 {
 	json_t *doc = session_json(r->api, s);
 
 	if (!json_object_get(doc, "photographer"))
 		json_object_set_new(doc, "photographer", json_null());
-	if (set_cookie) {
+	if (now_s > 0) {
 		char *value = pf_session_encode(r->api->session_key, s);
-		int64_t age = s->expires - pf_now_ms() / 1000;
+		int64_t age = s->expires - now_s;
 		char *cookie =
 		    pf_xasprintf(COOKIE "=%s; HttpOnly; Secure; SameSite=Strict; Path=/; "
 		                        "Max-Age=%lld",
@@ -371,7 +373,7 @@ static void on_signin_credentials(struct pf_api_request *r,
 		s.expires = found->expires_ms / 1000;
 	pf_info("session opened", PF_LS("who", s.who), PF_LS("role", "upload"),
 	        PF_LS("client", r->client));
-	reply_session(r, &s, true);
+	reply_session(r, &s, now_ms / 1000);
 }
 
 static void post_session(struct pf_api_request *r)
@@ -402,6 +404,7 @@ static void post_session(struct pf_api_request *r)
 	free(bearer);
 	if (who) {
 		struct pf_session s = {.role = PF_SESSION_ADMIN};
+		int64_t now_s = pf_now_ms() / 1000;
 		struct pf_error e;
 
 		json_decref(doc);
@@ -410,10 +413,10 @@ static void post_session(struct pf_api_request *r)
 			return;
 		}
 		snprintf(s.who, sizeof(s.who), "%s", who);
-		s.expires = pf_now_ms() / 1000 + PF_SESSION_MAX_SECONDS;
+		s.expires = now_s + PF_SESSION_MAX_SECONDS;
 		pf_info("session opened", PF_LS("who", s.who), PF_LS("role", "admin"),
 		        PF_LS("client", r->client));
-		reply_session(r, &s, true);
+		reply_session(r, &s, now_s);
 		return;
 	}
 	/* A photographer's credential: looked up fresh, so one created a
@@ -440,7 +443,7 @@ static void get_session(struct pf_api_request *r)
 	}
 	if (s.role == PF_SESSION_ADMIN) {
 		if (pf_admin_auth_has(r->api->auth, s.who))
-			reply_session(r, &s, false);
+			reply_session(r, &s, 0);
 		else
 			pf_api__reply_error(r, 401, "unauthorized", "that admin token was removed");
 		return;
@@ -466,7 +469,7 @@ static void on_session_credentials(struct pf_api_request *r,
 		if (!strcmp(list[i].photographer, s.photographer) &&
 		    list[i].created_ms == s.credential_created_ms &&
 		    list[i].expires_ms > pf_now_ms()) {
-			reply_session(r, &s, false);
+			reply_session(r, &s, 0);
 			return;
 		}
 	}
