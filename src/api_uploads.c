@@ -47,9 +47,9 @@ static bool uploads_admit(struct pf_api_request *r)
 	pf_api__client(r);
 	pf_api__private_headers(r);
 	if (auth) {
-		const char *secret = auth + 7;
+		const char *secret = strncasecmp(auth, "Bearer ", 7) == 0 ? auth + 7 : NULL;
 
-		if (strncasecmp(auth, "Bearer ", 7) != 0 || strlen(secret) > 512) {
+		if (!secret || strlen(secret) > 512) {
 			pf_api__reply_error(
 			    r, 401, "unauthorized",
 			    "send Authorization: Bearer <a photographer's credential>");
