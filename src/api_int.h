@@ -105,6 +105,11 @@ void pf_api__client(struct pf_api_request *r);
  * request other than GET/HEAD, its CSRF token and Origin are right), 0 when
  * there is none, -1 when it was refused (403 sent). */
 int pf_api__session_admit(struct pf_api_request *r, struct pf_session *s);
+/* Failed sign-ins (and wrong upload credentials) per client: whether r's
+ * client may try now (false: a 429 with Retry-After sent); count a failure. */
+int pf_api__signin_wait(struct pf_api *api, const char *client);
+bool pf_api__signin_allowed(struct pf_api_request *r);
+void pf_api__signin_failed(struct pf_api *api, const char *client);
 /* No-store, nosniff, a CSP allowing nothing, no referrer: for answers of
  * /session and /uploads. */
 void pf_api__private_headers(struct pf_api_request *r);

@@ -29,6 +29,9 @@
 
 /* ---- who is asking -------------------------------------------------------- */
 
+/* The peer. Behind a load balancer every client has its address, so the
+ * sign-in limit would be one for all: a trusted X-Forwarded-For (its last
+ * entry) is the client there. */
 void pf_api__client(struct pf_api_request *r)
 {
 	struct evhttp_connection *conn = r->req ? evhttp_request_get_connection(r->req) : NULL;
@@ -86,7 +89,7 @@ static struct slot *slot_of(struct pf_api__limiter *l, const char *client, int64
 }
 
 /* Seconds until the client may try again; 0 when it may now. */
-static int signin_wait(struct pf_api *api, const char *client)
+int pf_api__signin_wait(struct pf_api *api, const char *client)
 {
 	struct slot *s = slot_of(api->signin_limit, client, pf_monotonic_ms());
 
@@ -95,7 +98,21 @@ static int signin_wait(struct pf_api *api, const char *client)
 	return (int)((1 - s->tokens) * SIGNIN_REFILL_MS / 1000) + 1;
 }
 
-static void signin_failed(struct pf_api *api, const char *client)
+bool pf_api__signin_allowed(struct pf_api_request *r)
+{
+	int wait = pf_api__signin_wait(r->api, r->client);
+	char after[16];
+
+	if (wait <= 0)
+		return true;
+	snprintf(after, sizeof(after), "%d", wait);
+	pf_api__set_header(r, "Retry-After", after);
+	pf_api__reply_error(r, 429, "rate_limited",
+	                    "too many failed sign-ins from this address; wait and try again");
+	return false;
+}
+
+void pf_api__signin_failed(struct pf_api *api, const char *client)
 {
 	struct slot *s = slot_of(api->signin_limit, client, pf_monotonic_ms());
 
@@ -285,15 +302,17 @@ static json_t *session_json(struct pf_api *api, const struct pf_session *s)
 	                 "expiresAt", at);
 }
 
-static void reply_session(struct pf_api_request *r, const struct pf_session *s, bool set_cookie)
+/* With now_s > 0 (the time the session's expiry was reckoned from), also
+ * sets the cookie, its Max-Age counted from then. */
+static void reply_session(struct pf_api_request *r, const struct pf_session *s, int64_t now_s)
 {
 	json_t *doc = session_json(r->api, s);
 
 	if (!json_object_get(doc, "photographer"))
 		json_object_set_new(doc, "photographer", json_null());
-	if (set_cookie) {
+	if (now_s > 0) {
 		char *value = pf_session_encode(r->api->session_key, s);
-		int64_t age = s->expires - pf_now_ms() / 1000;
+		int64_t age = s->expires - now_s;
 		char *cookie =
 		    pf_xasprintf(COOKIE "=%s; HttpOnly; Secure; SameSite=Strict; Path=/; "
 		                        "Max-Age=%lld",
@@ -310,7 +329,7 @@ static void reply_session(struct pf_api_request *r, const struct pf_session *s, 
 
 static void refuse_signin(struct pf_api_request *r)
 {
-	signin_failed(r->api, r->client);
+	pf_api__signin_failed(r->api, r->client);
 	pf_warn("sign-in refused", PF_LS("client", r->client));
 	pf_api__reply_error(r, 401, "unauthorized", "that credential is not valid");
 }
@@ -354,7 +373,7 @@ static void on_signin_credentials(struct pf_api_request *r,
 		s.expires = found->expires_ms / 1000;
 	pf_info("session opened", PF_LS("who", s.who), PF_LS("role", "upload"),
 	        PF_LS("client", r->client));
-	reply_session(r, &s, true);
+	reply_session(r, &s, now_ms / 1000);
 }
 
 static void post_session(struct pf_api_request *r)
@@ -363,23 +382,13 @@ static void post_session(struct pf_api_request *r)
 	const char *secret;
 	char *bearer;
 	const char *who;
-	int wait;
 
 	if (!same_origin(r)) {
 		pf_api__reply_error(r, 403, "forbidden", "requests from another site are refused");
 		return;
 	}
-	wait = signin_wait(r->api, r->client);
-	if (wait > 0) {
-		char after[16];
-
-		snprintf(after, sizeof(after), "%d", wait);
-		pf_api__set_header(r, "Retry-After", after);
-		pf_api__reply_error(
-		    r, 429, "rate_limited",
-		    "too many failed sign-ins from this address; wait and try again");
+	if (!pf_api__signin_allowed(r))
 		return;
-	}
 	doc = pf_api__read_body(r);
 	if (!doc)
 		return;
@@ -395,6 +404,7 @@ static void post_session(struct pf_api_request *r)
 	free(bearer);
 	if (who) {
 		struct pf_session s = {.role = PF_SESSION_ADMIN};
+		int64_t now_s = pf_now_ms() / 1000;
 		struct pf_error e;
 
 		json_decref(doc);
@@ -403,10 +413,10 @@ static void post_session(struct pf_api_request *r)
 			return;
 		}
 		snprintf(s.who, sizeof(s.who), "%s", who);
-		s.expires = pf_now_ms() / 1000 + PF_SESSION_MAX_SECONDS;
+		s.expires = now_s + PF_SESSION_MAX_SECONDS;
 		pf_info("session opened", PF_LS("who", s.who), PF_LS("role", "admin"),
 		        PF_LS("client", r->client));
-		reply_session(r, &s, true);
+		reply_session(r, &s, now_s);
 		return;
 	}
 	/* A photographer's credential: looked up fresh, so one created a
@@ -433,7 +443,7 @@ static void get_session(struct pf_api_request *r)
 	}
 	if (s.role == PF_SESSION_ADMIN) {
 		if (pf_admin_auth_has(r->api->auth, s.who))
-			reply_session(r, &s, false);
+			reply_session(r, &s, 0);
 		else
 			pf_api__reply_error(r, 401, "unauthorized", "that admin token was removed");
 		return;
@@ -459,7 +469,7 @@ static void on_session_credentials(struct pf_api_request *r,
 		if (!strcmp(list[i].photographer, s.photographer) &&
 		    list[i].created_ms == s.credential_created_ms &&
 		    list[i].expires_ms > pf_now_ms()) {
-			reply_session(r, &s, false);
+			reply_session(r, &s, 0);
 			return;
 		}
 	}

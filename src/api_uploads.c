@@ -47,14 +47,16 @@ static bool uploads_admit(struct pf_api_request *r)
 	pf_api__client(r);
 	pf_api__private_headers(r);
 	if (auth) {
-		const char *secret = auth + 7;
+		const char *secret = strncasecmp(auth, "Bearer ", 7) == 0 ? auth + 7 : NULL;
 
-		if (strncasecmp(auth, "Bearer ", 7) != 0 || strlen(secret) > 512) {
+		if (!secret || strlen(secret) > 512) {
 			pf_api__reply_error(
 			    r, 401, "unauthorized",
 			    "send Authorization: Bearer <a photographer's credential>");
 			return false;
 		}
+		if (!pf_api__signin_allowed(r))
+			return false;
 		r->held = pf_xmalloc(65);
 		pf_session_secret_hash(secret, r->held);
 		return true;
@@ -106,6 +108,9 @@ static void on_uploader(struct pf_api_request *r, const struct pf_catalog_creden
 			found = &list[i];
 	}
 	if (!found) {
+		/* A guessed secret counts as a failed sign-in. */
+		if (!r->by_session)
+			pf_api__signin_failed(r->api, r->client);
 		pf_warn("upload request refused", PF_LS("client", r->client),
 		        PF_LS("route", r->route));
 		pf_api__reply_error(r, 401, "unauthorized",
