@@ -8,7 +8,7 @@
 //   node bench/console-upload.mjs [--corpus bench/corpus] [--bin build] [--photos 50] [--rounds 2]
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../test/integration/lib/stack.mjs';
 import { makePhotos } from '../test/integration/lib/photos.mjs';
@@ -39,7 +39,7 @@ mkdirSync(folder);
 let source = 'generated 3000x2000 photos';
 let files = existsSync(corpus) ? readdirSync(corpus).filter((f) => /\.jpe?g$/i.test(f)).sort().slice(0, nPhotos) : [];
 if (files.length === nPhotos) {
-	source = `the first ${nPhotos} photos of ${path.relative(REPO_ROOT, corpus)}`;
+	source = existsSync(path.join(corpus, 'truth.json')) ? 'photos of the benchmark corpus, bench/corpus.py' : `photos of ${corpus}`;
 	for (const f of files) {
 		try {
 			linkSync(path.join(corpus, f), path.join(folder, f));
@@ -61,6 +61,7 @@ log(`${files.length} photos, ${(totalBytes / 1e6).toFixed(1)} MB (${source})`);
 // photo is processed while the uploads are timed.
 let backend;
 const results = { cli: [], browser: [] };
+const load = loadavg()[0];
 try {
 	backend = await startBackend({ env: { PHOTOFINISH_WORKERS: '1' }, quietQueue: true });
 	const env = { ...process.env, ...Object.fromEntries(Object.entries(backend.stack.env).filter(([k]) => k.startsWith('AWS_'))), AWS_EC2_METADATA_DISABLED: 'true' };
@@ -138,7 +139,7 @@ const section = [
 	row('photofinish upload', results.cli, best.cli),
 	row('console in Chromium', results.browser, best.browser),
 	'',
-	`**Browser / CLI throughput: ${ratio.toFixed(2)}** (target ≥ ${TARGET.toFixed(2)}: ${ratio >= TARGET ? 'met' : 'NOT met'}). ${chromium}, headless; the daemon processed nothing meanwhile.`,
+	`**Browser / CLI throughput: ${ratio.toFixed(2)}** (target ≥ ${TARGET.toFixed(2)}: ${ratio >= TARGET ? 'met' : 'NOT met'}). ${chromium}, headless; the daemon processed nothing meanwhile; load average ${load.toFixed(1)} on ${availableParallelism()} cores at the start.`,
 	END
 ].join('\n');
 let doc = existsSync(docs) ? readFileSync(docs, 'utf8') : '# Benchmarks\n';
