@@ -358,6 +358,34 @@ describe('console API', () => {
     assert.equal((await withSession(s, '/uploads/objects')).status, 401);
   });
 
+  test('every task accepts every session; a revocation reaches the other tasks within 30 s', async () => {
+    // A second task configured alike: the key derived from the admin tokens is the same.
+    const other = await startDaemon(env, { env: { PHOTOFINISH_ADMIN_TOKEN: TOKEN, PHOTOFINISH_INGRESS_PREFIX: 'race/' } });
+    try {
+      const op = await signIn(TOKEN);
+      assert.equal((await getJson(`${other.url}/session`, { headers: { Cookie: op.cookie } })).status, 200);
+      assert.equal((await getJson(`${other.url}/admin/status`, { headers: { Cookie: op.cookie } })).status, 200);
+      const cred = await newCredential('photographer-w');
+      const s = await signIn(cred.secret);
+      const onOther = (p) => getJson(`${other.url}${p}`, { headers: { Cookie: s.cookie } });
+      assert.equal((await onOther('/uploads/objects')).status, 200);
+      assert.equal((await admin('credentials/photographer-w', { method: 'DELETE' })).status, 200);
+      assert.equal((await withSession(s, '/uploads/objects')).status, 401, 'the revoking task refuses at once');
+      const t0 = Date.now();
+      await waitFor(async () => (await onOther('/uploads/objects')).status === 401, { timeoutMs: 35000, intervalMs: 1000, what: 'revocation on the other task' });
+      assert.ok(Date.now() - t0 <= 31000, `${Date.now() - t0} ms`);
+      // A task with other admin tokens (another key) accepts none of these sessions.
+      const stranger = await startDaemon(env, { env: { PHOTOFINISH_ADMIN_TOKEN: 'another-admin-token-0123456789' } });
+      try {
+        assert.equal((await getJson(`${stranger.url}/session`, { headers: { Cookie: op.cookie } })).status, 401);
+      } finally {
+        await stranger.stop();
+      }
+    } finally {
+      await other.stop();
+    }
+  });
+
   test('serves the console with a strict CSP, ETags and cache rules', async () => {
     const idx = await fetch(`${daemon.url}/console/`);
     assert.equal(idx.status, 200);
