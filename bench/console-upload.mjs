@@ -2,9 +2,11 @@
 // Browser upload throughput (part of `make bench`): the console in Chromium
 // uploading a folder of photos to the local stack through presigned multipart
 // uploads, against `photofinish upload` sending the same photos, the same
-// number of transfers at a time. Runs alternate (CLI, browser, CLI, browser)
-// and the best of each counts, so a busy moment of the machine hurts neither
-// side alone. Writes the "Console upload" section of docs/benchmarks.md.
+// number of transfers at a time; and the console's protocol driven from
+// Node's fetch, which shows what the flow itself costs without a browser.
+// Runs alternate and the best of each counts, so a busy moment of the machine
+// hurts no side alone. Writes the "Console upload" section of
+// docs/benchmarks.md.
 //   node bench/console-upload.mjs [--corpus bench/corpus] [--bin build] [--photos 50] [--rounds 2]
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -25,7 +27,7 @@ const corpus = path.resolve(args.corpus ?? 'bench/corpus');
 const binDir = path.resolve(args.bin ?? 'build');
 const nPhotos = Number(args.photos ?? 50);
 const rounds = Number(args.rounds ?? 2);
-const PARALLEL = 5; // the console's parallel part uploads
+const PARALLEL = 6; // the console's parallel part uploads (console/src/lib/uploader.svelte.js)
 const TARGET = 0.8;
 const docs = path.join(REPO_ROOT, 'docs/benchmarks.md');
 const BEGIN = '<!-- console-upload:begin -->';
@@ -60,7 +62,7 @@ log(`${files.length} photos, ${(totalBytes / 1e6).toFixed(1)} MB (${source})`);
 // The daemon consumes the dead-letter queue, which no upload notifies, so no
 // photo is processed while the uploads are timed.
 let backend;
-const results = { cli: [], browser: [] };
+const results = { cli: [], node: [], browser: [] };
 const load = loadavg()[0];
 try {
 	backend = await startBackend({ env: { PHOTOFINISH_WORKERS: '1' }, quietQueue: true });
@@ -104,9 +106,47 @@ try {
 		}
 	};
 
+	// The same protocol as the console (POST /uploads/files, PUT the parts to
+	// the presigned URLs, complete) from Node's fetch: what the flow costs
+	// without a browser.
+	const node = async (round) => {
+		const name = `node-${round}`;
+		const secret = await backend.credential(name);
+		const h = { Authorization: `Bearer ${secret}`, 'Content-Type': 'application/json' };
+		const call = async (p, body) => {
+			const r = await fetch(`${backend.url}${p}`, { method: 'POST', headers: h, body: JSON.stringify(body) });
+			if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
+			return r.status === 204 ? null : r.json();
+		};
+		const t0 = performance.now();
+		let next = 0;
+		await Promise.all(
+			Array.from({ length: PARALLEL }, async () => {
+				while (next < files.length) {
+					const f = files[next++];
+					const bytes = readFileSync(path.join(folder, f));
+					const up = await call('/uploads/files', { path: `finish-line/${f}`, size: bytes.length, type: 'image/jpeg' });
+					for (const part of up.parts) {
+						const from = (part.partNumber - 1) * up.partSize;
+						const r = await fetch(part.url, { method: 'PUT', body: bytes.subarray(from, from + up.partSize) });
+						if (!r.ok) throw new Error(`PUT part: ${r.status}`);
+						await r.arrayBuffer();
+					}
+					await call('/uploads/files/complete', { path: `finish-line/${f}`, uploadId: up.uploadId });
+				}
+			})
+		);
+		const seconds = (performance.now() - t0) / 1000;
+		const n = (await listKeys(backend, `${backend.prefix}${name}/`)).size;
+		if (n !== files.length) throw new Error(`node left ${n} of ${files.length} objects`);
+		return seconds;
+	};
+
 	for (let r = 1; r <= rounds; r++) {
 		results.cli.push(await cli(r));
 		log(`round ${r}: photofinish upload ${results.cli.at(-1).toFixed(2)} s`);
+		results.node.push(await node(r));
+		log(`round ${r}: node fetch ${results.node.at(-1).toFixed(2)} s`);
 		results.browser.push(await browser(r));
 		log(`round ${r}: browser ${results.browser.at(-1).toFixed(2)} s`);
 	}
@@ -116,7 +156,7 @@ try {
 }
 
 const mbps = (s) => totalBytes / 1e6 / s;
-const best = { cli: Math.min(...results.cli), browser: Math.min(...results.browser) };
+const best = { cli: Math.min(...results.cli), node: Math.min(...results.node), browser: Math.min(...results.browser) };
 const ratio = mbps(best.browser) / mbps(best.cli);
 const chromium = (() => {
 	try {
@@ -133,11 +173,13 @@ const section = [
 	`The console uploading ${files.length} photos (${(totalBytes / 1e6).toFixed(1)} MB, ${source}) from Chromium to the local stack's ingress bucket,`,
 	`presigned multipart uploads ${PARALLEL} parts at a time, against \`photofinish upload --parallel ${PARALLEL}\` sending the same photos.`,
 	`Runs alternate, best of ${rounds} each; the browser's time runs from the Upload button to the summary (listing what is there included).`,
+	'The third line sends the same photos through the same daemon routes and presigned parts from Node, without a browser: the cost of the flow itself.',
 	'',
 	'| uploader | runs (s) | best (s) | MB/s |',
 	'|---|---|---|---|',
 	row('photofinish upload', results.cli, best.cli),
 	row('console in Chromium', results.browser, best.browser),
+	row('the same /uploads flow from Node fetch', results.node, best.node),
 	'',
 	`**Browser / CLI throughput: ${ratio.toFixed(2)}** (target ≥ ${TARGET.toFixed(2)}: ${ratio >= TARGET ? 'met' : 'NOT met'}). ${chromium}, headless; the daemon processed nothing meanwhile; load average ${load.toFixed(1)} on ${availableParallelism()} cores at the start.`,
 	END
