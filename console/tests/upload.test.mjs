@@ -138,7 +138,7 @@ test('desktop: a folder of 50 photos, the page closed half way, reopened, finish
 	}
 });
 
-test('phone: dropped photos upload, files that are not photos are refused with the reason', async () => {
+test('phone: dropped and picked photos upload, parts retried, files that are not photos refused with the reason', async () => {
 	const secret = await backend.credential('bob');
 	const b = await openBrowser('phone');
 	try {
@@ -178,10 +178,33 @@ test('phone: dropped photos upload, files that are not photos are refused with t
 		assert.equal(sent.length, 0, 'nothing sent before Upload');
 		assert.deepEqual(await axeViolations(page), [], 'axe: upload page on a phone');
 		await screenshot(page, 'upload-phone-refused');
+		// And one more from the phone's picker.
+		await page.setInputFiles('#pick-files', path.join(folder, 'IMG_0002.jpg'));
+		await page.waitForFunction(() => document.querySelector('[data-testid=counts]')?.textContent.includes('4 to upload'));
+		// The bucket fails the first try of two parts (a 503, a dropped
+		// connection): each is retried after a pause and gets through.
+		const tries = new Map();
+		await b.context.route(
+			(u) => u.pathname.includes(`/${backend.bucket}/`),
+			async (route) => {
+				const req = route.request();
+				const name = path.basename(decodeURIComponent(new URL(req.url()).pathname));
+				const n = (tries.get(name) ?? 0) + 1;
+				tries.set(name, n);
+				if (req.method() === 'PUT' && n === 1 && name === 'start.jpg') {
+					return route.fulfill({ status: 503, headers: { 'Access-Control-Allow-Origin': '*' }, body: 'SlowDown' });
+				}
+				if (req.method() === 'PUT' && n === 1 && name === 'finish.JPEG') return route.abort('connectionreset');
+				return route.continue();
+			}
+		);
 		await page.getByTestId('start').click();
 		await page.waitForSelector('[data-testid=summary]', { timeout: 60_000 });
+		assert.match(await page.getByTestId('summary').textContent(), /4 uploaded, 0 already there, 0 failed, 2 refused/);
+		assert.equal(tries.get('start.jpg'), 2, 'a part answered 503 is sent again');
+		assert.equal(tries.get('finish.JPEG'), 2, 'a part whose connection dropped is sent again');
 		const keys = await listKeys(backend, `${backend.prefix}bob/`);
-		assert.deepEqual([...keys.keys()].sort(), [`${backend.prefix}bob/finish.JPEG`, `${backend.prefix}bob/renamed.jpg`, `${backend.prefix}bob/start.jpg`]);
+		assert.deepEqual([...keys.keys()].sort(), [`${backend.prefix}bob/IMG_0002.jpg`, `${backend.prefix}bob/finish.JPEG`, `${backend.prefix}bob/renamed.jpg`, `${backend.prefix}bob/start.jpg`]);
 		assert.ok(!sent.some((u) => /entry-list|video\.mov/.test(u)));
 		assert.deepEqual(b.cspViolations, [], 'no CSP violations');
 	} finally {
