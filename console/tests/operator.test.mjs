@@ -273,7 +273,16 @@ describe('photographer on a phone', () => {
 		const b = await openBrowser('phone');
 		try {
 			const page = b.page;
+			await page.goto(`${backend.url}/console/`);
+			await page.getByLabel('Credential').fill('not-a-credential');
+			await page.getByRole('button', { name: 'Sign in' }).click();
+			await page.getByRole('alert').filter({ hasText: 'not valid' }).waitFor();
+			assert.deepEqual(await axeViolations(page), [], 'axe: sign in on a phone');
+			await screenshot(page, 'signin-phone');
+			// Nothing of a credential is kept by the page.
+			assert.deepEqual(await page.evaluate(() => [localStorage.length, sessionStorage.length, document.cookie]), [0, 0, '']);
 			await signIn(page, backend.url, backend.adminSecret);
+			assert.deepEqual(await page.evaluate(() => [localStorage.length, sessionStorage.length, document.cookie]), [0, 0, ''], 'the session cookie is HttpOnly; nothing in storage');
 			for (const p of ['dashboard', 'tagging', 'failed', 'operations', 'audit', 'credentials', 'claims']) {
 				await page.goto(`${backend.url}/console/#/${p}`);
 				await page.waitForSelector('main h1');
