@@ -9,7 +9,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT, startStack, waitFor } from '../../../test/integration/lib/stack.mjs';
 import { startDaemon } from '../../../test/integration/lib/daemon.mjs';
-import { startStandin } from './standin.mjs';
 
 export const CONSOLE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist');
 export const PREFIX = 'race/';
@@ -18,16 +17,14 @@ export { REPO_ROOT, waitFor };
 /**
  * @param {{ env?: Record<string,string>, quietQueue?: boolean }} [opts]
  * @returns {Promise<{ url: string, daemonUrl: string, stack: any, daemon: any, adminSecret: string,
- *   bucket: string, prefix: string, standin: boolean, credential(name: string): Promise<string>,
+ *   bucket: string, prefix: string, credential(name: string): Promise<string>,
  *   admin(method: string, p: string, body?: unknown): Promise<{status: number, body: any}>, stop(): Promise<void> }>}
  */
 export async function startBackend({ env = {}, quietQueue = false } = {}) {
 	if (!existsSync(path.join(CONSOLE_DIR, 'index.html'))) throw new Error('console is not built: run `npm run build` in console/');
 	const adminSecret = `pfa_${randomBytes(18).toString('hex')}`;
-	const standin = process.env.CONSOLE_STANDIN === '1';
 	const stack = await startStack();
 	let daemon;
-	let front;
 	try {
 		daemon = await startDaemon(stack.env, {
 			env: {
@@ -40,16 +37,12 @@ export async function startBackend({ env = {}, quietQueue = false } = {}) {
 				...env
 			}
 		});
-		if (standin) {
-			front = await startStandin({ daemonUrl: daemon.url, stackEnv: stack.env, adminSecret, consoleDir: CONSOLE_DIR, prefix: PREFIX, repoRoot: REPO_ROOT });
-		} else {
-			const c = await fetch(`${daemon.url}/console/`);
-			const s = await fetch(`${daemon.url}/session`);
-			if (c.status !== 200 || s.status === 404 || s.status === 405) {
-				throw new Error(`photofinishd does not serve the console (GET /console/ ${c.status}, GET /session ${s.status}): it needs the session, upload and console routes`);
-			}
+		const c = await fetch(`${daemon.url}/console/`);
+		const s = await fetch(`${daemon.url}/session`);
+		if (c.status !== 200 || s.status === 404 || s.status === 405) {
+			throw new Error(`photofinishd does not serve the console (GET /console/ ${c.status}, GET /session ${s.status}): it needs the session, upload and console routes`);
 		}
-		const url = front?.url ?? daemon.url;
+		const url = daemon.url;
 		const admin = async (method, p, body) => {
 			const r = await fetch(`${url}${p}`, {
 				method,
@@ -73,7 +66,6 @@ export async function startBackend({ env = {}, quietQueue = false } = {}) {
 			adminSecret,
 			bucket: stack.env.PHOTOFINISH_INGRESS_BUCKET,
 			prefix: PREFIX,
-			standin,
 			admin,
 			async credential(name, days = 14) {
 				const r = await admin('POST', '/admin/credentials', { photographer: name, expiresInDays: days });
@@ -81,13 +73,11 @@ export async function startBackend({ env = {}, quietQueue = false } = {}) {
 				return r.body.secret;
 			},
 			async stop() {
-				await front?.stop();
 				await daemon.stop();
 				await stack.stop();
 			}
 		};
 	} catch (e) {
-		await front?.stop().catch(() => {});
 		await daemon?.stop('SIGKILL');
 		await stack.stop();
 		throw e;
