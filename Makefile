@@ -1,7 +1,7 @@
 # photofinish — plain GNU Make with pkg-config.
 #   make            build photofinishd and photofinish into $(BUILD)/
 #   make deps       install what is missing (Debian packages, npm packages)
-#   make test       unit + integration + deploy + gallery tests, with a summary line
+#   make test       unit + integration + deploy + gallery + console tests, with a summary line
 #   make asan       the same tests on an AddressSanitizer + UBSan build
 #   make lint       clang-format check, cppcheck, banned calls
 #   make bench      benchmarks; writes docs/benchmarks.md

@@ -23,6 +23,13 @@ WORKDIR /src
 COPY Makefile VERSION ./
 COPY include include
 COPY src src
+# The console's built files (console/dist, from `npm run build` in console/)
+# when present: the pattern matches nothing otherwise, and README.md keeps
+# the COPY valid either way.
+COPY docker/README.md consol[e]/dis[t] /console/
+RUN mkdir -p /out/usr/local/share/photofinish/console \
+ && rm /console/README.md \
+ && if [ -f /console/index.html ]; then cp -a /console/. /out/usr/local/share/photofinish/console/; fi
 RUN make -j"$(nproc)" BUILD=/tmp/build \
  && make install BUILD=/tmp/build PREFIX=/usr/local DESTDIR=/out \
  && strip --strip-unneeded /out/usr/local/bin/* \
@@ -54,6 +61,9 @@ RUN ldconfig \
 # glibc creates one malloc arena per thread; with libvips worker threads that
 # fragments memory badly. Two arenas is the setting libvips recommends.
 ENV MALLOC_ARENA_MAX=2
+# The console, served at /console/ (empty when the image was built without
+# console/dist: /console/ then answers 404).
+ENV PHOTOFINISH_CONSOLE_DIR=/usr/local/share/photofinish/console
 
 # The Terraform task definition (deploy/terraform/ecs.tf) repeats these:
 # user 10001, port 8080, the /healthz check, SIGTERM with a 30 s stop timeout

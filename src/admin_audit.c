@@ -51,6 +51,7 @@ void pf_admin_audit_record(struct pf_catalog *cat, json_t *entry)
 	        PF_LS("key", field(entry, "key")), PF_LJ("codes", codes ? codes : "null"),
 	        PF_LS("prefix", field(entry, "prefix")), PF_LS("job", field(entry, "job")),
 	        PF_LS("code", field(entry, "code")),
+	        PF_LS("photographer", field(entry, "photographer")),
 	        PF_LI("count", json_is_integer(count) ? json_integer_value(count) : -1),
 	        PF_LS("error", field(entry, "error")));
 	free(codes);

@@ -26,6 +26,7 @@ static const char *const cmd_names[] = {
     [PF_ADMINCTL_WATCH] = "watch",
     [PF_ADMINCTL_ERASE] = "erase",
     [PF_ADMINCTL_AUDIT] = "audit",
+    [PF_ADMINCTL_CREDENTIALS] = "credentials",
 };
 
 #define NCMDS (sizeof(cmd_names) / sizeof(cmd_names[0]))
@@ -38,6 +39,14 @@ const char *pf_adminctl_cmd_name(enum pf_adminctl_cmd cmd)
 bool pf_adminctl_is_photo_id(const char *s)
 {
 	return strlen(s) == 32 && strspn(s, "0123456789abcdef") == 32;
+}
+
+bool pf_adminctl_is_photographer(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n >= 1 && n <= 40 && s[0] != '_' && s[0] != '-' &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
 
 bool pf_adminctl_is_job_id(const char *s)
@@ -66,6 +75,7 @@ enum opt_id {
 	O_ADD,
 	O_REMOVE,
 	O_NONE,
+	O_DAYS,
 	O_SECRET /* refused: a token in argv is visible to every user of the machine */
 };
 
@@ -97,6 +107,7 @@ static const struct {
     {"--add", O_ADD, false, C(PF_ADMINCTL_CODES)},
     {"--remove", O_REMOVE, false, C(PF_ADMINCTL_CODES)},
     {"--none", O_NONE, false, C(PF_ADMINCTL_CODES)},
+    {"--days", O_DAYS, true, C(PF_ADMINCTL_CREDENTIALS)},
     {"--token", O_SECRET, true, 0},
     {"--admin-token", O_SECRET, true, 0},
 };
@@ -179,6 +190,13 @@ static int take_value(enum opt_id id, const char *name, const char *value,
 		if (check_word(value, "--yes-i-mean-it", err) < 0)
 			return PF_EINVAL;
 		a->confirm = value;
+		return 0;
+	case O_DAYS:
+		if (!pf_parse_int64(value, 1, 90, &n))
+			return pf_error_set(err, PF_EINVAL,
+			                    "--days: \"%.40s\" is not a whole number from 1 to 90",
+			                    value);
+		a->days = (int)n;
 		return 0;
 	case O_SECRET:
 		return pf_error_set(err, PF_EINVAL,
@@ -268,6 +286,23 @@ static int positional(struct pf_adminctl_args *a, struct seen *s, const char *ar
 			                    PF_ADMINCTL_MAX_TARGETS);
 		push(&a->targets, &a->ntargets, arg);
 		return 0;
+	case PF_ADMINCTL_CREDENTIALS:
+		if (check_word(arg, "the argument", err) < 0)
+			return PF_EINVAL;
+		if (!a->action) {
+			if (strcmp(arg, "create") && strcmp(arg, "list") && strcmp(arg, "revoke"))
+				return pf_error_set(
+				    err, PF_EINVAL,
+				    "credentials create|list|revoke (got \"%.40s\")", arg);
+			a->action = arg;
+			return 0;
+		}
+		if (a->target || !strcmp(a->action, "list"))
+			return pf_error_set(err, PF_EINVAL, "credentials %s takes %s", a->action,
+			                    strcmp(a->action, "list") ? "one photographer"
+			                                              : "no arguments");
+		a->target = arg;
+		return 0;
 	default:
 		return pf_error_set(err, PF_EINVAL, "%s takes no arguments (got \"%.40s\")",
 		                    cmd_names[a->cmd], arg);
@@ -301,6 +336,17 @@ static int check_command(struct pf_adminctl_args *a, const struct seen *s, struc
 	case PF_ADMINCTL_ERASE:
 		if (!a->target)
 			return pf_error_set(err, PF_EINVAL, "erase needs a participant code");
+		return 0;
+	case PF_ADMINCTL_CREDENTIALS:
+		if (!a->action)
+			return pf_error_set(err, PF_EINVAL, "credentials create|list|revoke");
+		if (strcmp(a->action, "list") && !pf_adminctl_is_photographer(a->target))
+			return pf_error_set(err, PF_EINVAL,
+			                    "credentials %s needs a photographer name: 1 to 40 of "
+			                    "a-z 0-9 _ - starting with a letter or digit",
+			                    a->action);
+		if (a->days && strcmp(a->action, "create"))
+			return pf_error_set(err, PF_EINVAL, "--days applies to credentials create");
 		return 0;
 	case PF_ADMINCTL_DELETE:
 		if (!a->ntargets)

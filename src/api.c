@@ -84,6 +84,9 @@ static void request_end(struct pf_api_request *r)
 	evhttp_clear_headers(&r->query);
 	free(r->cache_key);
 	free(r->cache_tag);
+	free(r->held);
+	if (r->state_free)
+		r->state_free(r->state);
 	free(r);
 }
 
@@ -260,6 +263,12 @@ void pf_api__reply_empty(struct pf_api_request *r, int status, const char *reaso
 	reply(r, status, reason, NULL, NULL, 0, false);
 }
 
+void pf_api__reply_bytes(struct pf_api_request *r, int status, const char *content_type,
+                         const void *body, size_t len)
+{
+	reply(r, status, NULL, content_type, (const char *)body, len, false);
+}
+
 /* ---- small routes --------------------------------------------------------- */
 
 static void get_health(struct pf_api_request *r)
@@ -330,7 +339,9 @@ static const struct pf_api__surface public_surface = {
 };
 
 /* Most specific prefix first. */
-static const struct pf_api__surface *const surfaces[] = {&pf_api__admin_surface, &public_surface};
+static const struct pf_api__surface *const surfaces[] = {
+    &pf_api__admin_surface, &pf_api__session_surface, &pf_api__uploads_surface,
+    &pf_api__console_surface, &public_surface};
 
 static unsigned method_of(enum evhttp_cmd_type cmd)
 {
@@ -443,6 +454,7 @@ int pf_api_new(const struct pf_api_deps *deps, struct pf_api **out, struct pf_er
 
 	api->d = *deps;
 	pf_admin_auth_new(deps->cfg, &api->auth);
+	pf_api__sessions_init(api);
 	if (pf_cache_new(&limits, &api->cache, err) < 0)
 		goto fail;
 	api->runner = pf_api__runner_new(api);
@@ -500,5 +512,7 @@ void pf_api_free(struct pf_api *api)
 	pf_cache_free(api->cache);
 	pf_admin_auth_free(api->auth);
 	pf_api__runner_free(api->runner);
+	pf_api__sessions_free(api);
+	free(api->console_csp);
 	free(api);
 }

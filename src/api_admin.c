@@ -19,6 +19,7 @@
 #include "photofinish/image.h"
 #include "photofinish/config.h"
 #include "photofinish/log.h"
+#include "photofinish/session.h"
 #include "photofinish/util.h"
 
 /* Job ids are short ("reprocess-3-41234"); a longer one names no job. */
@@ -43,6 +44,27 @@ static bool admin_admit(struct pf_api_request *r)
 	r->who = pf_admin_auth_check(api->auth, pf_api__header(r, "Authorization"));
 	if (r->who)
 		return true;
+	if (!pf_api__header(r, "Authorization")) {
+		struct pf_session s;
+		int rc = pf_api__session_admit(r, &s);
+
+		if (rc < 0)
+			return false;
+		/* An admin session stands only while its token is configured. */
+		if (rc > 0 && s.role == PF_SESSION_ADMIN && pf_admin_auth_has(api->auth, s.who)) {
+			snprintf(r->who_buf, sizeof(r->who_buf), "%s", s.who);
+			r->who = r->who_buf;
+			r->by_session = true;
+			return true;
+		}
+		if (rc > 0 && s.role == PF_SESSION_UPLOAD) {
+			pf_warn("admin request refused", PF_LS("client", r->client),
+			        PF_LS("route", r->route), PF_LS("who", s.who));
+			pf_api__reply_error(r, 403, "forbidden",
+			                    "an upload session cannot use the admin API");
+			return false;
+		}
+	}
 	pf_warn("admin request refused", PF_LS("client", r->client), PF_LS("route", r->route));
 	pf_api__set_header(r, "WWW-Authenticate", "Bearer");
 	pf_api__reply_error(r, 401, "unauthorized",
@@ -916,6 +938,9 @@ static const struct pf_route admin_routes[] = {
     {PF_METHOD_GET, "/admin/unregistered", pf_api__get_unregistered},
     {PF_METHOD_POST, "/admin/claims/{id}/approve", pf_api__approve_claim},
     {PF_METHOD_POST, "/admin/claims/{id}/reject", pf_api__reject_claim},
+    {PF_METHOD_POST, "/admin/credentials", pf_api__post_credential},
+    {PF_METHOD_GET, "/admin/credentials", pf_api__get_credentials},
+    {PF_METHOD_DELETE, "/admin/credentials/{photographer}", pf_api__delete_credential},
 };
 
 const struct pf_api__surface pf_api__admin_surface = {

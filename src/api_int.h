@@ -38,6 +38,13 @@ struct pf_api {
 	struct pf_admin_auth *auth; /* admin tokens */
 	int waiting;                /* requests waiting for AWS */
 	struct pf_api__runner *runner; /* suggestions, rate limits (api_runner.c) */
+	/* Console sessions (api_session.c): the signing key (none: sessions
+	 * off), the photographers' credentials as last read, failed sign-ins. */
+	bool sessions;
+	unsigned char session_key[32];
+	struct pf_api__credentials *creds;
+	struct pf_api__limiter *signin_limit;
+	char *console_csp; /* the console's Content-Security-Policy */
 };
 
 struct pf_api_request {
@@ -52,6 +59,15 @@ struct pf_api_request {
 	/* Admin requests: the token's name (owned by api->auth) and the peer. */
 	const char *who;
 	char client[64];
+	/* Console sessions: who (when admitted by a session, r->who points
+	 * here) and, on /uploads, the photographer the request acts for. */
+	char who_buf[65];
+	char photographer[41];
+	bool by_session;
+	char *held; /* text a handler keeps while it waits (freed at the end) */
+	void (*then)(struct pf_api_request *r); /* a handler's next step once admitted */
+	void *state;                    /* the handler's, freed with state_free at the end */
+	void (*state_free)(void *state);
 	/* A cacheable answer: where it is kept, its tag, and the cache
 	 * generation when the request started (see pf_cache_generation). */
 	char *cache_key;
@@ -73,6 +89,46 @@ struct pf_api__surface {
 };
 
 extern const struct pf_api__surface pf_api__admin_surface;
+extern const struct pf_api__surface pf_api__session_surface; /* api_session.c */
+extern const struct pf_api__surface pf_api__uploads_surface; /* api_uploads.c */
+extern const struct pf_api__surface pf_api__console_surface; /* api_console.c */
+
+/* ---- console sessions (api_session.c) ---- */
+struct pf_catalog_credential;
+struct pf_session;
+struct pf_error;
+/* Sets up sessions, the credentials cache and the sign-in limiter. */
+void pf_api__sessions_init(struct pf_api *api);
+void pf_api__sessions_free(struct pf_api *api);
+/* The request's client address into r->client (pf_api__client_address). */
+void pf_api__client(struct pf_api_request *r);
+/* A valid session cookie of r into s: 1 when there is one (and, for a
+ * request other than GET/HEAD, its CSRF token and Origin are right), 0 when
+ * there is none, -1 when it was refused (403 sent). */
+int pf_api__session_admit(struct pf_api_request *r, struct pf_session *s);
+/* Failed sign-ins (and wrong upload credentials) per client: whether r's
+ * client may try now (false: a 429 with Retry-After sent); count a failure. */
+int pf_api__signin_wait(struct pf_api *api, const char *client);
+bool pf_api__signin_allowed(struct pf_api_request *r);
+void pf_api__signin_failed(struct pf_api *api, const char *client);
+/* No-store, nosniff, a CSP allowing nothing, no referrer: for answers of
+ * /session and /uploads. */
+void pf_api__private_headers(struct pf_api_request *r);
+/* The photographers' credentials, read again when older than max_age_ms
+ * (a request that waits: call pf_api__wait first). */
+typedef void (*pf_api__credentials_cb)(struct pf_api_request *r,
+                                       const struct pf_catalog_credential *list, size_t n,
+                                       const struct pf_error *err);
+void pf_api__credentials(struct pf_api_request *r, int64_t max_age_ms, pf_api__credentials_cb cb);
+/* Forgets the cached credentials (after a change). */
+void pf_api__credentials_forget(struct pf_api *api);
+/* Admin routes for credentials (api_credentials.c). */
+void pf_api__post_credential(struct pf_api_request *r);
+void pf_api__get_credentials(struct pf_api_request *r);
+void pf_api__delete_credential(struct pf_api_request *r);
+/* A reply with any content type (static files); body may be NULL. */
+void pf_api__reply_bytes(struct pf_api_request *r, int status, const char *content_type,
+                         const void *body, size_t len);
 
 /* Participants (api_participants.c). */
 void pf_api__get_participant(struct pf_api_request *r);

@@ -74,6 +74,12 @@ int pf_catalog__list_window(struct pf_catalog *cat, const char *pk, const char *
 
 /* Counts a counter update after a photo write starting (+1) or ending (-1). */
 void pf_catalog__background(struct pf_catalog *cat, int delta);
+/* Credential items (catalog_credentials.c): pk CREDENTIAL, sk the
+ * photographer; hash, createdMs, expiresMs, by, expiresAt (TTL seconds). */
+struct pf_catalog_credential;
+json_t *pf_catalog_credential_item(const struct pf_catalog_credential *c);
+/* PF_EINVAL when item is not a well-formed credential. */
+int pf_catalog_credential_from_item(const json_t *item, struct pf_catalog_credential *out);
 
 /* The AWS client and table a catalog works on (for the other catalog files). */
 struct pf_aws *pf_catalog__aws(const struct pf_catalog *cat);

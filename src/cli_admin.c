@@ -82,6 +82,10 @@ static void usage(FILE *out)
 	    "  jobs [--limit N]            recent jobs of every task\n"
 	    "  watch JOB                   follow a job until it ends\n"
 	    "  audit [--limit N] [--all]   who did what, newest first\n"
+	    "  credentials create NAME [--days N]   a photographer's upload credential\n"
+	    "                              (1-90 days, default 14); the secret is shown once\n"
+	    "  credentials list            photographers' credentials (never their secrets)\n"
+	    "  credentials revoke NAME     revoke one; its sessions end within 30 s\n"
 	    "\n"
 	    "Options:\n"
 	    "  --url URL          the daemon (PHOTOFINISH_ADMIN_URL, default " DEFAULT_URL ")\n"
@@ -1049,6 +1053,72 @@ static int cmd_jobs(struct client *c, const struct pf_adminctl_args *a)
 	return 0;
 }
 
+static int cmd_credentials(struct client *c, const struct pf_adminctl_args *a)
+{
+	static const char *const h[] = {"PHOTOGRAPHER", "CREATED", "EXPIRES", "BY", "EXPIRED"};
+	struct pf_error err;
+	struct pf_adminctl_table t;
+	json_t *doc = NULL;
+	const json_t *rows, *row;
+	char buf[32];
+	size_t i;
+	int rc;
+
+	if (!strcmp(a->action, "create")) {
+		json_t *body = json_pack("{s:s}", "photographer", a->target);
+
+		if (a->days)
+			json_object_set_new(body, "expiresInDays", json_integer(a->days));
+		rc = call(c, "POST", "/admin/credentials", body, &doc, &err);
+		json_decref(body);
+		if (rc < 0)
+			return fail(&err);
+		if (c->json) {
+			print_json(doc);
+		} else {
+			kv("photographer", str(doc, "photographer"));
+			kv("secret", str(doc, "secret"));
+			kv("expires", str(doc, "expiresAt"));
+			puts("The secret is shown only now: hand it to the photographer, who signs "
+			     "in "
+			     "at /console/ with it.");
+		}
+	} else if (!strcmp(a->action, "revoke")) {
+		char *path = pf_xasprintf("/admin/credentials/%s", a->target);
+
+		rc = call(c, "DELETE", path, NULL, &doc, &err);
+		free(path);
+		if (rc < 0)
+			return fail(&err);
+		if (c->json)
+			print_json(doc);
+		else
+			kv("revoked", str(doc, "photographer"));
+	} else {
+		if (call(c, "GET", "/admin/credentials", NULL, &doc, &err) < 0)
+			return fail(&err);
+		if (c->json) {
+			print_json(doc);
+			json_decref(doc);
+			return 0;
+		}
+		rows = json_object_get(doc, "credentials");
+		pf_adminctl_table_init(&t, 5, h);
+		json_array_foreach(rows, i, row)
+		{
+			const char *r[] = {str(row, "photographer"), str(row, "createdAt"),
+			                   str(row, "expiresAt"), str(row, "by"),
+			                   text_of(row, "expired", buf)};
+
+			pf_adminctl_table_add(&t, r);
+		}
+		print_table(&t);
+		pf_adminctl_table_free(&t);
+	}
+	json_decref(doc);
+	return 0;
+}
+
 static int run(struct client *c, const struct pf_adminctl_args *a)
 {
 	switch (a->cmd) {
@@ -1074,6 +1144,8 @@ static int run(struct client *c, const struct pf_adminctl_args *a)
 		return cmd_jobs(c, a);
 	case PF_ADMINCTL_WATCH:
 		return watch_job(c, a->target);
+	case PF_ADMINCTL_CREDENTIALS:
+		return cmd_credentials(c, a);
 	default:
 		return PF_ADMINCTL_EXIT_USAGE;
 	}

@@ -133,6 +133,12 @@ static const struct setting settings[] = {
      "60", M_DAEMON, 0,
      "An admin job whose task has not saved its progress for this long is taken over by "
      "another task (checked every half of it)."},
+    {"PHOTOFINISH_SESSION_KEY", "session-key", K_SECRET, OFF(session_key), 32, 4096, NULL, M_DAEMON,
+     0,
+     "Key (at least 32 characters) signing console sessions; every task of a race must share "
+     "it. Unset: derived from the admin token secrets, so rotating a token ends all sessions."},
+    {"PHOTOFINISH_CONSOLE_DIR", "console-dir", K_STR, OFF(console_dir), 0, 0, NULL, M_DAEMON, 0,
+     "Directory of the built console (console/dist) served at /console/; not served when unset."},
     {"PHOTOFINISH_LOG_LEVEL", "log-level", K_LEVEL, OFF(log_level), 0, 0, "info", M_ALL, 0,
      "debug, info, warn or error."},
     {"PHOTOFINISH_MAX_INPUT_BYTES", "max-input-bytes", K_INT64, OFF(max_input_bytes), 1024,

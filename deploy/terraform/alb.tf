@@ -1,7 +1,8 @@
 # Public entry point. Everything goes to the gallery except /participants/*,
 # which goes straight to photofinishd (the same JSON API the gallery uses).
 # /metrics and /readyz are not routed: they stay inside the VPC. /admin/* is
-# routed only from admin_allowed_cidrs, and only over HTTPS.
+# routed only from admin_cidrs, and only over HTTPS; the console and the
+# upload surface are in console.tf.
 #
 # With certificate_arn: HTTPS on 443 and a permanent redirect on 80.
 # Without: plain HTTP on 80.
@@ -110,7 +111,7 @@ resource "aws_lb_listener_rule" "participants" {
 }
 
 resource "aws_lb_listener_rule" "admin" {
-  count = length(var.admin_allowed_cidrs) > 0 ? 1 : 0
+  count = length(local.admin_cidrs) > 0 ? 1 : 0
 
   listener_arn = aws_lb_listener.https[0].arn
   priority     = 20
@@ -123,7 +124,7 @@ resource "aws_lb_listener_rule" "admin" {
 
   condition {
     source_ip {
-      values = var.admin_allowed_cidrs
+      values = local.admin_cidrs
     }
   }
 

@@ -65,7 +65,9 @@ locals {
 
   daemon_secrets = {
     # photofinishd-env:begin
-    PHOTOFINISH_ADMIN_TOKEN = local.admin_token_secret_arn
+    PHOTOFINISH_ADMIN_TOKEN  = local.admin_token_secret_arn
+    PHOTOFINISH_SESSION_KEY  = local.session_key_secret_arn
+    PHOTOFINISH_ADMIN_TOKENS = var.admin_tokens_secret_arn
     # photofinishd-env:end
   }
 
@@ -82,7 +84,7 @@ locals {
     }]
 
     environment = [for k in sort(keys(local.daemon_environment)) : { name = k, value = local.daemon_environment[k] }]
-    secrets     = [for k in sort(keys(local.daemon_secrets)) : { name = k, valueFrom = local.daemon_secrets[k] }]
+    secrets     = [for k in sort(keys(local.daemon_secrets)) : { name = k, valueFrom = local.daemon_secrets[k] } if local.daemon_secrets[k] != null]
 
     # What docker/photofinishd.Dockerfile provides, repeated because ECS reads
     # neither USER nor HEALTHCHECK from the image (make test-images runs the

@@ -57,7 +57,7 @@ locals {
         Sid      = "AdminToken"
         Effect   = "Allow"
         Action   = ["secretsmanager:GetSecretValue"]
-        Resource = [local.admin_token_secret_arn]
+        Resource = local.daemon_secret_arns
       },
     ]
   }

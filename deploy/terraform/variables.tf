@@ -141,6 +141,38 @@ variable "admin_allowed_cidrs" {
   }
 }
 
+variable "admin_cidrs" {
+  description = "Source ranges (at most 4, together with admin_allowed_cidrs) allowed to reach the console (/console*, /session) and /admin/* through the load balancer. Empty = none of it is reachable from the internet. Needs certificate_arn."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(distinct(concat(var.admin_cidrs, var.admin_allowed_cidrs))) <= 4
+    error_message = "At most 4 admin_cidrs and admin_allowed_cidrs together (a load balancer rule holds 5 condition values, one is the path)."
+  }
+
+  validation {
+    condition     = length(var.admin_cidrs) == 0 || var.certificate_arn != null
+    error_message = "Exposing the console and /admin/* requires certificate_arn (HTTPS)."
+  }
+}
+
+variable "upload_cidrs" {
+  description = "Source ranges (at most 4) from which photographers reach the console (/console*, /session) and /uploads/*; the ingress bucket then allows the console's origin by CORS. Empty = not reachable from the internet. Needs certificate_arn."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.upload_cidrs) <= 4
+    error_message = "At most 4 upload_cidrs (a load balancer rule holds 5 condition values, one is the path)."
+  }
+
+  validation {
+    condition     = length(var.upload_cidrs) == 0 || var.certificate_arn != null
+    error_message = "Exposing uploads requires certificate_arn (HTTPS)."
+  }
+}
+
 variable "enable_cdn" {
   description = "Put a CloudFront distribution (origin access control) in front of ProcessedMedia and serve photo URLs from it instead of presigned S3 URLs."
   type        = bool
@@ -350,6 +382,18 @@ variable "daemon_settings" {
 
 variable "admin_token_secret_arn" {
   description = "Existing Secrets Manager secret holding the admin bearer token. Null = the stack creates a secret with a random token."
+  type        = string
+  default     = null
+}
+
+variable "session_key_secret_arn" {
+  description = "Existing Secrets Manager secret holding the console session key (PHOTOFINISH_SESSION_KEY, at least 32 characters). Null = the stack creates one with a random key."
+  type        = string
+  default     = null
+}
+
+variable "admin_tokens_secret_arn" {
+  description = "Optional Secrets Manager secret holding named admin tokens, name:secret,name:secret (PHOTOFINISH_ADMIN_TOKENS), one per operator so the audit trail names who acted."
   type        = string
   default     = null
 }

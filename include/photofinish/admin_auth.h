@@ -27,4 +27,7 @@ bool pf_admin_auth_is_enabled(const struct pf_admin_auth *auth);
  * name stays owned by auth. */
 const char *pf_admin_auth_check(const struct pf_admin_auth *auth, const char *authorization);
 
+/* Whether a token of this name is configured. */
+bool pf_admin_auth_has(const struct pf_admin_auth *auth, const char *name);
+
 #endif

@@ -41,7 +41,8 @@ enum pf_adminctl_cmd {
 	PF_ADMINCTL_JOBS,
 	PF_ADMINCTL_WATCH,
 	PF_ADMINCTL_ERASE,
-	PF_ADMINCTL_AUDIT
+	PF_ADMINCTL_AUDIT,
+	PF_ADMINCTL_CREDENTIALS /* credentials create|list|revoke */
 };
 
 /* What `codes` does: replace the list, edit it, or empty it. */
@@ -74,6 +75,10 @@ struct pf_adminctl_args {
 	enum pf_adminctl_codes_mode codes_mode;
 	const char **add, **remove; /* codes EDIT */
 	size_t nadd, nremove;
+	/* credentials: what to do ("create", "list", "revoke"; in target the
+	 * photographer) and create --days (0: the daemon's default, 14) */
+	const char *action;
+	int days;
 };
 
 /* Parses argv (argv[0] is "admin"). Options may come anywhere before "--".
@@ -87,6 +92,8 @@ const char *pf_adminctl_cmd_name(enum pf_adminctl_cmd cmd);
 
 /* Whether s is a photo id (32 lowercase hex digits) rather than a key. */
 bool pf_adminctl_is_photo_id(const char *s);
+/* Whether s is a photographer name ([a-z0-9][a-z0-9_-]{0,39}). */
+bool pf_adminctl_is_photographer(const char *s);
 /* Whether s can be a job id (1-64 of [A-Za-z0-9_.-]). */
 bool pf_adminctl_is_job_id(const char *s);
 

@@ -65,6 +65,8 @@ struct pf_config {
 	char *admin_tokens; /* "name:secret,..." as given; secret: never printed */
 	char *admin_tokens_file;
 	int job_stale_seconds; /* a running admin job not saved for this long is taken over */
+	char *session_key;     /* console session signing key text; secret: never printed */
+	char *console_dir;     /* the console's built files (served at /console/) */
 	/* Every admin token, from the three settings above ("admin" names the
 	 * single PHOTOFINISH_ADMIN_TOKEN); filled by pf_config_load in daemon mode. */
 	struct pf_config_admin_token *admin_token_list;

@@ -1,6 +1,7 @@
 /*
  * libFuzzer target for the S3 XML response parsers: ListObjectsV2 results,
- * DeleteObjects results, error documents and the element finder, all on
+ * DeleteObjects results, ListParts and ListMultipartUploads results, error
+ * documents and the element finder, all on
  * the same arbitrary bytes (what a hostile or broken endpoint could send).
  * Beyond "no crash, no leak, no UB": results are self-consistent (counts
  * match arrays, a truncated page has a token, strings are NUL-terminated
@@ -28,6 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *xml = (const char *)data;
 	struct pf_s3_list_page page;
 	struct pf_s3_delete_result del;
+	struct pf_s3_parts_page parts;
+	struct pf_s3_uploads_page uploads;
 	struct pf_error e;
 	char code[64], msg[128], rid[32];
 	char *out = NULL;
@@ -43,6 +46,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(page.common_prefixes[i] != NULL);
 		check(!page.is_truncated || page.next_continuation_token != NULL);
 		pf_s3__list_page_free(&page);
+	}
+
+	rc = pf_s3__parse_parts(xml, size, &parts, &e);
+	check(rc == 0 || rc == PF_EAWS);
+	if (rc == 0) {
+		for (size_t i = 0; i < parts.nparts; i++)
+			check(parts.parts[i].etag && parts.parts[i].part_number >= 1 &&
+			      parts.parts[i].part_number <= 10000 && parts.parts[i].size >= 0 &&
+			      (i == 0 ||
+			       parts.parts[i].part_number > parts.parts[i - 1].part_number));
+		check(!parts.is_truncated || parts.next_part_number_marker >= 1);
+		pf_s3__parts_page_free(&parts);
+	}
+
+	rc = pf_s3__parse_uploads(xml, size, &uploads, &e);
+	check(rc == 0 || rc == PF_EAWS);
+	if (rc == 0) {
+		for (size_t i = 0; i < uploads.nuploads; i++)
+			check(uploads.uploads[i].key && uploads.uploads[i].upload_id);
+		check(!uploads.is_truncated || uploads.next_key_marker != NULL);
+		pf_s3__uploads_page_free(&uploads);
 	}
 
 	memset(&del, 0, sizeof(del));

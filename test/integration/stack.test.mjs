@@ -1,6 +1,8 @@
 // Proves the local AWS stack (test/stack/start, test/stack/stop): resources,
 // loopback-only ports, S3 event notifications in the AWS format, isolation
-// of parallel stacks, and that stopping leaves no process behind.
+// of parallel stacks, S3 CORS for browsers, presigned URLs checked as S3
+// checks them, ListParts/ListMultipartUploads, and that stopping leaves no
+// process behind.
 //   node --test test/integration/stack.test.mjs
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,7 +24,12 @@ import {
   UploadPartCommand,
   CompleteMultipartUploadCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
+  ListMultipartUploadsCommand,
+  AbortMultipartUploadCommand,
+  S3Client,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
   GetQueueAttributesCommand,
   SendMessageCommand,
@@ -750,6 +757,147 @@ describe('DynamoDB transactions (added to dynalite)', () => {
     const { Table } = await stack.ddb.send(new DescribeTableCommand({ TableName: stack.env.PHOTOFINISH_TABLE }));
     assert.equal(Table.TableStatus, 'ACTIVE');
     assert.ok(processAlive(stack.pid));
+  });
+});
+
+describe('browsers and presigned URLs', () => {
+  let stack;
+  let open; // PHOTOFINISH_STACK_CORS_ORIGINS unset: "*"
+  const ORIGIN = 'https://console.example:8443';
+  before(async () => {
+    [stack, open] = await Promise.all([
+      startStack({ extraEnv: { PHOTOFINISH_STACK_CORS_ORIGINS: `${ORIGIN}, http://localhost:5173` } }),
+      startStack({ extraEnv: { PHOTOFINISH_STACK_CORS_ORIGINS: '' } }),
+    ]);
+  });
+  after(async () => {
+    await Promise.allSettled([stack?.stop(), open?.stop()]);
+  });
+
+  const presign = (s, command, opts = {}, creds) => {
+    const client = new S3Client({
+      region: s.env.AWS_REGION,
+      endpoint: s.env.AWS_ENDPOINT_URL_S3,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      credentials: creds ?? { accessKeyId: s.env.AWS_ACCESS_KEY_ID, secretAccessKey: s.env.AWS_SECRET_ACCESS_KEY },
+    });
+    return getSignedUrl(client, command, { expiresIn: 300, ...opts }).finally(() => client.destroy());
+  };
+
+  const preflight = (url, origin, method = 'PUT', headers = 'content-type') =>
+    fetch(url, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': headers },
+    });
+
+  it('answers CORS preflights for the configured origins only', async () => {
+    const Bucket = stack.env.PHOTOFINISH_PROCESSED_BUCKET;
+    const url = await presign(stack, new PutObjectCommand({ Bucket, Key: 'cors/a.jpg' }));
+    let res = await preflight(url, ORIGIN);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('access-control-allow-origin'), ORIGIN);
+    assert.match(res.headers.get('access-control-allow-methods'), /\bPUT\b/);
+    assert.equal(res.headers.get('access-control-allow-headers'), 'content-type');
+    assert.match(res.headers.get('access-control-expose-headers'), /\bETag\b/);
+    assert.match(res.headers.get('vary'), /Origin/);
+    res = await preflight(url, 'http://localhost:5173', 'DELETE', '');
+    assert.equal(res.status, 200);
+    // another origin, or a method S3 CORS rules cannot allow, is refused as by S3
+    res = await preflight(url, 'https://evil.example');
+    assert.equal(res.status, 403);
+    assert.match(await res.text(), /<Code>AccessForbidden<\/Code>/);
+    assert.equal(res.headers.get('access-control-allow-origin'), null);
+    res = await preflight(url, ORIGIN, 'PATCH');
+    assert.equal(res.status, 403);
+    res = await fetch(url, { method: 'OPTIONS' });
+    assert.equal(res.status, 400);
+    // the default ("*") answers any origin
+    res = await preflight(`${open.env.AWS_ENDPOINT_URL_S3}/${open.env.PHOTOFINISH_INGRESS_BUCKET}/x.jpg?partNumber=1&uploadId=u`, 'http://anything.test');
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+  });
+
+  it('a presigned PUT from an allowed origin stores the object and exposes the ETag; errors carry CORS too', async () => {
+    const Bucket = stack.env.PHOTOFINISH_PROCESSED_BUCKET;
+    const url = await presign(stack, new PutObjectCommand({ Bucket, Key: 'cors/put.jpg' }));
+    let res = await fetch(url, { method: 'PUT', body: 'jpeg!', headers: { origin: ORIGIN, 'content-type': 'image/jpeg' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('access-control-allow-origin'), ORIGIN);
+    assert.match(res.headers.get('access-control-expose-headers'), /\bETag\b/);
+    assert.match(res.headers.get('etag'), /^"[0-9a-f]{32}"$/);
+    const got = await stack.s3.send(new GetObjectCommand({ Bucket, Key: 'cors/put.jpg' }));
+    assert.equal(await got.Body.transformToString(), 'jpeg!');
+    res = await fetch(url.replace('cors/put.jpg', 'cors/other.jpg'), { method: 'PUT', body: 'x', headers: { origin: ORIGIN } });
+    assert.equal(res.status, 403);
+    assert.equal(res.headers.get('access-control-allow-origin'), ORIGIN);
+    res = await fetch(url, { method: 'PUT', body: 'x', headers: { origin: 'https://evil.example' } });
+    assert.equal(res.status, 200, 'CORS is for browsers; S3 still takes a valid request');
+    assert.equal(res.headers.get('access-control-allow-origin'), null);
+  });
+
+  it('refuses presigned URLs S3 would refuse, with S3 status and code', async () => {
+    const Bucket = stack.env.PHOTOFINISH_PROCESSED_BUCKET;
+    await stack.s3.send(new PutObjectCommand({ Bucket, Key: 'sig/a.txt', Body: 'signed' }));
+    const get = new GetObjectCommand({ Bucket, Key: 'sig/a.txt' });
+    const expect = async (url, status, code) => {
+      const res = await fetch(url);
+      const text = await res.text();
+      assert.equal(res.status, status, text);
+      if (code) assert.match(text, new RegExp(`<Code>${code}</Code>`));
+    };
+    await expect(await presign(stack, get), 200);
+    assert.equal(await (await fetch(await presign(stack, get))).text(), 'signed');
+    await expect(await presign(stack, get, {}, { accessKeyId: stack.env.AWS_ACCESS_KEY_ID, secretAccessKey: 'wrong' }), 403, 'SignatureDoesNotMatch');
+    await expect(await presign(stack, get, {}, { accessKeyId: 'AKIAUNKNOWN', secretAccessKey: 'x' }), 403, 'InvalidAccessKeyId');
+    await expect(await presign(stack, get, { expiresIn: 10, signingDate: new Date(Date.now() - 60_000) }), 403, 'AccessDenied');
+    await expect(await presign(stack, get, { signingDate: new Date(Date.now() + 3_600_000) }), 403, 'AccessDenied');
+    const good = await presign(stack, get);
+    await expect(good.replace('X-Amz-Expires=300', 'X-Amz-Expires=604801'), 400, 'AuthorizationQueryParametersError');
+    await expect(good.replace(/&X-Amz-Credential=[^&]+/, ''), 400, 'AuthorizationQueryParametersError');
+    await expect(good.replace('sig/a.txt', 'sig/b.txt'), 403, 'SignatureDoesNotMatch');
+    await expect(`${good}&extra=1`, 403, 'SignatureDoesNotMatch');
+    // a HEAD with a GET signature: the method is signed
+    const head = await fetch(good, { method: 'HEAD' });
+    assert.equal(head.status, 403);
+    // requests signed with an Authorization header are not affected
+    assert.equal((await stack.s3.send(get)).$metadata.httpStatusCode, 200);
+  });
+
+  it('ListParts and ListMultipartUploads answer in S3\'s format; an upload id belongs to its key', async () => {
+    const Bucket = stack.env.PHOTOFINISH_PROCESSED_BUCKET;
+    const { UploadId } = await stack.s3.send(new CreateMultipartUploadCommand({ Bucket, Key: 'lp/a & b.jpg' }));
+    for (const PartNumber of [3, 1]) {
+      await stack.s3.send(new UploadPartCommand({ Bucket, Key: 'lp/a & b.jpg', UploadId, PartNumber, Body: `part ${PartNumber}` }));
+    }
+    const p = await stack.s3.send(new ListPartsCommand({ Bucket, Key: 'lp/a & b.jpg', UploadId, MaxParts: 1 }));
+    assert.deepEqual(p.Parts.map((x) => [x.PartNumber, x.Size]), [[1, 6]]);
+    assert.equal(p.IsTruncated, true);
+    assert.equal(p.NextPartNumberMarker, '1');
+    const p2 = await stack.s3.send(new ListPartsCommand({ Bucket, Key: 'lp/a & b.jpg', UploadId, PartNumberMarker: '1' }));
+    assert.deepEqual(p2.Parts.map((x) => x.PartNumber), [3]);
+    assert.equal(p2.IsTruncated, false);
+    const u = await stack.s3.send(new ListMultipartUploadsCommand({ Bucket, Prefix: 'lp/' }));
+    assert.deepEqual(u.Uploads.map((x) => [x.Key, x.UploadId]), [['lp/a & b.jpg', UploadId]]);
+    await assert.rejects(
+      stack.s3.send(new UploadPartCommand({ Bucket, Key: 'lp/other.jpg', UploadId, PartNumber: 2, Body: 'x' })),
+      (e) => e.name === 'NoSuchUpload',
+    );
+    await assert.rejects(
+      stack.s3.send(new UploadPartCommand({ Bucket, Key: 'lp/a & b.jpg', UploadId, PartNumber: 10001, Body: 'x' })),
+      (e) => e.name === 'InvalidArgument',
+    );
+    await stack.s3.send(new AbortMultipartUploadCommand({ Bucket, Key: 'lp/a & b.jpg', UploadId }));
+    await assert.rejects(stack.s3.send(new ListPartsCommand({ Bucket, Key: 'lp/a & b.jpg', UploadId })), (e) => e.name === 'NoSuchUpload');
+    assert.deepEqual((await stack.s3.send(new ListMultipartUploadsCommand({ Bucket, Prefix: 'lp/' }))).Uploads ?? [], []);
+  });
+
+  it('a malformed PHOTOFINISH_STACK_CORS_ORIGINS stops the start with a clear message', async () => {
+    await assert.rejects(
+      startStack({ extraEnv: { PHOTOFINISH_STACK_CORS_ORIGINS: 'console.example' } }),
+      (e) => /PHOTOFINISH_STACK_CORS_ORIGINS/.test(`${e.message}${e.stderr ?? ''}${e.stdout ?? ''}`),
+    );
   });
 });
 

@@ -5,7 +5,11 @@
 // photofinish resources, and adds what the emulators lack: S3 event
 // notifications from the ingress bucket to the SQS queue (below) and
 // DynamoDB transactions (lib/dynamo.mjs); lib/fauxqs-fixes.mjs corrects
-// fauxqs where it differs from S3 in ways photofinish would notice.
+// fauxqs where it differs from S3 in ways photofinish would notice and adds
+// ListParts and ListMultipartUploads; lib/s3cors.mjs answers browsers (CORS,
+// origins from PHOTOFINISH_STACK_CORS_ORIGINS, default "*"); and
+// lib/presign-check.mjs verifies presigned URLs' signatures as S3 does
+// (PHOTOFINISH_STACK_VERIFY_PRESIGNED=0 turns that off).
 //
 // It is started by test/stack/start (never by hand): start passes the stack
 // directory and an IPC channel on which the launcher reports readiness.
@@ -33,7 +37,9 @@ import {
 import { DynamoDBClient, CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 
 import { eventRecord, testEvent, makeSequencer } from './lib/s3events.mjs';
-import { fixListOrder, raiseS3BodyLimit, fixPutBodies } from './lib/fauxqs-fixes.mjs';
+import { fixListOrder, raiseS3BodyLimit, fixPutBodies, addMultipartListing } from './lib/fauxqs-fixes.mjs';
+import { addS3Cors, parseCorsOrigins } from './lib/s3cors.mjs';
+import { addPresignCheck } from './lib/presign-check.mjs';
 import { createDynamo } from './lib/dynamo.mjs';
 
 // fauxqs keeps its stores internal; the stack owns them so that queue URLs
@@ -84,6 +90,15 @@ function fatal(message) {
   else process.exit(2);
 }
 
+let corsOrigins;
+try {
+  corsOrigins = parseCorsOrigins(process.env.PHOTOFINISH_STACK_CORS_ORIGINS);
+} catch (err) {
+  fatal(err.message);
+  await new Promise(() => {}); // fatal() exits
+}
+const verifyPresigned = process.env.PHOTOFINISH_STACK_VERIFY_PRESIGNED !== '0';
+
 const suffix = process.env.PHOTOFINISH_STACK_SUFFIX || randomBytes(3).toString('hex');
 if (!/^[a-z0-9][a-z0-9-]{0,19}$/.test(suffix)) {
   fatal(`PHOTOFINISH_STACK_SUFFIX must match [a-z0-9][a-z0-9-]{0,19}, got ${JSON.stringify(suffix)}`);
@@ -110,8 +125,15 @@ const app = buildApp({
   defaultRegion: REGION,
   stores: { sqsStore, snsStore, s3Store },
 });
+// CORS first, so that every answer (a refused signature too) reaches a
+// browser; then presigned URLs are checked before S3 handling sees them.
+addS3Cors(app, corsOrigins);
+if (verifyPresigned) {
+  addPresignCheck(app, { region: REGION, secrets: new Map([[ACCESS_KEY_ID, SECRET_ACCESS_KEY]]) }, log);
+}
 fixListOrder(s3Store);
 fixPutBodies(app);
+addMultipartListing(app, s3Store);
 if (!raiseS3BodyLimit(app, S3_BODY_LIMIT)) {
   log('warning: could not raise the S3 request body limit; it stays at 11 MiB');
 }

@@ -55,6 +55,14 @@ static void usage(void)
 	        "  delete BUCKET KEY   delete-objects BUCKET (--keys-file F | KEY...)\n"
 	        "  list BUCKET [--prefix P] [--delimiter D] [--max-keys N] [--all]\n"
 	        "  presign BUCKET KEY [--expires S]\n"
+	        "  presign-url METHOD BUCKET KEY|- [--query NAME=VALUE]... [--expires S]\n"
+	        "              [--time EPOCH (pure: credentials from AWS_* variables)]\n"
+	        "  mp-create BUCKET KEY [--content-type T] [--presign-parts N] [--expires S]\n"
+	        "  mp-list-parts BUCKET KEY UPLOAD-ID [--max-parts N] [--marker N] [--all [--max N]]\n"
+	        "  mp-complete-listed BUCKET KEY UPLOAD-ID [--expect-parts N] [--expect-size N]\n"
+	        "  mp-abort BUCKET KEY UPLOAD-ID\n"
+	        "  mp-list-uploads BUCKET [--prefix P] [--max-uploads N] [--key-marker K]\n"
+	        "                  [--upload-id-marker U]\n"
 	        "  multipart BUCKET KEY --file F [--part-size N] [--abort]\n"
 	        "  sqs-receive QUEUE [--max N] [--wait S] [--visibility S]\n"
 	        "  sqs-delete-batch|sqs-visibility-batch|sqs-send-batch QUEUE JSON-ENTRIES\n"
@@ -370,6 +378,153 @@ static void on_mp_created(const char *upload_id, const struct pf_error *err, voi
 	mp_next(m);
 }
 
+/* ---- multipart for presigned uploads ---- */
+
+struct mpc_state {
+	char *bucket, *key;
+	int presign_parts;
+	int64_t expires;
+};
+
+static void on_mpc_created(const char *upload_id, const struct pf_error *err, void *arg)
+{
+	struct mpc_state *m = arg;
+	json_t *urls = json_array();
+	struct pf_error e;
+	int64_t at = 0;
+
+	done();
+	json_object_set_new(out, "urls", urls);
+	if (check(err))
+		return;
+	json_object_set_new(out, "upload_id", json_string(upload_id));
+	for (int i = 1; i <= m->presign_parts; i++) {
+		char *url = NULL;
+
+		pf_error_clear(&e);
+		if (pf_s3_presign_upload_part(aws, m->bucket, m->key, upload_id, i, m->expires, &url,
+		                              &at, &e) < 0) {
+			check(&e);
+			return;
+		}
+		json_array_append_new(urls, json_string(url));
+		free(url);
+	}
+	json_object_set_new(out, "expires_at", json_integer(at));
+}
+
+static json_t *parts_json(const struct pf_s3_parts_page *page)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < page->nparts; i++)
+		json_array_append_new(arr, json_pack("{s:i, s:I, s:s, s:I}", "part_number",
+		                                     page->parts[i].part_number, "size",
+		                                     (json_int_t)page->parts[i].size, "etag",
+		                                     page->parts[i].etag, "last_modified",
+		                                     (json_int_t)page->parts[i].last_modified));
+	return arr;
+}
+
+static void on_parts(const struct pf_s3_parts_page *page, const struct pf_error *err, void *arg)
+{
+	done();
+	if (check(err))
+		return;
+	json_object_set_new(out, "parts", parts_json(page));
+	json_object_set_new(out, "is_truncated", json_boolean(page->is_truncated));
+	json_object_set_new(out, "next_part_number_marker",
+	                    json_integer(page->next_part_number_marker));
+}
+
+static void on_complete_listed(const struct pf_s3_completed_upload *res,
+                               const struct pf_error *err, void *arg)
+{
+	done();
+	if (check(err))
+		return;
+	json_object_set_new(out, "etag", jstr(res->etag));
+	json_object_set_new(out, "size", json_integer(res->size));
+	json_object_set_new(out, "nparts", json_integer(res->nparts));
+}
+
+static void on_uploads(const struct pf_s3_uploads_page *page, const struct pf_error *err,
+                       void *arg)
+{
+	json_t *arr = json_array();
+
+	done();
+	json_object_set_new(out, "uploads", arr);
+	if (check(err))
+		return;
+	for (size_t i = 0; i < page->nuploads; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "key", page->uploads[i].key,
+		                                     "upload_id", page->uploads[i].upload_id,
+		                                     "initiated",
+		                                     (json_int_t)page->uploads[i].initiated));
+	json_object_set_new(out, "is_truncated", json_boolean(page->is_truncated));
+	json_object_set_new(out, "next_key_marker", jstr(page->next_key_marker));
+	json_object_set_new(out, "next_upload_id_marker", jstr(page->next_upload_id_marker));
+}
+
+/* --query NAME=VALUE arguments (NAME alone: an empty value). */
+static size_t presign_query(int argc, char **argv, struct pf_s3_query_param *q, size_t max)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < argc - 1; i++) {
+		char *eq;
+
+		if (strcmp(argv[i], "--query") != 0 || n >= max)
+			continue;
+		q[n].name = argv[i + 1];
+		eq = strchr(argv[i + 1], '=');
+		q[n].value = NULL;
+		if (eq) {
+			*eq = '\0';
+			q[n].value = eq + 1;
+		}
+		n++;
+	}
+	return n;
+}
+
+/* presign-url: pure with --time (the AWS_* credentials variables), else
+ * with the chain's credentials once loaded (see main). */
+static int presign_url(int argc, char **argv, bool pure, struct pf_error *e)
+{
+	struct pf_s3_query_param q[PF_S3_PRESIGN_MAX_QUERY + 2];
+	struct pf_s3_presign_request req;
+	struct pf_sigv4_credentials creds;
+	char *url = NULL;
+	int64_t at = 0;
+	int rc;
+
+	memset(&req, 0, sizeof(req));
+	req.method = argv[0];
+	req.bucket = argv[1];
+	req.key = strcmp(argv[2], "-") == 0 ? NULL : argv[2];
+	req.query = q;
+	req.nquery = presign_query(argc, argv, q, sizeof(q) / sizeof(q[0]));
+	req.expires_seconds = num(opt(argc, argv, "--expires"), 900);
+	if (pure) {
+		creds.access_key_id = getenv("AWS_ACCESS_KEY_ID");
+		creds.secret_access_key = getenv("AWS_SECRET_ACCESS_KEY");
+		creds.session_token = getenv("AWS_SESSION_TOKEN");
+		rc = pf_s3_presign_url_at(pf_aws_endpoints(aws), &creds,
+		                          num(opt(argc, argv, "--time"), 0), &req, &url, e);
+	} else {
+		rc = pf_s3_presign_url(aws, &req, &url, &at, e);
+	}
+	if (rc < 0)
+		return rc;
+	json_object_set_new(out, "url", json_string(url));
+	if (!pure)
+		json_object_set_new(out, "expires_at", json_integer(at));
+	free(url);
+	return 0;
+}
+
 /* ---- SQS ---- */
 
 static void on_receive(struct pf_sqs_message *msgs, size_t n, const struct pf_error *err, void *arg)
@@ -638,6 +793,49 @@ static int run(int argc, char **argv, struct pf_error *e)
 		pending = 1;
 		return pf_credentials_provider_get(pf_aws_credentials(aws), on_creds, NULL, e);
 	}
+	if (strcmp(op, "presign-url") == 0 && n >= 3) {
+		if (opt(n, a, "--time")) {
+			pending = 0;
+			return presign_url(n, a, true, e);
+		}
+		/* signed in main once the chain's credentials are loaded */
+		return pf_credentials_provider_get(pf_aws_credentials(aws), on_creds, NULL, e);
+	}
+	if (strcmp(op, "mp-create") == 0 && n >= 2) {
+		struct mpc_state *m = keep_until_exit(pf_xcalloc(1, sizeof(*m)));
+		struct pf_s3_put_options po = {opt(n, a, "--content-type"), NULL};
+
+		m->bucket = a[0];
+		m->key = a[1];
+		m->presign_parts = (int)num(opt(n, a, "--presign-parts"), 0);
+		m->expires = num(opt(n, a, "--expires"), 900);
+		return pf_s3_create_multipart_upload(aws, a[0], a[1], &po, on_mpc_created, m, e);
+	}
+	if (strcmp(op, "mp-list-parts") == 0 && n >= 3) {
+		struct pf_s3_list_parts_options lo = {(int)num(opt(n, a, "--max-parts"), 0),
+		                                      (int)num(opt(n, a, "--marker"), 0)};
+
+		if (flag(n, a, "--all"))
+			return pf_s3_list_all_parts(aws, a[0], a[1], a[2],
+			                            (int)num(opt(n, a, "--max"), 0), on_parts, NULL, e);
+		return pf_s3_list_parts(aws, a[0], a[1], a[2], &lo, on_parts, NULL, e);
+	}
+	if (strcmp(op, "mp-complete-listed") == 0 && n >= 3) {
+		struct pf_s3_complete_listed_options co = {(int)num(opt(n, a, "--expect-parts"), 0),
+		                                           num(opt(n, a, "--expect-size"), 0), 0};
+
+		return pf_s3_complete_multipart_upload_listed(aws, a[0], a[1], a[2], &co,
+		                                              on_complete_listed, NULL, e);
+	}
+	if (strcmp(op, "mp-abort") == 0 && n >= 3)
+		return pf_s3_abort_multipart_upload(aws, a[0], a[1], a[2], on_s3_done, NULL, e);
+	if (strcmp(op, "mp-list-uploads") == 0 && n >= 1) {
+		struct pf_s3_list_uploads_options uo = {
+		    opt(n, a, "--prefix"), opt(n, a, "--key-marker"),
+		    opt(n, a, "--upload-id-marker"), (int)num(opt(n, a, "--max-uploads"), 0)};
+
+		return pf_s3_list_multipart_uploads(aws, a[0], &uo, on_uploads, NULL, e);
+	}
 	if (strcmp(op, "multipart") == 0 && n >= 2 && opt(n, a, "--file")) {
 		struct mp_state *m = keep_until_exit(pf_xcalloc(1, sizeof(*m)));
 		size_t parts;
@@ -795,6 +993,11 @@ int main(int argc, char **argv)
 		else
 			json_object_set_new(out, "url", json_string(url));
 		free(url);
+	}
+	if (strcmp(argv[1], "presign-url") == 0 && !failed && !opt(argc, argv, "--time")) {
+		pf_error_clear(&err);
+		if (presign_url(argc - 2, argv + 2, false, &err) < 0)
+			check(&err);
 	}
 	if (strcmp(argv[1], "creds-refresh") == 0 && !failed) {
 		struct pf_sigv4_credentials c;

@@ -321,6 +321,38 @@ static void test_progress(void **state)
 	json_decref(job);
 }
 
+static void test_credentials(void **state)
+{
+	struct pf_adminctl_args a;
+	struct pf_error err;
+
+	assert_int_equal(PARSE(&a, &err, "credentials", "create", "photographer-a", "--days", "3"),
+	                 0);
+	assert_int_equal(a.cmd, PF_ADMINCTL_CREDENTIALS);
+	assert_string_equal(a.action, "create");
+	assert_string_equal(a.target, "photographer-a");
+	assert_int_equal(a.days, 3);
+	pf_adminctl_args_free(&a);
+	assert_int_equal(PARSE(&a, &err, "credentials", "list", "--json"), 0);
+	assert_string_equal(a.action, "list");
+	assert_null(a.target);
+	pf_adminctl_args_free(&a);
+	assert_int_equal(PARSE(&a, &err, "credentials", "revoke", "alice"), 0);
+	assert_string_equal(a.action, "revoke");
+	pf_adminctl_args_free(&a);
+	EXPECT_USAGE("credentials create|list|revoke", "credentials");
+	EXPECT_USAGE("credentials create|list|revoke", "credentials", "rotate");
+	EXPECT_USAGE("needs a photographer name", "credentials", "create");
+	EXPECT_USAGE("needs a photographer name", "credentials", "revoke", "Alice");
+	EXPECT_USAGE("needs a photographer name", "credentials", "create", "--", "-a");
+	EXPECT_USAGE("takes no arguments", "credentials", "list", "alice");
+	EXPECT_USAGE("takes one photographer", "credentials", "create", "a", "b");
+	EXPECT_USAGE("--days: \"91\"", "credentials", "create", "a", "--days", "91");
+	EXPECT_USAGE("--days applies to credentials create", "credentials", "revoke", "a", "--days",
+	             "2");
+	EXPECT_USAGE("--days does not apply to status", "status", "--days", "2");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +365,7 @@ int main(void)
 	    cmocka_unit_test(test_sanitize),
 	    cmocka_unit_test(test_table),
 	    cmocka_unit_test(test_progress),
+	    cmocka_unit_test(test_credentials),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -45,8 +45,11 @@ run "daemon_container" {
     condition = jsondecode(aws_ecs_task_definition.daemon.container_definitions)[0].secrets == [{
       name      = "PHOTOFINISH_ADMIN_TOKEN"
       valueFrom = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:mock-AbCdEf"
+      }, {
+      name      = "PHOTOFINISH_SESSION_KEY"
+      valueFrom = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:mock-AbCdEf"
     }]
-    error_message = "The admin token must come from Secrets Manager as PHOTOFINISH_ADMIN_TOKEN."
+    error_message = "The admin token and the session key must come from Secrets Manager as PHOTOFINISH_ADMIN_TOKEN and PHOTOFINISH_SESSION_KEY (no PHOTOFINISH_ADMIN_TOKENS unless a secret is given)."
   }
   assert {
     condition     = !strcontains(aws_ecs_task_definition.daemon.container_definitions, "mock-random-password")

@@ -2,7 +2,9 @@
  * S3 operations over the AWS transport (REST/XML protocol): GetObject into
  * memory with a byte limit, HeadObject, PutObject, DeleteObject,
  * DeleteObjects (batches of 1000 with Content-MD5), ListObjectsV2 pages,
- * multipart uploads, and presigned GET URLs (pure).
+ * multipart uploads (create, parts, ListParts, complete, abort,
+ * ListMultipartUploads), and presigned URLs for any method (pure), such as
+ * the UploadPart URLs a browser PUTs part bytes to.
  *
  * Loop thread only; callbacks follow the transport's async contract (on
  * error the callback never runs; otherwise exactly once, on the loop
@@ -158,6 +160,155 @@ int pf_s3_complete_multipart_upload(struct pf_aws *aws, const char *bucket, cons
 int pf_s3_abort_multipart_upload(struct pf_aws *aws, const char *bucket, const char *key,
                                  const char *upload_id, pf_s3_done_cb cb, void *arg,
                                  struct pf_error *err);
+
+/* One part of a multipart upload as ListParts reports it. */
+struct pf_s3_part {
+	int part_number;
+	int64_t size;
+	char *etag;            /* with quotes */
+	int64_t last_modified; /* seconds since the epoch, 0 when unknown */
+};
+
+/* One ListParts page. */
+struct pf_s3_parts_page {
+	struct pf_s3_part *parts; /* ascending part numbers */
+	size_t nparts;
+	bool is_truncated;
+	int next_part_number_marker; /* for the next page when is_truncated */
+};
+
+struct pf_s3_list_parts_options {
+	int max_parts;          /* 1..1000; 0: 1000 */
+	int part_number_marker; /* list parts after this one; 0: from the start */
+};
+
+/* page is NULL when err->code != 0; it is freed after the callback. A
+ * missing (completed or aborted) upload fails with PF_ENOTFOUND. */
+typedef void (*pf_s3_list_parts_cb)(const struct pf_s3_parts_page *page, const struct pf_error *err,
+                                    void *arg);
+
+/* One ListParts page of upload_id. opts may be NULL. */
+int pf_s3_list_parts(struct pf_aws *aws, const char *bucket, const char *key, const char *upload_id,
+                     const struct pf_s3_list_parts_options *opts, pf_s3_list_parts_cb cb, void *arg,
+                     struct pf_error *err);
+
+/* Every part of upload_id, page after page (sequentially), at most
+ * max_parts of them (1..10000; 0: 10000): more fails with PF_ETOOBIG, so a
+ * hostile or runaway upload cannot grow the list without bound. The page
+ * given to cb holds all parts (is_truncated false). */
+int pf_s3_list_all_parts(struct pf_aws *aws, const char *bucket, const char *key,
+                         const char *upload_id, int max_parts, pf_s3_list_parts_cb cb, void *arg,
+                         struct pf_error *err);
+
+/* What CompleteMultipartUpload from the listed parts produced. */
+struct pf_s3_completed_upload {
+	const char *etag; /* the object's ETag (with quotes); NULL when S3 sent none */
+	int64_t size;     /* sum of the listed part sizes: the object's size */
+	int nparts;
+};
+
+struct pf_s3_complete_listed_options {
+	/* When > 0: the parts must be exactly 1..expect_parts, else the call
+	 * fails with PF_ECONFLICT before completing (the upload stays open). */
+	int expect_parts;
+	/* When > 0: the parts' sizes must add up to this, else PF_ECONFLICT.
+	 * (0: not checked, so a zeroed struct asks for nothing.) */
+	int64_t expect_size;
+	/* Bound for the listing (see pf_s3_list_all_parts); 0: 10000. */
+	int max_parts;
+};
+
+/* res is NULL when err->code != 0. */
+typedef void (*pf_s3_complete_listed_cb)(const struct pf_s3_completed_upload *res,
+                                         const struct pf_error *err, void *arg);
+
+/* Completes upload_id from the parts S3 has (ListParts, every page), so a
+ * caller whose parts were uploaded by someone else (a browser PUTting to
+ * presigned URLs) never needs their ETags. No parts at all fails with
+ * PF_ECONFLICT. opts may be NULL (no expectations). */
+int pf_s3_complete_multipart_upload_listed(struct pf_aws *aws, const char *bucket, const char *key,
+                                           const char *upload_id,
+                                           const struct pf_s3_complete_listed_options *opts,
+                                           pf_s3_complete_listed_cb cb, void *arg,
+                                           struct pf_error *err);
+
+/* One in-progress multipart upload (ListMultipartUploads). */
+struct pf_s3_upload {
+	char *key;
+	char *upload_id;
+	int64_t initiated; /* seconds since the epoch, 0 when unknown */
+};
+
+struct pf_s3_uploads_page {
+	struct pf_s3_upload *uploads;
+	size_t nuploads;
+	bool is_truncated;
+	char *next_key_marker;       /* NULL on the last page */
+	char *next_upload_id_marker; /* NULL on the last page */
+};
+
+struct pf_s3_list_uploads_options {
+	const char *prefix;           /* NULL: all keys */
+	const char *key_marker;       /* from the previous page, NULL for the first */
+	const char *upload_id_marker; /* from the previous page, NULL for the first */
+	int max_uploads;              /* 1..1000; 0: 1000 */
+};
+
+/* page is NULL when err->code != 0; it is freed after the callback. */
+typedef void (*pf_s3_list_uploads_cb)(const struct pf_s3_uploads_page *page,
+                                      const struct pf_error *err, void *arg);
+
+/* One ListMultipartUploads page. opts may be NULL. */
+int pf_s3_list_multipart_uploads(struct pf_aws *aws, const char *bucket,
+                                 const struct pf_s3_list_uploads_options *opts,
+                                 pf_s3_list_uploads_cb cb, void *arg, struct pf_error *err);
+
+/* One extra query parameter of a presigned URL, raw (encoded here). A NULL
+ * value gives "name=" (subresources such as "uploads"). */
+struct pf_s3_query_param {
+	const char *name;
+	const char *value;
+};
+
+#define PF_S3_PRESIGN_MAX_QUERY 16
+#define PF_S3_PRESIGN_MAX_EXPIRES 604800 /* 7 days, S3's limit */
+
+/* What to presign. Only the Host header is signed and the payload is
+ * UNSIGNED-PAYLOAD, so whoever uses the URL sends the method, the path and
+ * the query exactly as given, any body, and no header that needs signing. */
+struct pf_s3_presign_request {
+	const char *method; /* "GET", "HEAD", "PUT", "POST" or "DELETE" */
+	const char *bucket;
+	const char *key; /* raw object key; NULL for a bucket-level URL */
+	/* e.g. {"partNumber","3"},{"uploadId",id}; 0..PF_S3_PRESIGN_MAX_QUERY.
+	 * X-Amz-* signing parameters are refused (the signer adds them). */
+	const struct pf_s3_query_param *query;
+	size_t nquery;
+	int64_t expires_seconds; /* 1..PF_S3_PRESIGN_MAX_EXPIRES */
+};
+
+/* A presigned URL (pure: no I/O; the signing time `now` and the credentials
+ * are given), addressed as the client addresses the bucket (virtual-hosted,
+ * or path-style with an endpoint override or a dotted bucket). A session
+ * token is sent as X-Amz-Security-Token and signed. *url is malloc'd; never
+ * log it. Returns 0 or PF_EINVAL. */
+int pf_s3_presign_url_at(const struct pf_endpoints *ep, const struct pf_sigv4_credentials *creds,
+                         int64_t now, const struct pf_s3_presign_request *req, char **url,
+                         struct pf_error *err);
+
+/* The same with the client's cached credentials and skew-corrected clock.
+ * *expires_at (may be NULL) is when the URL stops working, in seconds
+ * since the epoch: the signing time plus expires_seconds, or earlier when
+ * temporary credentials expire first. Fails with PF_EAWS (retryable) when
+ * no usable credentials are cached yet (see pf_credentials_provider_get). */
+int pf_s3_presign_url(struct pf_aws *aws, const struct pf_s3_presign_request *req, char **url,
+                      int64_t *expires_at, struct pf_error *err);
+
+/* Shorthand: the presigned UploadPart URL (PUT ?partNumber=&uploadId=) of
+ * part_number (1..10000) of upload_id; as pf_s3_presign_url. */
+int pf_s3_presign_upload_part(struct pf_aws *aws, const char *bucket, const char *key,
+                              const char *upload_id, int part_number, int64_t expires_seconds,
+                              char **url, int64_t *expires_at, struct pf_error *err);
 
 /* A presigned GET URL (pure: no I/O; the signing time and credentials are
  * given). expires_seconds 1..604800. *url is malloc'd; never log it. */

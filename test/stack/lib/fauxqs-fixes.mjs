@@ -131,3 +131,158 @@ export function fixPutBodies(app) {
     if (request.body === undefined || request.body === null) request.body = Buffer.alloc(0);
   });
 }
+
+const XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
+const OWNER = '<ID>A1PHOTOFINISHOWNER</ID><DisplayName>photofinish</DisplayName>';
+
+function escapeXml(s) {
+  return String(s)
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&apos;');
+}
+
+function sendS3Error(reply, status, code, message) {
+  reply
+    .code(status)
+    .header('content-type', 'application/xml')
+    .send(
+      `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code>` +
+        `<Message>${escapeXml(message)}</Message></Error>`,
+    );
+  return reply;
+}
+
+// A query parameter that must be an integer in [min, max] when present.
+function intParam(query, name, dflt, min, max) {
+  if (!(name in query)) return dflt;
+  const v = query[name];
+  if (typeof v !== 'string' || !/^\d{1,6}$/.test(v)) return NaN;
+  const n = Number(v);
+  return n < min || n > max ? NaN : n;
+}
+
+/**
+ * 4. Multipart uploads.
+ *    - ListParts (GET /bucket/key?uploadId=) is not implemented by fauxqs
+ *      (it answered with the object, or NoSuchKey); added with S3's
+ *      max-parts (cap 1000) and part-number-marker paging.
+ *    - ListMultipartUploads (GET /bucket?uploads) is not implemented
+ *      (it answered with ListObjects); added with prefix, key-marker,
+ *      upload-id-marker and max-uploads, ordered by key (UTF-8 bytes) then
+ *      initiation time, as S3 does.
+ *    - UploadPart, CompleteMultipartUpload and AbortMultipartUpload accept
+ *      any bucket and key with a known upload id; S3 answers NoSuchUpload
+ *      (404) unless they are the upload's. A part number outside 1..10000
+ *      is refused with InvalidArgument as in S3.
+ */
+export function addMultipartListing(app, s3Store) {
+  app.addHook('onRequest', async (request, reply) => {
+    const query = request.query ?? {};
+    const bucket = request.params?.bucket;
+    if (!bucket) return;
+    const key = request.params['*'] ?? '';
+
+    if (key && typeof query.uploadId === 'string') {
+      const upload = s3Store.multipartUploads.get(query.uploadId);
+      if (!upload || upload.bucket !== bucket || upload.key !== key) {
+        if (request.method === 'GET' || request.method === 'PUT' || request.method === 'POST' || request.method === 'DELETE') {
+          return sendS3Error(
+            reply,
+            404,
+            'NoSuchUpload',
+            'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+          );
+        }
+        return;
+      }
+      if (request.method === 'PUT' && 'partNumber' in query && Number.isNaN(intParam(query, 'partNumber', 0, 1, 10000))) {
+        return sendS3Error(reply, 400, 'InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
+      }
+      if (request.method === 'GET') return listParts(request, reply, upload, query);
+      return;
+    }
+    if (request.method === 'GET' && !key && 'uploads' in query) return listUploads(reply, s3Store, bucket, query);
+  });
+}
+
+function listParts(request, reply, upload, query) {
+  const maxParts = intParam(query, 'max-parts', 1000, 0, 2147483647);
+  const marker = intParam(query, 'part-number-marker', 0, 0, 2147483647);
+  if (Number.isNaN(maxParts) || Number.isNaN(marker)) {
+    return sendS3Error(reply, 400, 'InvalidArgument', 'max-parts and part-number-marker must be non-negative integers');
+  }
+  const limit = Math.min(maxParts, 1000);
+  const all = [...upload.parts.values()].filter((p) => p.partNumber > marker).sort((a, b) => a.partNumber - b.partNumber);
+  const page = all.slice(0, limit);
+  const truncated = all.length > page.length;
+  const next = page.length ? page[page.length - 1].partNumber : marker;
+  const xml =
+    `<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult xmlns="${XMLNS}">` +
+    `<Bucket>${escapeXml(upload.bucket)}</Bucket><Key>${escapeXml(upload.key)}</Key>` +
+    `<UploadId>${escapeXml(upload.uploadId)}</UploadId>` +
+    `<Initiator>${OWNER}</Initiator><Owner>${OWNER}</Owner><StorageClass>STANDARD</StorageClass>` +
+    `<PartNumberMarker>${marker}</PartNumberMarker><NextPartNumberMarker>${next}</NextPartNumberMarker>` +
+    `<MaxParts>${limit}</MaxParts><IsTruncated>${truncated}</IsTruncated>` +
+    page
+      .map(
+        (p) =>
+          `<Part><PartNumber>${p.partNumber}</PartNumber>` +
+          `<LastModified>${p.lastModified.toISOString()}</LastModified>` +
+          `<ETag>${escapeXml(p.etag)}</ETag><Size>${p.body.length}</Size></Part>`,
+      )
+      .join('') +
+    `</ListPartsResult>`;
+  reply.code(200).header('content-type', 'application/xml').send(xml);
+  return reply;
+}
+
+function listUploads(reply, s3Store, bucket, query) {
+  if (!s3Store.buckets.has(bucket)) {
+    return sendS3Error(reply, 404, 'NoSuchBucket', `The specified bucket does not exist: ${bucket}`);
+  }
+  const maxUploads = intParam(query, 'max-uploads', 1000, 0, 2147483647);
+  if (Number.isNaN(maxUploads)) {
+    return sendS3Error(reply, 400, 'InvalidArgument', 'max-uploads must be a non-negative integer');
+  }
+  const limit = Math.min(maxUploads, 1000);
+  const prefix = typeof query.prefix === 'string' ? query.prefix : '';
+  const keyMarker = typeof query['key-marker'] === 'string' ? query['key-marker'] : '';
+  const idMarker = keyMarker && typeof query['upload-id-marker'] === 'string' ? query['upload-id-marker'] : '';
+  const ids = s3Store.multipartUploadsByBucket.get(bucket) ?? new Set();
+  const sorted = [...ids]
+    .map((id) => s3Store.multipartUploads.get(id))
+    .filter((u) => u && u.key.startsWith(prefix))
+    .sort((a, b) => byteCompare(a.key, b.key) || a.initiated - b.initiated);
+  let start = 0;
+  if (keyMarker) {
+    const afterId = idMarker ? sorted.findIndex((u) => u.key === keyMarker && u.uploadId === idMarker) : -1;
+    start = afterId >= 0 ? afterId + 1 : sorted.findIndex((u) => byteCompare(u.key, keyMarker) > 0);
+    if (start < 0) start = sorted.length;
+  }
+  const page = sorted.slice(start, start + limit);
+  const truncated = start + page.length < sorted.length;
+  const last = page[page.length - 1];
+  const xml =
+    `<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult xmlns="${XMLNS}">` +
+    `<Bucket>${escapeXml(bucket)}</Bucket><KeyMarker>${escapeXml(keyMarker)}</KeyMarker>` +
+    `<UploadIdMarker>${escapeXml(idMarker)}</UploadIdMarker>` +
+    (truncated
+      ? `<NextKeyMarker>${escapeXml(last.key)}</NextKeyMarker><NextUploadIdMarker>${escapeXml(last.uploadId)}</NextUploadIdMarker>`
+      : '<NextKeyMarker></NextKeyMarker><NextUploadIdMarker></NextUploadIdMarker>') +
+    (prefix ? `<Prefix>${escapeXml(prefix)}</Prefix>` : '') +
+    `<MaxUploads>${limit}</MaxUploads><IsTruncated>${truncated}</IsTruncated>` +
+    page
+      .map(
+        (u) =>
+          `<Upload><Key>${escapeXml(u.key)}</Key><UploadId>${escapeXml(u.uploadId)}</UploadId>` +
+          `<Initiator>${OWNER}</Initiator><Owner>${OWNER}</Owner><StorageClass>STANDARD</StorageClass>` +
+          `<Initiated>${u.initiated.toISOString()}</Initiated></Upload>`,
+      )
+      .join('') +
+    `</ListMultipartUploadsResult>`;
+  reply.code(200).header('content-type', 'application/xml').send(xml);
+  return reply;
+}

@@ -1,0 +1,193 @@
+#!/usr/bin/env node
+// Browser upload throughput (part of `make bench`): the console in Chromium
+// uploading a folder of photos to the local stack through presigned multipart
+// uploads, against `photofinish upload` sending the same photos, the same
+// number of transfers at a time; and the console's protocol driven from
+// Node's fetch, which shows what the flow itself costs without a browser.
+// Runs alternate and the best of each counts, so a busy moment of the machine
+// hurts no side alone. Writes the "Console upload" section of
+// docs/benchmarks.md.
+//   node bench/console-upload.mjs [--corpus bench/corpus] [--bin build] [--photos 50] [--rounds 2]
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT } from '../test/integration/lib/stack.mjs';
+import { makePhotos } from '../test/integration/lib/photos.mjs';
+import { listKeys, startBackend } from '../console/tests/lib/backend.mjs';
+import { openBrowser, signIn } from '../console/tests/lib/browser.mjs';
+
+const args = Object.fromEntries(
+	process.argv.slice(2).reduce((acc, a, i, all) => {
+		if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1]]);
+		return acc;
+	}, [])
+);
+const corpus = path.resolve(args.corpus ?? 'bench/corpus');
+const binDir = path.resolve(args.bin ?? 'build');
+const nPhotos = Number(args.photos ?? 50);
+const rounds = Number(args.rounds ?? 2);
+const PARALLEL = 6; // the console's parallel part uploads (console/src/lib/uploader.svelte.js)
+const TARGET = 0.8;
+const docs = path.join(REPO_ROOT, 'docs/benchmarks.md');
+const BEGIN = '<!-- console-upload:begin -->';
+const END = '<!-- console-upload:end -->';
+const log = (...a) => console.error('bench console-upload:', ...a);
+
+// The photos: the benchmark corpus when there is one, else generated ones.
+const work = mkdtempSync(path.join(tmpdir(), 'pf-console-bench-'));
+const folder = path.join(work, 'finish-line');
+mkdirSync(folder);
+let source = 'generated 3000x2000 photos';
+let files = existsSync(corpus) ? readdirSync(corpus).filter((f) => /\.jpe?g$/i.test(f)).sort().slice(0, nPhotos) : [];
+if (files.length === nPhotos) {
+	source = existsSync(path.join(corpus, 'truth.json')) ? 'photos of the benchmark corpus, bench/corpus.py' : `photos of ${corpus}`;
+	for (const f of files) {
+		try {
+			linkSync(path.join(corpus, f), path.join(folder, f));
+		} catch {
+			copyFileSync(path.join(corpus, f), path.join(folder, f));
+		}
+	}
+} else {
+	const specs = Array.from({ length: nPhotos }, (_, i) => ({ file: `IMG_${String(i + 1).padStart(4, '0')}.jpg`, codes: [String(40000 + i)], width: 3000, height: 2000, seed: 500 + i }));
+	const dir = makePhotos(specs);
+	for (const s of specs) copyFileSync(path.join(dir, s.file), path.join(folder, s.file));
+	rmSync(dir, { recursive: true, force: true });
+	files = specs.map((s) => s.file);
+}
+const totalBytes = files.reduce((n, f) => n + statSync(path.join(folder, f)).size, 0);
+log(`${files.length} photos, ${(totalBytes / 1e6).toFixed(1)} MB (${source})`);
+
+// The daemon consumes the dead-letter queue, which no upload notifies, so no
+// photo is processed while the uploads are timed.
+let backend;
+const results = { cli: [], node: [], browser: [] };
+const load = loadavg()[0];
+try {
+	backend = await startBackend({ env: { PHOTOFINISH_WORKERS: '1' }, quietQueue: true });
+	const env = { ...process.env, ...Object.fromEntries(Object.entries(backend.stack.env).filter(([k]) => k.startsWith('AWS_'))), AWS_EC2_METADATA_DISABLED: 'true' };
+
+	const cli = async (round) => {
+		const prefix = `${backend.prefix}cli-${round}/`;
+		const t0 = performance.now();
+		await new Promise((resolve, reject) => {
+			const p = spawn(path.join(binDir, 'photofinish'), ['upload', '--ingress-bucket', backend.bucket, '--prefix', prefix, '--parallel', String(PARALLEL), '--json', folder], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+			let err = '';
+			p.stderr.on('data', (d) => (err += d));
+			p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`photofinish upload exited ${code}: ${err.slice(-2000)}`))));
+		});
+		const seconds = (performance.now() - t0) / 1000;
+		const n = (await listKeys(backend, prefix)).size;
+		if (n !== files.length) throw new Error(`photofinish upload left ${n} of ${files.length} objects`);
+		return seconds;
+	};
+
+	const browser = async (round) => {
+		const name = `bench-${round}`;
+		const secret = await backend.credential(name);
+		const b = await openBrowser('desktop');
+		try {
+			await signIn(b.page, backend.url, secret);
+			await b.page.waitForSelector('h1:text("Upload photos")');
+			await b.page.setInputFiles('#pick-folder', folder);
+			await b.page.waitForFunction((n) => document.querySelector('[data-testid=counts]')?.textContent.includes(`${n} to upload`), files.length, { timeout: 120_000 });
+			const t0 = performance.now();
+			await b.page.getByTestId('start').click();
+			await b.page.waitForSelector('[data-testid=summary]', { timeout: 1_800_000 });
+			const seconds = (performance.now() - t0) / 1000;
+			const summary = await b.page.getByTestId('summary').textContent();
+			if (!summary.includes(`${files.length} uploaded, 0 already there, 0 failed`)) throw new Error(`browser upload: ${summary.slice(0, 300)}`);
+			const n = (await listKeys(backend, `${backend.prefix}${name}/`)).size;
+			if (n !== files.length) throw new Error(`the browser left ${n} of ${files.length} objects`);
+			return seconds;
+		} finally {
+			await b.close();
+		}
+	};
+
+	// The same protocol as the console (POST /uploads/files, PUT the parts to
+	// the presigned URLs, complete) from Node's fetch: what the flow costs
+	// without a browser.
+	const node = async (round) => {
+		const name = `node-${round}`;
+		const secret = await backend.credential(name);
+		const h = { Authorization: `Bearer ${secret}`, 'Content-Type': 'application/json' };
+		const call = async (p, body) => {
+			const r = await fetch(`${backend.url}${p}`, { method: 'POST', headers: h, body: JSON.stringify(body) });
+			if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
+			return r.status === 204 ? null : r.json();
+		};
+		const t0 = performance.now();
+		let next = 0;
+		await Promise.all(
+			Array.from({ length: PARALLEL }, async () => {
+				while (next < files.length) {
+					const f = files[next++];
+					const bytes = readFileSync(path.join(folder, f));
+					const up = await call('/uploads/files', { path: `finish-line/${f}`, size: bytes.length, type: 'image/jpeg' });
+					for (const part of up.parts) {
+						const from = (part.partNumber - 1) * up.partSize;
+						const r = await fetch(part.url, { method: 'PUT', body: bytes.subarray(from, from + up.partSize) });
+						if (!r.ok) throw new Error(`PUT part: ${r.status}`);
+						await r.arrayBuffer();
+					}
+					await call('/uploads/files/complete', { path: `finish-line/${f}`, uploadId: up.uploadId });
+				}
+			})
+		);
+		const seconds = (performance.now() - t0) / 1000;
+		const n = (await listKeys(backend, `${backend.prefix}${name}/`)).size;
+		if (n !== files.length) throw new Error(`node left ${n} of ${files.length} objects`);
+		return seconds;
+	};
+
+	for (let r = 1; r <= rounds; r++) {
+		results.cli.push(await cli(r));
+		log(`round ${r}: photofinish upload ${results.cli.at(-1).toFixed(2)} s`);
+		results.node.push(await node(r));
+		log(`round ${r}: node fetch ${results.node.at(-1).toFixed(2)} s`);
+		results.browser.push(await browser(r));
+		log(`round ${r}: browser ${results.browser.at(-1).toFixed(2)} s`);
+	}
+} finally {
+	await backend?.stop();
+	rmSync(work, { recursive: true, force: true });
+}
+
+const mbps = (s) => totalBytes / 1e6 / s;
+const best = { cli: Math.min(...results.cli), node: Math.min(...results.node), browser: Math.min(...results.browser) };
+const ratio = mbps(best.browser) / mbps(best.cli);
+const chromium = (() => {
+	try {
+		return execFileSync(process.env.CHROMIUM_PATH || '/usr/bin/chromium', ['--version'], { encoding: 'utf8' }).trim();
+	} catch {
+		return 'chromium';
+	}
+})();
+const row = (label, all, b) => `| ${label} | ${all.map((s) => s.toFixed(2)).join(', ')} | ${b.toFixed(2)} | ${mbps(b).toFixed(1)} |`;
+const section = [
+	BEGIN,
+	'## Console upload',
+	'',
+	`The console uploading ${files.length} photos (${(totalBytes / 1e6).toFixed(1)} MB, ${source}) from Chromium to the local stack's ingress bucket,`,
+	`presigned multipart uploads ${PARALLEL} parts at a time, against \`photofinish upload --parallel ${PARALLEL}\` sending the same photos.`,
+	`Runs alternate, best of ${rounds} each; the browser's time runs from the Upload button to the summary (listing what is there included).`,
+	'The third line sends the same photos through the same daemon routes and presigned parts from Node, without a browser: the cost of the flow itself.',
+	'',
+	'| uploader | runs (s) | best (s) | MB/s |',
+	'|---|---|---|---|',
+	row('photofinish upload', results.cli, best.cli),
+	row('console in Chromium', results.browser, best.browser),
+	row('the same /uploads flow from Node fetch', results.node, best.node),
+	'',
+	`**Browser / CLI throughput: ${ratio.toFixed(2)}** (target ≥ ${TARGET.toFixed(2)}: ${ratio >= TARGET ? 'met' : 'NOT met'}). ${chromium}, headless; the daemon processed nothing meanwhile; load average ${load.toFixed(1)} on ${availableParallelism()} cores at the start.`,
+	END
+].join('\n');
+let doc = existsSync(docs) ? readFileSync(docs, 'utf8') : '# Benchmarks\n';
+if (doc.includes(BEGIN) && doc.includes(END)) doc = doc.slice(0, doc.indexOf(BEGIN)) + section + doc.slice(doc.indexOf(END) + END.length);
+else if (doc.includes('<!-- e2e:end -->')) doc = doc.replace('<!-- e2e:end -->', `<!-- e2e:end -->\n\n${section}`);
+else doc = `${doc.trimEnd()}\n\n${section}\n`;
+writeFileSync(docs, doc);
+console.log(section);
+console.log(`console upload: browser/CLI throughput ratio ${ratio.toFixed(2)} (target >= ${TARGET})`);

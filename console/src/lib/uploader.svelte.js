@@ -1,0 +1,413 @@
+// The upload engine: presigned multipart uploads straight to the ingress
+// bucket. The daemon signs (POST /uploads/files) and completes; the bytes go
+// from the browser to S3, PARALLEL parts at a time, each part retried.
+//
+// Resume: what the bucket already has (same path and size) is skipped, and a
+// file whose multipart upload was under way when the tab closed continues the
+// same upload: its upload id, part URLs (until they expire) and finished part
+// numbers are kept in localStorage until the file completes, so no finished
+// part is sent again.
+import { ApiError, get, post } from './api.js';
+import { checkPhoto } from './files.js';
+
+export const PARALLEL = 6;
+const PART_ATTEMPTS = 6;
+const STATUS_EVERY_MS = 3000;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Backoff before retry `n` (1-based): 0.5 s, 1 s, 2 s, 4 s, 8 s, with jitter. */
+function backoff(n) {
+	const base = 500 * 2 ** (n - 1);
+	return base / 2 + Math.random() * base;
+}
+
+class Store {
+	constructor(photographer) {
+		this.key = `pf-console.uploads.${photographer ?? ''}`;
+		try {
+			this.data = JSON.parse(localStorage.getItem(this.key) ?? '{}') ?? {};
+		} catch {
+			this.data = {};
+		}
+	}
+	get(path) {
+		return this.data[path] ?? null;
+	}
+	set(path, v) {
+		this.data[path] = v;
+		this.save();
+	}
+	delete(path) {
+		if (path in this.data) {
+			delete this.data[path];
+			this.save();
+		}
+	}
+	paths() {
+		return Object.keys(this.data);
+	}
+	save() {
+		try {
+			if (Object.keys(this.data).length) localStorage.setItem(this.key, JSON.stringify(this.data));
+			else localStorage.removeItem(this.key);
+		} catch {
+			/* storage full or off: resume then restarts unfinished files */
+		}
+	}
+}
+
+/** Unfinished uploads left by an earlier page (for the "pick the folder again" hint). */
+export function unfinished(photographer) {
+	return new Store(photographer).paths();
+}
+
+class PartError extends Error {
+	constructor(status, message) {
+		super(message);
+		this.status = status;
+	}
+}
+
+function putPart(url, blob, onProgress, signal) {
+	return new Promise((resolve, reject) => {
+		const xhr = new XMLHttpRequest();
+		xhr.open('PUT', url);
+		xhr.upload.onprogress = (e) => onProgress(e.loaded);
+		xhr.onload = () => resolve(xhr.status);
+		xhr.onerror = () => resolve(0);
+		xhr.ontimeout = () => resolve(0);
+		xhr.onabort = () => reject(new DOMException('aborted', 'AbortError'));
+		signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+		xhr.send(blob);
+	});
+}
+
+class Semaphore {
+	constructor(n) {
+		this.free = n;
+		this.waiting = [];
+	}
+	async take() {
+		if (this.free > 0) {
+			this.free--;
+			return;
+		}
+		await new Promise((r) => this.waiting.push(r));
+	}
+	give() {
+		const next = this.waiting.shift();
+		if (next) next();
+		else this.free++;
+	}
+}
+
+export class Uploader {
+	/** Every file handed to the page, in order. */
+	files = $state([]);
+	phase = $state('idle'); // idle | checking | listing | uploading | done
+	error = $state(null);
+	speed = $state(0); // bytes/s over the last seconds
+	sentBytes = $state(0); // bytes of this run that reached the bucket or are in flight
+	statusPolling = $state(false);
+
+	constructor(photographer, { parallel = PARALLEL } = {}) {
+		this.photographer = photographer;
+		this.parallel = parallel;
+		this.store = new Store(photographer);
+		this.controller = new AbortController();
+		this.samples = [];
+		// Bytes sent per file as the XHR progress events say, outside the
+		// page's state: copied into it four times a second, so thousands of
+		// progress events do not each redraw the page.
+		this.live = new Map();
+	}
+
+	get counts() {
+		const c = { total: this.files.length, refused: 0, skipped: 0, queued: 0, uploading: 0, done: 0, failed: 0, checking: 0 };
+		for (const f of this.files) c[f.state]++;
+		return c;
+	}
+
+	/** Bytes the current run must move (queued, uploading, done in this run). */
+	get totalBytes() {
+		let n = 0;
+		for (const f of this.files) if (f.state === 'queued' || f.state === 'uploading' || f.state === 'done' || (f.state === 'failed' && f.tried)) n += f.size;
+		return n;
+	}
+
+	get loadedBytes() {
+		let n = 0;
+		for (const f of this.files) if (f.state === 'uploading' || f.state === 'done' || (f.state === 'failed' && f.tried)) n += f.loaded;
+		return n;
+	}
+
+	get secondsLeft() {
+		if (!this.speed) return null;
+		return (this.totalBytes - this.loadedBytes) / this.speed;
+	}
+
+	/** Adds files (photos are checked here, before any byte is sent). */
+	async add(entries) {
+		const known = new Set(this.files.map((f) => f.path));
+		this.phase = this.phase === 'idle' ? 'checking' : this.phase;
+		const added = [];
+		for (const { file, path } of entries) {
+			if (known.has(path)) continue;
+			known.add(path);
+			const rec = $state({ path, size: file.size, file, type: null, state: 'checking', reason: null, loaded: 0, result: null, codes: null, tried: false });
+			this.files.push(rec);
+			added.push(this.files[this.files.length - 1]);
+		}
+		// First bytes of 16 files at a time: thousands of files check in seconds.
+		let next = 0;
+		const checker = async () => {
+			while (next < added.length) {
+				const rec = added[next++];
+				const verdict = await checkPhoto(rec.file, rec.path);
+				if ('reason' in verdict) {
+					rec.state = 'refused';
+					rec.reason = verdict.reason;
+				} else {
+					rec.type = verdict.type;
+					rec.state = 'queued';
+				}
+			}
+		};
+		await Promise.all(Array.from({ length: Math.min(16, added.length) }, checker));
+		if (this.phase === 'checking') this.phase = 'idle';
+	}
+
+	/** What the bucket already holds for this photographer: path -> size. */
+	async listExisting() {
+		const have = new Map();
+		let cursor = null;
+		for (let page = 0; page < 10000; page++) {
+			const q = cursor ? `?cursor=${encodeURIComponent(cursor)}` : '';
+			const r = await get(`/uploads/objects${q}`, { signal: this.controller.signal });
+			for (const o of r.objects ?? []) have.set(o.path, o.size);
+			cursor = r.nextCursor;
+			if (!cursor) break;
+		}
+		return have;
+	}
+
+	async start() {
+		if (this.phase === 'uploading' || this.phase === 'listing') return;
+		this.error = null;
+		this.phase = 'listing';
+		let have;
+		try {
+			have = await this.listExisting();
+		} catch (e) {
+			this.error = `Could not list what is already uploaded: ${e.message}`;
+			this.phase = 'idle';
+			return;
+		}
+		for (const f of this.files) {
+			if ((f.state === 'queued' || f.state === 'failed') && have.get(f.path) === f.size) {
+				f.state = 'skipped';
+				f.reason = 'already in the bucket';
+				this.store.delete(f.path);
+			} else if (f.state === 'failed') {
+				f.state = 'queued';
+				f.reason = null;
+				f.loaded = 0;
+			}
+		}
+		this.phase = 'uploading';
+		const meter = setInterval(() => this.measure(), 250);
+		const slots = new Semaphore(this.parallel);
+		const queue = this.files.filter((f) => f.state === 'queued');
+		let next = 0;
+		const worker = async () => {
+			while (next < queue.length) {
+				const f = queue[next++];
+				await this.uploadFile(f, slots);
+			}
+		};
+		// Twice as many files as part slots: while some files wait for the daemon
+		// (create, complete), the slots stay busy with the parts of others.
+		await Promise.all(Array.from({ length: Math.min(this.parallel * 2, queue.length) }, worker));
+		clearInterval(meter);
+		this.measure();
+		this.phase = 'done';
+		this.pollStatus();
+	}
+
+	measure() {
+		for (const [f, v] of this.live) f.loaded = v;
+		const now = performance.now();
+		const loaded = this.loadedBytes;
+		this.samples.push([now, loaded]);
+		while (this.samples.length > 2 && now - this.samples[0][0] > 5000) this.samples.shift();
+		const [t0, b0] = this.samples[0];
+		this.speed = now > t0 ? ((loaded - b0) * 1000) / (now - t0) : 0;
+	}
+
+	stop() {
+		this.controller.abort();
+	}
+
+	async uploadFile(f, slots) {
+		f.state = 'uploading';
+		f.tried = true;
+		f.loaded = 0;
+		try {
+			let plan = this.resumable(f);
+			let resumed = !!plan;
+			for (let attempt = 0; attempt < 2; attempt++) {
+				if (!plan) {
+					const r = await post('/uploads/files', { path: f.path, size: f.size, type: f.type }, { signal: this.controller.signal });
+					plan = { size: f.size, uploadId: r.uploadId, partSize: r.partSize, parts: r.parts, expiresAt: r.expiresAt, done: [] };
+					this.store.set(f.path, plan);
+				}
+				try {
+					await this.sendParts(f, plan, slots);
+					await this.complete(f, plan);
+					this.store.delete(f.path);
+					this.live.delete(f);
+					f.state = 'done';
+					f.loaded = f.size;
+					return;
+				} catch (e) {
+					// A kept upload the bucket no longer knows (expired, aborted):
+					// start this file once more from scratch.
+					if (resumed && e instanceof PartError && (e.status === 403 || e.status === 404 || e.status === 400)) {
+						this.store.delete(f.path);
+						plan = null;
+						resumed = false;
+						this.live.set(f, 0);
+						continue;
+					}
+					throw e;
+				}
+			}
+		} catch (e) {
+			this.live.delete(f);
+			if (e?.name === 'AbortError') return;
+			f.state = 'failed';
+			f.reason = e.message;
+			const plan = this.store.get(f.path);
+			if (plan && !(e instanceof PartError && e.status === 0)) {
+				// Given up for good: free the parts in the bucket.
+				this.store.delete(f.path);
+				post('/uploads/files/abort', { path: f.path, uploadId: plan.uploadId }).catch(() => {});
+			}
+		}
+	}
+
+	/** A kept plan for this file that is still usable, else null. */
+	resumable(f) {
+		const plan = this.store.get(f.path);
+		if (!plan) return null;
+		const left = Date.parse(plan.expiresAt) - Date.now();
+		if (plan.size !== f.size || !(left > 60_000) || !Array.isArray(plan.parts)) {
+			this.store.delete(f.path);
+			if (plan.uploadId) post('/uploads/files/abort', { path: f.path, uploadId: plan.uploadId }).catch(() => {});
+			return null;
+		}
+		return plan;
+	}
+
+	async sendParts(f, plan, slots) {
+		const progress = new Map();
+		const partBytes = (n) => Math.min(plan.partSize, f.size - (n - 1) * plan.partSize);
+		const doneBytes = () => plan.done.reduce((s, n) => s + partBytes(n), 0);
+		const update = () => {
+			let v = doneBytes();
+			for (const b of progress.values()) v += b;
+			this.live.set(f, Math.min(v, f.size));
+		};
+		update();
+		const todo = plan.parts.filter((p) => !plan.done.includes(p.partNumber));
+		let failure = null;
+		await Promise.all(
+			todo.map(async (p) => {
+				await slots.take();
+				try {
+					if (failure) return;
+					const start = (p.partNumber - 1) * plan.partSize;
+					const blob = f.file.slice(start, start + partBytes(p.partNumber));
+					for (let attempt = 1; ; attempt++) {
+						progress.set(p.partNumber, 0);
+						const status = await putPart(
+							p.url,
+							blob,
+							(n) => {
+								progress.set(p.partNumber, n);
+								update();
+							},
+							this.controller.signal
+						);
+						if (status >= 200 && status < 300) break;
+						progress.delete(p.partNumber);
+						update();
+						const retryable = status === 0 || status === 408 || status === 429 || status >= 500;
+						if (!retryable || attempt >= PART_ATTEMPTS) {
+							throw new PartError(status, status ? `part ${p.partNumber} refused by the bucket (HTTP ${status})` : `part ${p.partNumber} could not be sent after ${attempt} tries`);
+						}
+						await sleep(backoff(attempt));
+					}
+					progress.delete(p.partNumber);
+					plan.done.push(p.partNumber);
+					this.store.set(f.path, plan);
+					update();
+				} catch (e) {
+					failure ??= e;
+				} finally {
+					slots.give();
+				}
+			})
+		);
+		if (failure) throw failure;
+	}
+
+	async complete(f, plan) {
+		for (let attempt = 1; ; attempt++) {
+			try {
+				await post('/uploads/files/complete', { path: f.path, uploadId: plan.uploadId }, { signal: this.controller.signal });
+				return;
+			} catch (e) {
+				const retryable = e instanceof ApiError && (e.status === 0 || e.status >= 500 || e.status === 429);
+				if (!retryable || attempt >= 4) {
+					if (e instanceof ApiError && e.status >= 400 && e.status < 500) throw new PartError(e.status, e.message);
+					throw e;
+				}
+				await sleep(backoff(attempt));
+			}
+		}
+	}
+
+	/** Live outcome of the uploaded photos (codes found), until each is final. */
+	async pollStatus() {
+		if (this.statusPolling) return;
+		this.statusPolling = true;
+		const deadline = Date.now() + 30 * 60_000;
+		try {
+			while (!this.controller.signal.aborted && Date.now() < deadline) {
+				const open = this.files.filter((f) => (f.state === 'done' || f.state === 'skipped') && (!f.result || f.result === 'waiting'));
+				if (!open.length) break;
+				for (let i = 0; i < open.length; i += 100) {
+					const chunk = open.slice(i, i + 100);
+					try {
+						const r = await post('/uploads/status', { paths: chunk.map((f) => f.path) }, { signal: this.controller.signal });
+						const by = new Map((r.files ?? []).map((x) => [x.path, x]));
+						for (const f of chunk) {
+							const s = by.get(f.path);
+							if (s) {
+								f.result = s.state;
+								f.codes = s.codes ?? null;
+							}
+						}
+					} catch (e) {
+						if (e?.name === 'AbortError') return;
+					}
+				}
+				await sleep(STATUS_EVERY_MS);
+			}
+		} finally {
+			this.statusPolling = false;
+		}
+	}
+}
