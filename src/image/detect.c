@@ -68,9 +68,55 @@ static zbar_image_scanner_t *scanner_new(unsigned symbologies)
 	return sc;
 }
 
-/* Scans one Y800 buffer; returns how many symbols zbar decoded (valid code or not). */
+/* Where a buffer handed to zbar lies in the frame: frame = A * buffer + t
+ * (crops, enlargements, halvings and turns compose). */
+struct affine {
+	double xx, xy, tx, yx, yy, ty;
+};
+
+/* outer after inner. */
+static struct affine affine_then(const struct affine *outer, const struct affine *inner)
+{
+	struct affine r;
+
+	r.xx = outer->xx * inner->xx + outer->xy * inner->yx;
+	r.xy = outer->xx * inner->xy + outer->xy * inner->yy;
+	r.tx = outer->xx * inner->tx + outer->xy * inner->ty + outer->tx;
+	r.yx = outer->yx * inner->xx + outer->yy * inner->yx;
+	r.yy = outer->yx * inner->xy + outer->yy * inner->yy;
+	r.ty = outer->yx * inner->tx + outer->yy * inner->ty + outer->ty;
+	return r;
+}
+
+/* A buffer k times the size of the frame's pixels from (x, y). */
+static struct affine affine_scaled(double x, double y, double k)
+{
+	return (struct affine){1 / k, 0, x, 0, 1 / k, y};
+}
+
+/* Centres of the symbols zbar decoded, in frame pixels: which candidate
+ * blobs of a region were read and which still want retries. */
+struct hits {
+	double *xy;
+	size_t n, cap;
+};
+
+static void hits_add(struct hits *h, double x, double y)
+{
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 8;
+		h->xy = pf_xrealloc(h->xy, h->cap * 2 * sizeof(*h->xy));
+	}
+	h->xy[2 * h->n] = x;
+	h->xy[2 * h->n + 1] = y;
+	h->n++;
+}
+
+/* Scans one Y800 buffer; returns how many symbols zbar decoded (valid code
+ * or not) and, when hits is given, records their centres through at. */
 static int scan_buffer(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
-                       const unsigned char *px, int w, int h, struct pf_image__codes *set)
+                       const unsigned char *px, int w, int h, struct pf_image__codes *set,
+                       const struct affine *at, struct hits *hits)
 {
 	zbar_image_t *img = zbar_image_create();
 	int found = 0;
@@ -82,12 +128,25 @@ static int scan_buffer(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
 		for (const zbar_symbol_t *s = zbar_image_first_symbol(img); s;
 		     s = zbar_symbol_next(s)) {
 			char code[PF_IMAGE_CODE_MAX + 1];
+			unsigned npts = zbar_symbol_get_loc_size(s);
 
 			found++;
 			if (pf_image__payload_to_code(ctx->has_pattern ? &ctx->pattern : NULL,
 			                              zbar_symbol_get_data(s),
 			                              zbar_symbol_get_data_length(s), code))
 				pf_image__codes_add(set, code);
+			if (hits && at && npts) {
+				double x = 0, y = 0;
+
+				for (unsigned i = 0; i < npts; i++) {
+					x += zbar_symbol_get_loc_x(s, i);
+					y += zbar_symbol_get_loc_y(s, i);
+				}
+				x /= npts;
+				y /= npts;
+				hits_add(hits, at->xx * x + at->xy * y + at->tx,
+				         at->yx * x + at->yy * y + at->ty);
+			}
 		}
 	}
 	zbar_image_destroy(img);
@@ -190,7 +249,7 @@ static void scan_whole(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
 	if ((long long)g->w * g->h <= PF_IMAGE__WHOLE_MAX_PX) {
 		stats->scanned_px += (long long)g->w * g->h;
 		stats->whole_px += (long long)g->w * g->h;
-		if (scan_buffer(ctx, sc, g->px, g->w, g->h, set))
+		if (scan_buffer(ctx, sc, g->px, g->w, g->h, set, NULL, NULL))
 			stats->read_whole++;
 		return;
 	}
@@ -210,7 +269,8 @@ static void scan_whole(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
 	zbar_image_scanner_set_config(sc, ZBAR_NONE, ZBAR_CFG_Y_DENSITY, WHOLE_DENSITY);
 	stats->scanned_px += ((long long)w4 * h4 + (long long)w8 * h8) / WHOLE_DENSITY;
 	stats->whole_px += ((long long)w4 * h4 + (long long)w8 * h8) / WHOLE_DENSITY;
-	if (scan_buffer(ctx, sc, own.q4, w4, h4, set) + scan_buffer(ctx, sc, own.q8, w8, h8, set))
+	if (scan_buffer(ctx, sc, own.q4, w4, h4, set, NULL, NULL) +
+	    scan_buffer(ctx, sc, own.q8, w8, h8, set, NULL, NULL))
 		stats->read_whole++;
 	zbar_image_scanner_set_config(sc, ZBAR_NONE, ZBAR_CFG_X_DENSITY, 1);
 	zbar_image_scanner_set_config(sc, ZBAR_NONE, ZBAR_CFG_Y_DENSITY, 1);
@@ -470,7 +530,7 @@ static size_t merge_boxes(struct box *b, size_t n)
 /* Connected blobs of marked cells (8-neighbourhood, after a one-cell dilation
  * so a code's cells join up) as padded pixel boxes. */
 static size_t blobs(const unsigned char *map, int mw, int mh, const struct pf_image__grey *g,
-                    struct box **out)
+                    struct box **out, struct box **raw, size_t *nraw)
 {
 	size_t ncells = (size_t)mw * mh, nboxes = 0, cap = 0;
 	unsigned char *dil = pf_xcalloc(ncells, 1);
@@ -542,6 +602,12 @@ static size_t blobs(const unsigned char *map, int mw, int mh, const struct pf_im
 	free(stack);
 	free(dil);
 	*out = boxes;
+	*raw = NULL;
+	*nraw = nboxes;
+	if (nboxes) {
+		*raw = pf_xmalloc(nboxes * sizeof(**raw));
+		memcpy(*raw, boxes, nboxes * sizeof(**raw));
+	}
 	return merge_boxes(boxes, nboxes);
 }
 
@@ -587,73 +653,106 @@ static int noise_level(const struct pf_image__grey *g)
 	return v;
 }
 
-/* Scans one candidate region: as is; then, if the edges say it holds a
- * tilted barcode, turned so that bars stand upright (zbar reads 1-D codes
- * along rows and columns only, and a short, wide barcode tilted by more
- * than ~15 degrees has no row crossing all of it). If nothing was read:
- * small regions enlarged 2x (2-3 px modules), others at half size (the
- * turned copy when there is one: very wide bars, and noise averaged out),
- * and on a noisy frame smoothed. */
-static void scan_region(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
-                        const struct pf_image__grey *g, const struct box *b, bool noisy,
-                        struct pf_image__codes *set, struct pf_image__scan_stats *stats)
-{
-	int w = b->x1 - b->x0, h = b->y1 - b->y0, cw, ch, rw = 0, rh = 0;
-	unsigned char *px = crop(g, b, 1, &cw, &ch), *rot = NULL, *soft = NULL;
-	double angle, coherence;
-	int read;
+/* One candidate box as zbar is shown it: the crop, a smoothed copy on a
+ * noisy frame, and the crop turned upright when its edges say it holds a
+ * tilted barcode (zbar reads 1-D codes along rows and columns only, and a
+ * short, wide barcode tilted by more than ~15 degrees has no row crossing
+ * all of it). */
+struct view {
+	struct box b;
+	unsigned char *px, *soft, *rot;
+	int w, h, rw, rh;
+	struct affine at, rot_at; /* buffer -> frame */
+};
 
-	stats->regions++;
-	stats->scanned_px += (long long)cw * ch;
-	read = scan_buffer(ctx, sc, px, cw, ch, set);
-	if (read)
-		stats->read_plain++;
-	/* Tried even when something was read: a region may hold a bib's QR
-	 * code next to another bib's tilted barcode. */
+static void view_make(const struct pf_image__grey *g, const struct box *b, bool noisy,
+                      struct view *v)
+{
+	double angle, coherence;
+
+	memset(v, 0, sizeof(*v));
+	v->b = *b;
+	v->px = crop(g, b, 1, &v->w, &v->h);
+	v->at = affine_scaled(b->x0, b->y0, 1);
 	/* On a noisy frame, noise gradients outvote the bars' in many cells:
 	 * the tilt is found on a smoothed copy. */
 	if (noisy)
-		soft = smooth3(px, cw, ch);
-	coherence = edge_orientation(soft ? soft : px, cw, ch, &angle);
+		v->soft = smooth3(v->px, v->w, v->h);
+	coherence = edge_orientation(v->soft ? v->soft : v->px, v->w, v->h, &angle);
 	if (coherence > 0.35 && fabs(sin(2 * angle)) > 0.12) {
 		/* Turn the gradient to the nearer axis. */
-		double turn = angle;
+		double turn = angle, c, sn;
+		struct affine back;
 
 		while (turn > M_PI / 4)
 			turn -= M_PI / 2;
 		while (turn < -M_PI / 4)
 			turn += M_PI / 2;
-		rot = rotate(px, cw, ch, turn, &rw, &rh);
-		if (scan_buffer(ctx, sc, rot, rw, rh, set)) {
-			stats->read_turned++;
-			read++;
-		}
-		stats->scanned_px += (long long)rw * rh;
-		stats->turned_px += (long long)rw * rh;
+		v->rot = rotate(v->px, v->w, v->h, turn, &v->rw, &v->rh);
+		/* rotate(): output (x, y) samples the crop at R(turn) (p - centre'). */
+		c = cos(turn);
+		sn = sin(turn);
+		back = (struct affine){c,  -sn, v->w / 2.0 - c * v->rw / 2.0 + sn * v->rh / 2.0,
+		                       sn, c,   v->h / 2.0 - sn * v->rw / 2.0 - c * v->rh / 2.0};
+		v->rot_at = affine_then(&v->at, &back);
 	}
-	if (read)
-		goto out_free;
-	if (w <= SMALL_REGION && h <= SMALL_REGION) {
-		unsigned char *big = crop(g, b, 2, &cw, &ch);
+}
 
-		if (scan_buffer(ctx, sc, big, cw, ch, set))
-			read++;
-		stats->scanned_px += (long long)cw * ch;
-		stats->retry_px += (long long)cw * ch;
+static void view_free(struct view *v)
+{
+	free(v->px);
+	free(v->soft);
+	free(v->rot);
+}
+
+/* The turned copy, when there is one. */
+static int view_read_turned(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
+                            const struct view *v, struct pf_image__codes *set, struct hits *hits,
+                            struct pf_image__scan_stats *stats)
+{
+	int read;
+
+	if (!v->rot)
+		return 0;
+	read = scan_buffer(ctx, sc, v->rot, v->rw, v->rh, set, &v->rot_at, hits);
+	if (read)
+		stats->read_turned++;
+	stats->scanned_px += (long long)v->rw * v->rh;
+	stats->turned_px += (long long)v->rw * v->rh;
+	return read;
+}
+
+/* Retries for a box that looks like a code but from which zbar read
+ * nothing: small boxes enlarged 2x (2-3 px modules), others at half size
+ * (the turned copy when there is one: very wide bars, and noise averaged
+ * out), and on a noisy frame smoothed. */
+static int view_retry(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
+                      const struct pf_image__grey *g, struct view *v, bool noisy,
+                      struct pf_image__codes *set, struct hits *hits,
+                      struct pf_image__scan_stats *stats)
+{
+	const unsigned char *src = v->rot ? v->rot : v->px;
+	int sw = v->rot ? v->rw : v->w, sh = v->rot ? v->rh : v->h, read = 0;
+	const struct affine *sat = v->rot ? &v->rot_at : &v->at;
+
+	if (v->w <= SMALL_REGION && v->h <= SMALL_REGION) {
+		int bw, bh;
+		unsigned char *big = crop(g, &v->b, 2, &bw, &bh);
+		struct affine at = affine_scaled(v->b.x0, v->b.y0, 2);
+
+		read = scan_buffer(ctx, sc, big, bw, bh, set, &at, hits);
+		stats->scanned_px += (long long)bw * bh;
+		stats->retry_px += (long long)bw * bh;
 		free(big);
-		cw = w;
-		ch = h;
 		if (read)
 			stats->read_enlarged++;
-	} else if (w >= LARGE_REGION || h >= LARGE_REGION || rot) {
+	} else if (v->w >= LARGE_REGION || v->h >= LARGE_REGION || v->rot) {
 		/* zbar's edge finder loses very wide bars (12 px modules make
 		 * 48 px bars); at half size they are ordinary. */
-		const unsigned char *src = rot ? rot : px;
-		int sw = rot ? rw : cw, sh = rot ? rh : ch;
 		unsigned char *half = halve(src, sw, sh);
+		struct affine two = affine_scaled(0, 0, 0.5), at = affine_then(sat, &two);
 
-		if (scan_buffer(ctx, sc, half, sw / 2, sh / 2, set))
-			read++;
+		read = scan_buffer(ctx, sc, half, sw / 2, sh / 2, set, &at, hits);
 		stats->scanned_px += (long long)(sw / 2) * (sh / 2);
 		stats->retry_px += (long long)(sw / 2) * (sh / 2);
 		free(half);
@@ -661,21 +760,76 @@ static void scan_region(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc
 			stats->read_reduced++;
 	}
 	if (!read && noisy) {
-		int sw = rot ? rw : cw, sh = rot ? rh : ch;
-
-		if (rot) {
-			free(soft);
-			soft = smooth3(rot, rw, rh);
+		if (v->rot) {
+			free(v->soft);
+			v->soft = smooth3(v->rot, v->rw, v->rh);
 		}
-		if (scan_buffer(ctx, sc, soft, sw, sh, set))
+		read = scan_buffer(ctx, sc, v->soft, sw, sh, set, sat, hits);
+		if (read)
 			stats->read_smoothed++;
 		stats->scanned_px += (long long)sw * sh;
 		stats->retry_px += (long long)sw * sh;
 	}
-out_free:
-	free(soft);
-	free(rot);
-	free(px);
+	return read;
+}
+
+static bool box_holds_hit(const struct box *b, const struct hits *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		double x = h->xy[2 * i], y = h->xy[2 * i + 1];
+
+		if (x >= b->x0 && x < b->x1 && y >= b->y0 && y < b->y1)
+			return true;
+	}
+	return false;
+}
+
+static bool box_inside(const struct box *in, const struct box *out)
+{
+	return in->x0 >= out->x0 && in->y0 >= out->y0 && in->x1 <= out->x1 && in->y1 <= out->y1;
+}
+
+/* Scans one candidate region (merged from one or more blobs): as is, then
+ * turned upright if it holds a tilted barcode — tried even when something
+ * was read, since a region may hold a bib's QR code next to another bib's
+ * tilted barcode. Then each of its blobs that no decoded symbol lies in
+ * gets the retries: a region holding two bibs, one of them read, still has
+ * a blob that looks like a code and gave nothing. */
+static void scan_region(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
+                        const struct pf_image__grey *g, const struct box *b, const struct box *raw,
+                        size_t nraw, bool noisy, struct pf_image__codes *set,
+                        struct pf_image__scan_stats *stats)
+{
+	struct view v;
+	struct hits hits = {0};
+
+	view_make(g, b, noisy, &v);
+	stats->regions++;
+	stats->scanned_px += (long long)v.w * v.h;
+	if (scan_buffer(ctx, sc, v.px, v.w, v.h, set, &v.at, &hits))
+		stats->read_plain++;
+	view_read_turned(ctx, sc, &v, set, &hits, stats);
+	for (size_t i = 0; i < nraw; i++) {
+		struct view sub;
+		struct box r = raw[i];
+
+		if (!box_inside(&r, b) || box_holds_hit(&r, &hits))
+			continue;
+		if (hits.n == 0 ||
+		    (r.x0 == b->x0 && r.y0 == b->y0 && r.x1 == b->x1 && r.y1 == b->y1)) {
+			/* Nothing read in the whole region: the region is retried
+			 * once as a whole. */
+			view_retry(ctx, sc, g, &v, noisy, set, &hits, stats);
+			break;
+		}
+		/* A blob of its own, unread beside a read one: its own tilt. */
+		view_make(g, &r, noisy, &sub);
+		if (!view_read_turned(ctx, sc, &sub, set, &hits, stats))
+			view_retry(ctx, sc, g, &sub, noisy, set, &hits, stats);
+		view_free(&sub);
+	}
+	free(hits.xy);
+	view_free(&v);
 }
 
 int pf_image__scan(const struct pf_image_ctx *ctx, const struct pf_image__grey *g,
@@ -685,8 +839,8 @@ int pf_image__scan(const struct pf_image_ctx *ctx, const struct pf_image__grey *
 	int mw = g->w / BLOCK, mh = g->h / BLOCK;
 	zbar_image_scanner_t *sc;
 	unsigned char *map;
-	struct box *boxes = NULL;
-	size_t nboxes;
+	struct box *boxes = NULL, *raw = NULL;
+	size_t nboxes, nraw;
 	bool noisy;
 
 	memset(stats, 0, sizeof(*stats));
@@ -701,10 +855,11 @@ int pf_image__scan(const struct pf_image_ctx *ctx, const struct pf_image__grey *
 	}
 	map = pf_xmalloc((size_t)mw * mh);
 	contrast_map(g, map, mw, mh);
-	nboxes = blobs(map, mw, mh, g, &boxes);
+	nboxes = blobs(map, mw, mh, g, &boxes, &raw, &nraw);
 	noisy = nboxes && noise_level(g) >= NOISY;
 	for (size_t i = 0; i < nboxes; i++)
-		scan_region(ctx, sc, g, &boxes[i], noisy, set, stats);
+		scan_region(ctx, sc, g, &boxes[i], raw, nraw, noisy, set, stats);
+	free(raw);
 	free(boxes);
 	free(map);
 	zbar_image_scanner_destroy(sc);
