@@ -23,15 +23,23 @@
 #include "photofinish/util.h"
 
 /* Tunables, measured with bench/run (docs/benchmarks.md). */
-#define BLOCK 16         /* map cell, full-resolution pixels */
-#define EDGE_STEP 80     /* grey difference over 2 px counted as an edge */
-#define EDGE_MIN_FRAC 15 /* % of samples in a cell that are edges */
-#define RANGE_MIN 120    /* max - min grey within a cell */
-#define MIN_CELLS 4      /* smaller blobs cannot hold a readable code */
-#define PAD 48           /* px around a blob: a 12 px module QR code's quiet zone */
-#define SMALL_REGION 320 /* regions up to this size are retried enlarged */
-#define LARGE_REGION 600 /* regions from this size are retried at half size */
-#define NOISY 11         /* noise_level() from which failed regions are retried smoothed */
+#define BLOCK 16          /* map cell, full-resolution pixels */
+#define EDGE_STEP 80      /* grey difference over 2 px counted as an edge */
+#define EDGE_MIN_FRAC 15  /* % of samples in a cell that are edges */
+#define RANGE_MIN 120     /* max - min grey within a cell */
+#define MIN_CELLS 4       /* smaller blobs cannot hold a readable code */
+#define PAD 48            /* px around a blob: a 12 px module QR code's quiet zone */
+#define SMALL_REGION 320  /* regions up to this size are retried enlarged */
+#define LARGE_REGION 600  /* regions from this size are retried at half size */
+#define WEAK_STEP 40      /* grey difference over 4 px: a weak cell (blur, grey print) */
+#define WEAK_RANGE 60     /* max - min grey within a weak cell */
+#define WEAK_MIN_CELLS 24 /* a weak blob: at least this many weak cells, */
+#define WEAK_FILL 30      /* filling this % of its box, at most 1/4 of the frame */
+#define STRETCH_TILE 32   /* px of the (halved) weak region */
+#define STRETCH_MIN 32    /* grey levels */
+#define STRONG 1          /* map cell values */
+#define WEAK 2
+#define NOISY 11 /* noise_level() from which failed regions are retried smoothed */
 /* The whole frame is read too: at its original size up to
  * PF_IMAGE__WHOLE_MAX_PX (about 2 MP: 1920 x 1080 and 1800 x 1200 included),
  * larger ones at 1/4 and 1/8 of their width and height, where modules of
@@ -458,12 +466,12 @@ static double exposure(const struct pf_image__grey *g)
 }
 
 /* Marks map cells that look like printed code: many strong edges and a wide
- * grey range, scaled by the frame's exposure. Samples every second row and
- * column. */
-static void contrast_map(const struct pf_image__grey *g, unsigned char *map, int mw, int mh)
+ * grey range, scaled by the frame's exposure (f). Samples every second row
+ * and column. */
+static void contrast_map(const struct pf_image__grey *g, double f, unsigned char *map, int mw,
+                         int mh)
 {
 	int need = (BLOCK / 2) * (BLOCK / 2) * EDGE_MIN_FRAC / 100;
-	double f = exposure(g);
 	int step = (int)(EDGE_STEP * f + 0.5), range = (int)(RANGE_MIN * f + 0.5);
 
 	for (int by = 0; by < mh; by++) {
@@ -491,7 +499,58 @@ static void contrast_map(const struct pf_image__grey *g, unsigned char *map, int
 						hi = v;
 				}
 			}
-			map[by * mw + bx] = edges >= need && hi - lo >= range;
+			map[by * mw + bx] = edges >= need && hi - lo >= range ? STRONG : 0;
+		}
+	}
+}
+
+/* Marks the unmarked cells that look like a blurred or grey-printed code:
+ * the same test with weaker edges measured over 4 px, on the 1/4 plane when
+ * there is one (a 4 x 4 block per cell, each step between neighbours spans
+ * 4 px: ~1/16 of the strong map's cost), else on every second pixel of the
+ * frame. Noise (as noise_level() measures it on the frame) raises the step:
+ * sensor noise alone makes differences of ~1.4 sigma (the level is ~1.65
+ * sigma), a box average over 4 x 4 divides it by 4. */
+static void weak_map(const struct pf_image__grey *g, double f, int noise, unsigned char *map,
+                     int mw, int mh)
+{
+	const unsigned char *px = g->q4 ? g->q4 : g->px;
+	int w = g->q4 ? g->w / 4 : g->w, h = g->q4 ? g->h / 4 : g->h;
+	int cell = g->q4 ? BLOCK / 4 : BLOCK, d = g->q4 ? 1 : 4, s = g->q4 ? 1 : 2;
+	int n = (cell / s) * (cell / s), need = (n * EDGE_MIN_FRAC + 99) / 100;
+	int wstep = (int)(WEAK_STEP * f + 0.5), wrange = (int)(WEAK_RANGE * f + 0.5);
+	int nstep = g->q4 ? noise / 2 : 2 * noise;
+
+	if (wstep < nstep)
+		wstep = nstep;
+	for (int by = 0; by < mh; by++) {
+		for (int bx = 0; bx < mw; bx++) {
+			int edges = 0, lo = 255, hi = 0;
+			int x0 = bx * cell, y0 = by * cell, x1 = x0 + cell, y1 = y0 + cell;
+
+			if (map[by * mw + bx])
+				continue;
+			if (x1 > w - d)
+				x1 = w - d;
+			if (y1 > h - d)
+				y1 = h - d;
+			for (int y = y0; y < y1; y += s) {
+				const unsigned char *r = px + (size_t)y * w,
+				                    *rd = r + (size_t)d * w;
+
+				for (int x = x0; x < x1; x += s) {
+					int v = r[x];
+
+					edges += (abs(r[x + d] - v) >= wstep) |
+					         (abs(rd[x] - v) >= wstep);
+					if (v < lo)
+						lo = v;
+					if (v > hi)
+						hi = v;
+				}
+			}
+			if (edges >= need && hi - lo >= wrange)
+				map[by * mw + bx] = WEAK;
 		}
 	}
 }
@@ -529,8 +588,9 @@ static size_t merge_boxes(struct box *b, size_t n)
 
 /* Connected blobs of marked cells (8-neighbourhood, after a one-cell dilation
  * so a code's cells join up) as padded pixel boxes. */
-static size_t blobs(const unsigned char *map, int mw, int mh, const struct pf_image__grey *g,
-                    struct box **out, struct box **raw, size_t *nraw)
+static size_t blobs(const unsigned char *map, int mw, int mh, unsigned char level,
+                    const struct pf_image__grey *g, struct box **out, struct box **raw,
+                    size_t *nraw)
 {
 	size_t ncells = (size_t)mw * mh, nboxes = 0, cap = 0;
 	unsigned char *dil = pf_xcalloc(ncells, 1);
@@ -539,7 +599,7 @@ static size_t blobs(const unsigned char *map, int mw, int mh, const struct pf_im
 
 	for (int y = 0; y < mh; y++) {
 		for (int x = 0; x < mw; x++) {
-			if (!map[y * mw + x])
+			if (map[y * mw + x] != level)
 				continue;
 			for (int dy = -1; dy <= 1; dy++) {
 				for (int dx = -1; dx <= 1; dx++) {
@@ -564,7 +624,7 @@ static size_t blobs(const unsigned char *map, int mw, int mh, const struct pf_im
 		while (sp) {
 			int c = stack[--sp], cx = c % mw, cy = c / mw;
 
-			core += map[c];
+			core += map[c] == level;
 			if (cx < bx0)
 				bx0 = cx;
 			if (cx > bx1)
@@ -585,7 +645,13 @@ static size_t blobs(const unsigned char *map, int mw, int mh, const struct pf_im
 				}
 			}
 		}
-		if (core < MIN_CELLS)
+		if (core < (level == STRONG ? MIN_CELLS : WEAK_MIN_CELLS))
+			continue;
+		/* A weak blob is a compact patch of a code (blurred or grey-printed
+		 * modules fill most of its box), not a sprawl of texture. */
+		if (level == WEAK &&
+		    (core * 100 < WEAK_FILL * (bx1 - bx0 + 1) * (by1 - by0 + 1) ||
+		     (long long)(bx1 - bx0 + 1) * (by1 - by0 + 1) * 4 > (long long)mw * mh))
 			continue;
 		if (nboxes == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -832,6 +898,126 @@ static void scan_region(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc
 	view_free(&v);
 }
 
+/* Local contrast stretch: each pixel mapped from its neighbourhood's grey
+ * range (minimum and maximum over the 3 x 3 tiles of STRETCH_TILE px around
+ * it, interpolated between tile centres) to 0-255. A grey-printed or
+ * shaded code then has full-range modules; zbar's edge finder wants steps
+ * well above its noise floor. Ranges under STRETCH_MIN are not widened
+ * further (flat paper stays flat). */
+static void stretch_local(unsigned char *px, int w, int h)
+{
+	int tw = (w + STRETCH_TILE - 1) / STRETCH_TILE, th = (h + STRETCH_TILE - 1) / STRETCH_TILE;
+	unsigned char *lo = pf_xmalloc((size_t)tw * th), *hi = pf_xmalloc((size_t)tw * th);
+	unsigned char *lo3 = pf_xmalloc((size_t)tw * th), *hi3 = pf_xmalloc((size_t)tw * th);
+
+	for (int ty = 0; ty < th; ty++) {
+		for (int tx = 0; tx < tw; tx++) {
+			int l = 255, u = 0;
+
+			for (int y = ty * STRETCH_TILE; y < h && y < (ty + 1) * STRETCH_TILE; y++) {
+				const unsigned char *r = px + (size_t)y * w;
+
+				for (int x = tx * STRETCH_TILE;
+				     x < w && x < (tx + 1) * STRETCH_TILE; x++) {
+					l = r[x] < l ? r[x] : l;
+					u = r[x] > u ? r[x] : u;
+				}
+			}
+			lo[ty * tw + tx] = (unsigned char)l;
+			hi[ty * tw + tx] = (unsigned char)u;
+		}
+	}
+	for (int ty = 0; ty < th; ty++) {
+		for (int tx = 0; tx < tw; tx++) {
+			int l = 255, u = 0;
+
+			for (int dy = -1; dy <= 1; dy++) {
+				for (int dx = -1; dx <= 1; dx++) {
+					int yy = ty + dy, xx = tx + dx;
+
+					if (yy < 0 || yy >= th || xx < 0 || xx >= tw)
+						continue;
+					l = lo[yy * tw + xx] < l ? lo[yy * tw + xx] : l;
+					u = hi[yy * tw + xx] > u ? hi[yy * tw + xx] : u;
+				}
+			}
+			lo3[ty * tw + tx] = (unsigned char)l;
+			hi3[ty * tw + tx] = (unsigned char)u;
+		}
+	}
+	for (int y = 0; y < h; y++) {
+		/* Position between tile centres, in 1/256. */
+		int fy = ((2 * y + 1) * 128) / STRETCH_TILE - 128, ty0, ty1;
+		unsigned char *r = px + (size_t)y * w;
+
+		fy = fy < 0 ? 0 : fy;
+		ty0 = fy >> 8;
+		ty1 = ty0 + 1 < th ? ty0 + 1 : ty0;
+		fy &= 255;
+		for (int x = 0; x < w; x++) {
+			int fx = ((2 * x + 1) * 128) / STRETCH_TILE - 128, tx0, tx1, l, u, v;
+
+			fx = fx < 0 ? 0 : fx;
+			tx0 = fx >> 8;
+			tx1 = tx0 + 1 < tw ? tx0 + 1 : tx0;
+			fx &= 255;
+			l = ((lo3[ty0 * tw + tx0] * (256 - fx) + lo3[ty0 * tw + tx1] * fx) *
+			         (256 - fy) +
+			     (lo3[ty1 * tw + tx0] * (256 - fx) + lo3[ty1 * tw + tx1] * fx) * fy) >>
+			    16;
+			u = ((hi3[ty0 * tw + tx0] * (256 - fx) + hi3[ty0 * tw + tx1] * fx) *
+			         (256 - fy) +
+			     (hi3[ty1 * tw + tx0] * (256 - fx) + hi3[ty1 * tw + tx1] * fx) * fy) >>
+			    16;
+			if (u - l < STRETCH_MIN) {
+				l = (l + u - STRETCH_MIN) / 2;
+				u = l + STRETCH_MIN;
+			}
+			v = (r[x] - l) * 255 / (u - l);
+			r[x] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
+		}
+	}
+	free(lo);
+	free(hi);
+	free(lo3);
+	free(hi3);
+}
+
+/* Scans a weak region (blurred or grey-printed modules, or texture): at
+ * half size, as is and turned, without retries. The codes such a region
+ * holds have wide, soft modules, which halving keeps readable (and
+ * sharpens); most weak regions are texture, so they get a quarter of the
+ * pixels. */
+static void scan_weak(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
+                      const struct pf_image__grey *g, const struct box *b, bool noisy,
+                      struct pf_image__codes *set, struct pf_image__scan_stats *stats)
+{
+	struct pf_image__grey half = {0};
+	struct view v;
+	struct box all;
+	int cw, ch;
+	unsigned char *px = crop(g, b, 1, &cw, &ch);
+
+	half.px = halve(px, cw, ch);
+	half.w = cw / 2;
+	half.h = ch / 2;
+	free(px);
+	stretch_local(half.px, half.w, half.h);
+	all = (struct box){0, 0, half.w, half.h};
+	if (half.w >= 8 && half.h >= 8) {
+		view_make(&half, &all, noisy, &v);
+		stats->regions++;
+		stats->weak_px += (long long)v.w * v.h;
+		stats->scanned_px += (long long)v.w * v.h;
+		if (scan_buffer(ctx, sc, v.px, v.w, v.h, set, NULL, NULL))
+			stats->read_weak++;
+		if (view_read_turned(ctx, sc, &v, set, NULL, stats))
+			stats->read_weak++;
+		view_free(&v);
+	}
+	free(half.px);
+}
+
 int pf_image__scan(const struct pf_image_ctx *ctx, const struct pf_image__grey *g,
                    struct pf_image__codes *set, struct pf_image__scan_stats *stats,
                    struct pf_error *err)
@@ -839,9 +1025,11 @@ int pf_image__scan(const struct pf_image_ctx *ctx, const struct pf_image__grey *
 	int mw = g->w / BLOCK, mh = g->h / BLOCK;
 	zbar_image_scanner_t *sc;
 	unsigned char *map;
-	struct box *boxes = NULL, *raw = NULL;
-	size_t nboxes, nraw;
+	struct box *boxes = NULL, *raw = NULL, *weak = NULL, *wraw = NULL;
+	size_t nboxes, nraw, nweak, nwraw;
 	bool noisy;
+	int noise;
+	double f;
 
 	memset(stats, 0, sizeof(*stats));
 	sc = scanner_new(ctx->opts.symbologies);
@@ -854,11 +1042,26 @@ int pf_image__scan(const struct pf_image_ctx *ctx, const struct pf_image__grey *
 		return 0;
 	}
 	map = pf_xmalloc((size_t)mw * mh);
-	contrast_map(g, map, mw, mh);
-	nboxes = blobs(map, mw, mh, g, &boxes, &raw, &nraw);
-	noisy = nboxes && noise_level(g) >= NOISY;
+	f = exposure(g);
+	noise = noise_level(g);
+	contrast_map(g, f, map, mw, mh);
+	weak_map(g, f, noise, map, mw, mh);
+	nboxes = blobs(map, mw, mh, STRONG, g, &boxes, &raw, &nraw);
+	nweak = blobs(map, mw, mh, WEAK, g, &weak, &wraw, &nwraw);
+	noisy = noise >= NOISY;
 	for (size_t i = 0; i < nboxes; i++)
 		scan_region(ctx, sc, g, &boxes[i], raw, nraw, noisy, set, stats);
+	for (size_t i = 0; i < nweak; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < nboxes && !seen; j++)
+			seen = box_inside(&weak[i], &boxes[j]);
+		if (!seen) {
+			scan_weak(ctx, sc, g, &weak[i], noisy, set, stats);
+		}
+	}
+	free(wraw);
+	free(weak);
 	free(raw);
 	free(boxes);
 	free(map);
