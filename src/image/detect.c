@@ -888,9 +888,11 @@ static void scan_region(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc
 			view_retry(ctx, sc, g, &v, noisy, set, &hits, stats);
 			break;
 		}
-		/* A blob of its own, unread beside a read one: its own tilt. */
+		/* A blob of its own, unread beside a read one: its own tilt. The
+		 * region's plain read covered it upright already, so only a
+		 * tilted barcode (the usual second bib) is worth more reads. */
 		view_make(g, &r, noisy, &sub);
-		if (!view_read_turned(ctx, sc, &sub, set, &hits, stats))
+		if (sub.rot && !view_read_turned(ctx, sc, &sub, set, &hits, stats))
 			view_retry(ctx, sc, g, &sub, noisy, set, &hits, stats);
 		view_free(&sub);
 	}
