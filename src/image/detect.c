@@ -5,8 +5,12 @@
  * ordinary there). The regions: a cheap block contrast map over the
  * full-resolution frame finds where small codes may be, and zbar reads
  * those regions only, at full resolution (turned upright, enlarged, reduced
- * or smoothed when that is what they need). Worker threads; each call owns
- * its zbar scanner.
+ * or smoothed when that is what they need, blob by blob: a blob no decoded
+ * symbol lies in is retried even when its region read another code). The
+ * weak regions: a second map, on the 1/4 plane, marks what the first misses
+ * because it is blurred or printed grey; those are read at half size after
+ * a local contrast stretch. Worker threads; each call owns its zbar
+ * scanner.
  *
  * Why a contrast map: printed codes are dense black-on-white edges in a
  * small area; the map costs one pass over every second row and column (a few

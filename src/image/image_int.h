@@ -110,9 +110,11 @@ struct pf_image__scan_stats {
 	int read_weak;        /* weak-region reads (as is or turned) that read a symbol */
 };
 
-/* Finds codes in a full-resolution greyscale frame: candidate regions from a
- * cheap block contrast map, each scanned at full resolution (and enlarged
- * when small). Adds normalised codes to set. */
+/* Finds codes in a full-resolution greyscale frame: the whole frame (small
+ * frames) or its 1/4 and 1/8 planes, candidate regions from a cheap block
+ * contrast map, each scanned at full resolution (and enlarged when small),
+ * and weak regions (blurred or grey-printed codes) at half size. Adds
+ * normalised codes to set. */
 int pf_image__scan(const struct pf_image_ctx *ctx, const struct pf_image__grey *g,
                    struct pf_image__codes *set, struct pf_image__scan_stats *stats,
                    struct pf_error *err);
