@@ -11,6 +11,10 @@ exits non-zero then).
 Usage: bench/groups.py --bin build/photofinish --conditions bench/conditions
                        [--real ../shared/testdata/real-codes] --out bench/out
                        --docs docs/benchmarks.md [--no-reference] [--strict]
+                       [--groups blur,noise,nocode]
+
+--groups: only those groups (real photos: "real"), for a quick look while
+tuning; the table is printed, docs/benchmarks.md is left alone.
 """
 import argparse
 import collections
@@ -89,7 +93,9 @@ def main():
     ap.add_argument("--docs", required=True)
     ap.add_argument("--no-reference", action="store_true")
     ap.add_argument("--strict", action="store_true")
+    ap.add_argument("--groups", help="comma-separated subset; docs are not written")
     args = ap.parse_args()
+    only = set(args.groups.split(",")) if args.groups else None
 
     with open(os.path.join(args.conditions, "truth.json")) as f:
         ctruth = json.load(f)
@@ -100,9 +106,12 @@ def main():
         path = os.path.join(args.conditions, name)
         images[path] = (info["group"], {c["code"] for c in info["codes"]},
                         ctruth["pattern"] if info["codes"] or info["group"] != "nocode" else None)
-    if args.real and os.path.isdir(args.real):
+    if args.real and os.path.isdir(args.real) and (only is None or "real" in only):
         for path, (g, want) in real_truth(args.real).items():
             images[path] = (g, want, REAL_PATTERN if want else None)
+    if only is not None:
+        images = {p: v for p, v in images.items() if v[0] in only or
+                  (v[0].startswith("real ") and "real" in only)}
     by_pattern = collections.defaultdict(list)
     for path, (_, _, pat) in images.items():
         by_pattern[pat].append(path)
@@ -172,7 +181,12 @@ def main():
              "false). Real photos: ../shared/testdata/real-codes (zxing-cpp test samples, "
              "Apache-2.0), first run of code characters compared." %
              (time.strftime("%Y-%m-%d"), ctruth.get("seed", 1), ctruth.get("per_group", 0),
-              ctruth.get("nocode", 0)),
+              ctruth.get("nocode", 0)) +
+             " Only some groups, for a quick look (the table is printed, this section is "
+             "left alone): `bench/groups.py --bin build/photofinish --conditions "
+             "bench/conditions --out bench/out --docs docs/benchmarks.md --no-reference "
+             "--groups blur,noise,nocode` after one `make bench` (or `bench/conditions.py "
+             "bench/conditions 20 200 1`) has made the corpus.",
              "", "| group | photos | codes | photofinish | reference | zbar, whole frame | "
              "false codes (pf / ref / zbar) | scan ms, median (max) |",
              "|---|---|---|---|---|---|---|---|"]
@@ -208,7 +222,8 @@ def main():
                                               for p, e in errors) + "."]
     lines += ["", END]
     section = "\n".join(lines) + "\n"
-    docsection.write(args.docs, BEGIN, END, section, after="<!-- pipeline:end -->")
+    if only is None:
+        docsection.write(args.docs, BEGIN, END, section, after="<!-- pipeline:end -->")
     print(section)
     with open(os.path.join(args.out, "groups.json"), "w") as f:
         json.dump({"rows": rows, "misses": misses, "false": false_codes,

@@ -5,8 +5,12 @@
  * ordinary there). The regions: a cheap block contrast map over the
  * full-resolution frame finds where small codes may be, and zbar reads
  * those regions only, at full resolution (turned upright, enlarged, reduced
- * or smoothed when that is what they need). Worker threads; each call owns
- * its zbar scanner.
+ * or smoothed when that is what they need, blob by blob: a blob no decoded
+ * symbol lies in is retried even when its region read another code). The
+ * weak regions: a second map, on the 1/4 plane, marks what the first misses
+ * because it is blurred or printed grey; those are read at half size after
+ * a local contrast stretch. Worker threads; each call owns its zbar
+ * scanner.
  *
  * Why a contrast map: printed codes are dense black-on-white edges in a
  * small area; the map costs one pass over every second row and column (a few
@@ -23,15 +27,23 @@
 #include "photofinish/util.h"
 
 /* Tunables, measured with bench/run (docs/benchmarks.md). */
-#define BLOCK 16         /* map cell, full-resolution pixels */
-#define EDGE_STEP 80     /* grey difference over 2 px counted as an edge */
-#define EDGE_MIN_FRAC 15 /* % of samples in a cell that are edges */
-#define RANGE_MIN 120    /* max - min grey within a cell */
-#define MIN_CELLS 4      /* smaller blobs cannot hold a readable code */
-#define PAD 48           /* px around a blob: a 12 px module QR code's quiet zone */
-#define SMALL_REGION 320 /* regions up to this size are retried enlarged */
-#define LARGE_REGION 600 /* regions from this size are retried at half size */
-#define NOISY 11         /* noise_level() from which failed regions are retried smoothed */
+#define BLOCK 16          /* map cell, full-resolution pixels */
+#define EDGE_STEP 80      /* grey difference over 2 px counted as an edge */
+#define EDGE_MIN_FRAC 15  /* % of samples in a cell that are edges */
+#define RANGE_MIN 120     /* max - min grey within a cell */
+#define MIN_CELLS 4       /* smaller blobs cannot hold a readable code */
+#define PAD 48            /* px around a blob: a 12 px module QR code's quiet zone */
+#define SMALL_REGION 320  /* regions up to this size are retried enlarged */
+#define LARGE_REGION 600  /* regions from this size are retried at half size */
+#define WEAK_STEP 40      /* grey difference over 4 px: a weak cell (blur, grey print) */
+#define WEAK_RANGE 60     /* max - min grey within a weak cell */
+#define WEAK_MIN_CELLS 24 /* a weak blob: at least this many weak cells, */
+#define WEAK_FILL 30      /* filling this % of its box, at most 1/4 of the frame */
+#define STRETCH_TILE 32   /* px of the (halved) weak region */
+#define STRETCH_MIN 32    /* grey levels */
+#define STRONG 1          /* map cell values */
+#define WEAK 2
+#define NOISY 11 /* noise_level() from which failed regions are retried smoothed */
 /* The whole frame is read too: at its original size up to
  * PF_IMAGE__WHOLE_MAX_PX (about 2 MP: 1920 x 1080 and 1800 x 1200 included),
  * larger ones at 1/4 and 1/8 of their width and height, where modules of
@@ -68,9 +80,55 @@ static zbar_image_scanner_t *scanner_new(unsigned symbologies)
 	return sc;
 }
 
-/* Scans one Y800 buffer; returns how many symbols zbar decoded (valid code or not). */
+/* Where a buffer handed to zbar lies in the frame: frame = A * buffer + t
+ * (crops, enlargements, halvings and turns compose). */
+struct affine {
+	double xx, xy, tx, yx, yy, ty;
+};
+
+/* outer after inner. */
+static struct affine affine_then(const struct affine *outer, const struct affine *inner)
+{
+	struct affine r;
+
+	r.xx = outer->xx * inner->xx + outer->xy * inner->yx;
+	r.xy = outer->xx * inner->xy + outer->xy * inner->yy;
+	r.tx = outer->xx * inner->tx + outer->xy * inner->ty + outer->tx;
+	r.yx = outer->yx * inner->xx + outer->yy * inner->yx;
+	r.yy = outer->yx * inner->xy + outer->yy * inner->yy;
+	r.ty = outer->yx * inner->tx + outer->yy * inner->ty + outer->ty;
+	return r;
+}
+
+/* A buffer k times the size of the frame's pixels from (x, y). */
+static struct affine affine_scaled(double x, double y, double k)
+{
+	return (struct affine){1 / k, 0, x, 0, 1 / k, y};
+}
+
+/* Centres of the symbols zbar decoded, in frame pixels: which candidate
+ * blobs of a region were read and which still want retries. */
+struct hits {
+	double *xy;
+	size_t n, cap;
+};
+
+static void hits_add(struct hits *h, double x, double y)
+{
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 8;
+		h->xy = pf_xrealloc(h->xy, h->cap * 2 * sizeof(*h->xy));
+	}
+	h->xy[2 * h->n] = x;
+	h->xy[2 * h->n + 1] = y;
+	h->n++;
+}
+
+/* Scans one Y800 buffer; returns how many symbols zbar decoded (valid code
+ * or not) and, when hits is given, records their centres through at. */
 static int scan_buffer(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
-                       const unsigned char *px, int w, int h, struct pf_image__codes *set)
+                       const unsigned char *px, int w, int h, struct pf_image__codes *set,
+                       const struct affine *at, struct hits *hits)
 {
 	zbar_image_t *img = zbar_image_create();
 	int found = 0;
@@ -82,12 +140,25 @@ static int scan_buffer(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
 		for (const zbar_symbol_t *s = zbar_image_first_symbol(img); s;
 		     s = zbar_symbol_next(s)) {
 			char code[PF_IMAGE_CODE_MAX + 1];
+			unsigned npts = zbar_symbol_get_loc_size(s);
 
 			found++;
 			if (pf_image__payload_to_code(ctx->has_pattern ? &ctx->pattern : NULL,
 			                              zbar_symbol_get_data(s),
 			                              zbar_symbol_get_data_length(s), code))
 				pf_image__codes_add(set, code);
+			if (hits && at && npts) {
+				double x = 0, y = 0;
+
+				for (unsigned i = 0; i < npts; i++) {
+					x += zbar_symbol_get_loc_x(s, i);
+					y += zbar_symbol_get_loc_y(s, i);
+				}
+				x /= npts;
+				y /= npts;
+				hits_add(hits, at->xx * x + at->xy * y + at->tx,
+				         at->yx * x + at->yy * y + at->ty);
+			}
 		}
 	}
 	zbar_image_destroy(img);
@@ -190,7 +261,7 @@ static void scan_whole(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
 	if ((long long)g->w * g->h <= PF_IMAGE__WHOLE_MAX_PX) {
 		stats->scanned_px += (long long)g->w * g->h;
 		stats->whole_px += (long long)g->w * g->h;
-		if (scan_buffer(ctx, sc, g->px, g->w, g->h, set))
+		if (scan_buffer(ctx, sc, g->px, g->w, g->h, set, NULL, NULL))
 			stats->read_whole++;
 		return;
 	}
@@ -210,7 +281,8 @@ static void scan_whole(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
 	zbar_image_scanner_set_config(sc, ZBAR_NONE, ZBAR_CFG_Y_DENSITY, WHOLE_DENSITY);
 	stats->scanned_px += ((long long)w4 * h4 + (long long)w8 * h8) / WHOLE_DENSITY;
 	stats->whole_px += ((long long)w4 * h4 + (long long)w8 * h8) / WHOLE_DENSITY;
-	if (scan_buffer(ctx, sc, own.q4, w4, h4, set) + scan_buffer(ctx, sc, own.q8, w8, h8, set))
+	if (scan_buffer(ctx, sc, own.q4, w4, h4, set, NULL, NULL) +
+	    scan_buffer(ctx, sc, own.q8, w8, h8, set, NULL, NULL))
 		stats->read_whole++;
 	zbar_image_scanner_set_config(sc, ZBAR_NONE, ZBAR_CFG_X_DENSITY, 1);
 	zbar_image_scanner_set_config(sc, ZBAR_NONE, ZBAR_CFG_Y_DENSITY, 1);
@@ -398,12 +470,12 @@ static double exposure(const struct pf_image__grey *g)
 }
 
 /* Marks map cells that look like printed code: many strong edges and a wide
- * grey range, scaled by the frame's exposure. Samples every second row and
- * column. */
-static void contrast_map(const struct pf_image__grey *g, unsigned char *map, int mw, int mh)
+ * grey range, scaled by the frame's exposure (f). Samples every second row
+ * and column. */
+static void contrast_map(const struct pf_image__grey *g, double f, unsigned char *map, int mw,
+                         int mh)
 {
 	int need = (BLOCK / 2) * (BLOCK / 2) * EDGE_MIN_FRAC / 100;
-	double f = exposure(g);
 	int step = (int)(EDGE_STEP * f + 0.5), range = (int)(RANGE_MIN * f + 0.5);
 
 	for (int by = 0; by < mh; by++) {
@@ -431,7 +503,58 @@ static void contrast_map(const struct pf_image__grey *g, unsigned char *map, int
 						hi = v;
 				}
 			}
-			map[by * mw + bx] = edges >= need && hi - lo >= range;
+			map[by * mw + bx] = edges >= need && hi - lo >= range ? STRONG : 0;
+		}
+	}
+}
+
+/* Marks the unmarked cells that look like a blurred or grey-printed code:
+ * the same test with weaker edges measured over 4 px, on the 1/4 plane when
+ * there is one (a 4 x 4 block per cell, each step between neighbours spans
+ * 4 px: ~1/16 of the strong map's cost), else on every second pixel of the
+ * frame. Noise (as noise_level() measures it on the frame) raises the step:
+ * sensor noise alone makes differences of ~1.4 sigma (the level is ~1.65
+ * sigma), a box average over 4 x 4 divides it by 4. */
+static void weak_map(const struct pf_image__grey *g, double f, int noise, unsigned char *map,
+                     int mw, int mh)
+{
+	const unsigned char *px = g->q4 ? g->q4 : g->px;
+	int w = g->q4 ? g->w / 4 : g->w, h = g->q4 ? g->h / 4 : g->h;
+	int cell = g->q4 ? BLOCK / 4 : BLOCK, d = g->q4 ? 1 : 4, s = g->q4 ? 1 : 2;
+	int n = (cell / s) * (cell / s), need = (n * EDGE_MIN_FRAC + 99) / 100;
+	int wstep = (int)(WEAK_STEP * f + 0.5), wrange = (int)(WEAK_RANGE * f + 0.5);
+	int nstep = g->q4 ? noise / 2 : 2 * noise;
+
+	if (wstep < nstep)
+		wstep = nstep;
+	for (int by = 0; by < mh; by++) {
+		for (int bx = 0; bx < mw; bx++) {
+			int edges = 0, lo = 255, hi = 0;
+			int x0 = bx * cell, y0 = by * cell, x1 = x0 + cell, y1 = y0 + cell;
+
+			if (map[by * mw + bx])
+				continue;
+			if (x1 > w - d)
+				x1 = w - d;
+			if (y1 > h - d)
+				y1 = h - d;
+			for (int y = y0; y < y1; y += s) {
+				const unsigned char *r = px + (size_t)y * w,
+				                    *rd = r + (size_t)d * w;
+
+				for (int x = x0; x < x1; x += s) {
+					int v = r[x];
+
+					edges += (abs(r[x + d] - v) >= wstep) |
+					         (abs(rd[x] - v) >= wstep);
+					if (v < lo)
+						lo = v;
+					if (v > hi)
+						hi = v;
+				}
+			}
+			if (edges >= need && hi - lo >= wrange)
+				map[by * mw + bx] = WEAK;
 		}
 	}
 }
@@ -469,8 +592,9 @@ static size_t merge_boxes(struct box *b, size_t n)
 
 /* Connected blobs of marked cells (8-neighbourhood, after a one-cell dilation
  * so a code's cells join up) as padded pixel boxes. */
-static size_t blobs(const unsigned char *map, int mw, int mh, const struct pf_image__grey *g,
-                    struct box **out)
+static size_t blobs(const unsigned char *map, int mw, int mh, unsigned char level,
+                    const struct pf_image__grey *g, struct box **out, struct box **raw,
+                    size_t *nraw)
 {
 	size_t ncells = (size_t)mw * mh, nboxes = 0, cap = 0;
 	unsigned char *dil = pf_xcalloc(ncells, 1);
@@ -479,7 +603,7 @@ static size_t blobs(const unsigned char *map, int mw, int mh, const struct pf_im
 
 	for (int y = 0; y < mh; y++) {
 		for (int x = 0; x < mw; x++) {
-			if (!map[y * mw + x])
+			if (map[y * mw + x] != level)
 				continue;
 			for (int dy = -1; dy <= 1; dy++) {
 				for (int dx = -1; dx <= 1; dx++) {
@@ -504,7 +628,7 @@ static size_t blobs(const unsigned char *map, int mw, int mh, const struct pf_im
 		while (sp) {
 			int c = stack[--sp], cx = c % mw, cy = c / mw;
 
-			core += map[c];
+			core += map[c] == level;
 			if (cx < bx0)
 				bx0 = cx;
 			if (cx > bx1)
@@ -525,7 +649,13 @@ static size_t blobs(const unsigned char *map, int mw, int mh, const struct pf_im
 				}
 			}
 		}
-		if (core < MIN_CELLS)
+		if (core < (level == STRONG ? MIN_CELLS : WEAK_MIN_CELLS))
+			continue;
+		/* A weak blob is a compact patch of a code (blurred or grey-printed
+		 * modules fill most of its box), not a sprawl of texture. */
+		if (level == WEAK &&
+		    (core * 100 < WEAK_FILL * (bx1 - bx0 + 1) * (by1 - by0 + 1) ||
+		     (long long)(bx1 - bx0 + 1) * (by1 - by0 + 1) * 4 > (long long)mw * mh))
 			continue;
 		if (nboxes == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -542,6 +672,12 @@ static size_t blobs(const unsigned char *map, int mw, int mh, const struct pf_im
 	free(stack);
 	free(dil);
 	*out = boxes;
+	*raw = NULL;
+	*nraw = nboxes;
+	if (nboxes) {
+		*raw = pf_xmalloc(nboxes * sizeof(**raw));
+		memcpy(*raw, boxes, nboxes * sizeof(**raw));
+	}
 	return merge_boxes(boxes, nboxes);
 }
 
@@ -587,73 +723,106 @@ static int noise_level(const struct pf_image__grey *g)
 	return v;
 }
 
-/* Scans one candidate region: as is; then, if the edges say it holds a
- * tilted barcode, turned so that bars stand upright (zbar reads 1-D codes
- * along rows and columns only, and a short, wide barcode tilted by more
- * than ~15 degrees has no row crossing all of it). If nothing was read:
- * small regions enlarged 2x (2-3 px modules), others at half size (the
- * turned copy when there is one: very wide bars, and noise averaged out),
- * and on a noisy frame smoothed. */
-static void scan_region(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
-                        const struct pf_image__grey *g, const struct box *b, bool noisy,
-                        struct pf_image__codes *set, struct pf_image__scan_stats *stats)
-{
-	int w = b->x1 - b->x0, h = b->y1 - b->y0, cw, ch, rw = 0, rh = 0;
-	unsigned char *px = crop(g, b, 1, &cw, &ch), *rot = NULL, *soft = NULL;
-	double angle, coherence;
-	int read;
+/* One candidate box as zbar is shown it: the crop, a smoothed copy on a
+ * noisy frame, and the crop turned upright when its edges say it holds a
+ * tilted barcode (zbar reads 1-D codes along rows and columns only, and a
+ * short, wide barcode tilted by more than ~15 degrees has no row crossing
+ * all of it). */
+struct view {
+	struct box b;
+	unsigned char *px, *soft, *rot;
+	int w, h, rw, rh;
+	struct affine at, rot_at; /* buffer -> frame */
+};
 
-	stats->regions++;
-	stats->scanned_px += (long long)cw * ch;
-	read = scan_buffer(ctx, sc, px, cw, ch, set);
-	if (read)
-		stats->read_plain++;
-	/* Tried even when something was read: a region may hold a bib's QR
-	 * code next to another bib's tilted barcode. */
+static void view_make(const struct pf_image__grey *g, const struct box *b, bool noisy,
+                      struct view *v)
+{
+	double angle, coherence;
+
+	memset(v, 0, sizeof(*v));
+	v->b = *b;
+	v->px = crop(g, b, 1, &v->w, &v->h);
+	v->at = affine_scaled(b->x0, b->y0, 1);
 	/* On a noisy frame, noise gradients outvote the bars' in many cells:
 	 * the tilt is found on a smoothed copy. */
 	if (noisy)
-		soft = smooth3(px, cw, ch);
-	coherence = edge_orientation(soft ? soft : px, cw, ch, &angle);
+		v->soft = smooth3(v->px, v->w, v->h);
+	coherence = edge_orientation(v->soft ? v->soft : v->px, v->w, v->h, &angle);
 	if (coherence > 0.35 && fabs(sin(2 * angle)) > 0.12) {
 		/* Turn the gradient to the nearer axis. */
-		double turn = angle;
+		double turn = angle, c, sn;
+		struct affine back;
 
 		while (turn > M_PI / 4)
 			turn -= M_PI / 2;
 		while (turn < -M_PI / 4)
 			turn += M_PI / 2;
-		rot = rotate(px, cw, ch, turn, &rw, &rh);
-		if (scan_buffer(ctx, sc, rot, rw, rh, set)) {
-			stats->read_turned++;
-			read++;
-		}
-		stats->scanned_px += (long long)rw * rh;
-		stats->turned_px += (long long)rw * rh;
+		v->rot = rotate(v->px, v->w, v->h, turn, &v->rw, &v->rh);
+		/* rotate(): output (x, y) samples the crop at R(turn) (p - centre'). */
+		c = cos(turn);
+		sn = sin(turn);
+		back = (struct affine){c,  -sn, v->w / 2.0 - c * v->rw / 2.0 + sn * v->rh / 2.0,
+		                       sn, c,   v->h / 2.0 - sn * v->rw / 2.0 - c * v->rh / 2.0};
+		v->rot_at = affine_then(&v->at, &back);
 	}
-	if (read)
-		goto out_free;
-	if (w <= SMALL_REGION && h <= SMALL_REGION) {
-		unsigned char *big = crop(g, b, 2, &cw, &ch);
+}
 
-		if (scan_buffer(ctx, sc, big, cw, ch, set))
-			read++;
-		stats->scanned_px += (long long)cw * ch;
-		stats->retry_px += (long long)cw * ch;
+static void view_free(struct view *v)
+{
+	free(v->px);
+	free(v->soft);
+	free(v->rot);
+}
+
+/* The turned copy, when there is one. */
+static int view_read_turned(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
+                            const struct view *v, struct pf_image__codes *set, struct hits *hits,
+                            struct pf_image__scan_stats *stats)
+{
+	int read;
+
+	if (!v->rot)
+		return 0;
+	read = scan_buffer(ctx, sc, v->rot, v->rw, v->rh, set, &v->rot_at, hits);
+	if (read)
+		stats->read_turned++;
+	stats->scanned_px += (long long)v->rw * v->rh;
+	stats->turned_px += (long long)v->rw * v->rh;
+	return read;
+}
+
+/* Retries for a box that looks like a code but from which zbar read
+ * nothing: small boxes enlarged 2x (2-3 px modules), others at half size
+ * (the turned copy when there is one: very wide bars, and noise averaged
+ * out), and on a noisy frame smoothed. */
+static int view_retry(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
+                      const struct pf_image__grey *g, struct view *v, bool noisy,
+                      struct pf_image__codes *set, struct hits *hits,
+                      struct pf_image__scan_stats *stats)
+{
+	const unsigned char *src = v->rot ? v->rot : v->px;
+	int sw = v->rot ? v->rw : v->w, sh = v->rot ? v->rh : v->h, read = 0;
+	const struct affine *sat = v->rot ? &v->rot_at : &v->at;
+
+	if (v->w <= SMALL_REGION && v->h <= SMALL_REGION) {
+		int bw, bh;
+		unsigned char *big = crop(g, &v->b, 2, &bw, &bh);
+		struct affine at = affine_scaled(v->b.x0, v->b.y0, 2);
+
+		read = scan_buffer(ctx, sc, big, bw, bh, set, &at, hits);
+		stats->scanned_px += (long long)bw * bh;
+		stats->retry_px += (long long)bw * bh;
 		free(big);
-		cw = w;
-		ch = h;
 		if (read)
 			stats->read_enlarged++;
-	} else if (w >= LARGE_REGION || h >= LARGE_REGION || rot) {
+	} else if (v->w >= LARGE_REGION || v->h >= LARGE_REGION || v->rot) {
 		/* zbar's edge finder loses very wide bars (12 px modules make
 		 * 48 px bars); at half size they are ordinary. */
-		const unsigned char *src = rot ? rot : px;
-		int sw = rot ? rw : cw, sh = rot ? rh : ch;
 		unsigned char *half = halve(src, sw, sh);
+		struct affine two = affine_scaled(0, 0, 0.5), at = affine_then(sat, &two);
 
-		if (scan_buffer(ctx, sc, half, sw / 2, sh / 2, set))
-			read++;
+		read = scan_buffer(ctx, sc, half, sw / 2, sh / 2, set, &at, hits);
 		stats->scanned_px += (long long)(sw / 2) * (sh / 2);
 		stats->retry_px += (long long)(sw / 2) * (sh / 2);
 		free(half);
@@ -661,21 +830,198 @@ static void scan_region(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc
 			stats->read_reduced++;
 	}
 	if (!read && noisy) {
-		int sw = rot ? rw : cw, sh = rot ? rh : ch;
-
-		if (rot) {
-			free(soft);
-			soft = smooth3(rot, rw, rh);
+		if (v->rot) {
+			free(v->soft);
+			v->soft = smooth3(v->rot, v->rw, v->rh);
 		}
-		if (scan_buffer(ctx, sc, soft, sw, sh, set))
+		read = scan_buffer(ctx, sc, v->soft, sw, sh, set, sat, hits);
+		if (read)
 			stats->read_smoothed++;
 		stats->scanned_px += (long long)sw * sh;
 		stats->retry_px += (long long)sw * sh;
 	}
-out_free:
-	free(soft);
-	free(rot);
+	return read;
+}
+
+static bool box_holds_hit(const struct box *b, const struct hits *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		double x = h->xy[2 * i], y = h->xy[2 * i + 1];
+
+		if (x >= b->x0 && x < b->x1 && y >= b->y0 && y < b->y1)
+			return true;
+	}
+	return false;
+}
+
+static bool box_inside(const struct box *in, const struct box *out)
+{
+	return in->x0 >= out->x0 && in->y0 >= out->y0 && in->x1 <= out->x1 && in->y1 <= out->y1;
+}
+
+/* Scans one candidate region (merged from one or more blobs): as is, then
+ * turned upright if it holds a tilted barcode — tried even when something
+ * was read, since a region may hold a bib's QR code next to another bib's
+ * tilted barcode. Then each of its blobs that no decoded symbol lies in
+ * gets the retries: a region holding two bibs, one of them read, still has
+ * a blob that looks like a code and gave nothing. */
+static void scan_region(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
+                        const struct pf_image__grey *g, const struct box *b, const struct box *raw,
+                        size_t nraw, bool noisy, struct pf_image__codes *set,
+                        struct pf_image__scan_stats *stats)
+{
+	struct view v;
+	struct hits hits = {0};
+
+	view_make(g, b, noisy, &v);
+	stats->regions++;
+	stats->scanned_px += (long long)v.w * v.h;
+	if (scan_buffer(ctx, sc, v.px, v.w, v.h, set, &v.at, &hits))
+		stats->read_plain++;
+	view_read_turned(ctx, sc, &v, set, &hits, stats);
+	for (size_t i = 0; i < nraw; i++) {
+		struct view sub;
+		struct box r = raw[i];
+
+		if (!box_inside(&r, b) || box_holds_hit(&r, &hits))
+			continue;
+		if (hits.n == 0 ||
+		    (r.x0 == b->x0 && r.y0 == b->y0 && r.x1 == b->x1 && r.y1 == b->y1)) {
+			/* Nothing read in the whole region: the region is retried
+			 * once as a whole. */
+			view_retry(ctx, sc, g, &v, noisy, set, &hits, stats);
+			break;
+		}
+		/* A blob of its own, unread beside a read one: its own tilt. The
+		 * region's plain read covered it upright already, so only a
+		 * tilted barcode (the usual second bib) is worth more reads. */
+		view_make(g, &r, noisy, &sub);
+		if (sub.rot && !view_read_turned(ctx, sc, &sub, set, &hits, stats))
+			view_retry(ctx, sc, g, &sub, noisy, set, &hits, stats);
+		view_free(&sub);
+	}
+	free(hits.xy);
+	view_free(&v);
+}
+
+/* Local contrast stretch: each pixel mapped from its neighbourhood's grey
+ * range (minimum and maximum over the 3 x 3 tiles of STRETCH_TILE px around
+ * it, interpolated between tile centres) to 0-255. A grey-printed or
+ * shaded code then has full-range modules; zbar's edge finder wants steps
+ * well above its noise floor. Ranges under STRETCH_MIN are not widened
+ * further (flat paper stays flat). */
+static void stretch_local(unsigned char *px, int w, int h)
+{
+	int tw = (w + STRETCH_TILE - 1) / STRETCH_TILE, th = (h + STRETCH_TILE - 1) / STRETCH_TILE;
+	unsigned char *lo = pf_xmalloc((size_t)tw * th), *hi = pf_xmalloc((size_t)tw * th);
+	unsigned char *lo3 = pf_xmalloc((size_t)tw * th), *hi3 = pf_xmalloc((size_t)tw * th);
+
+	for (int ty = 0; ty < th; ty++) {
+		for (int tx = 0; tx < tw; tx++) {
+			int l = 255, u = 0;
+
+			for (int y = ty * STRETCH_TILE; y < h && y < (ty + 1) * STRETCH_TILE; y++) {
+				const unsigned char *r = px + (size_t)y * w;
+
+				for (int x = tx * STRETCH_TILE;
+				     x < w && x < (tx + 1) * STRETCH_TILE; x++) {
+					l = r[x] < l ? r[x] : l;
+					u = r[x] > u ? r[x] : u;
+				}
+			}
+			lo[ty * tw + tx] = (unsigned char)l;
+			hi[ty * tw + tx] = (unsigned char)u;
+		}
+	}
+	for (int ty = 0; ty < th; ty++) {
+		for (int tx = 0; tx < tw; tx++) {
+			int l = 255, u = 0;
+
+			for (int dy = -1; dy <= 1; dy++) {
+				for (int dx = -1; dx <= 1; dx++) {
+					int yy = ty + dy, xx = tx + dx;
+
+					if (yy < 0 || yy >= th || xx < 0 || xx >= tw)
+						continue;
+					l = lo[yy * tw + xx] < l ? lo[yy * tw + xx] : l;
+					u = hi[yy * tw + xx] > u ? hi[yy * tw + xx] : u;
+				}
+			}
+			lo3[ty * tw + tx] = (unsigned char)l;
+			hi3[ty * tw + tx] = (unsigned char)u;
+		}
+	}
+	for (int y = 0; y < h; y++) {
+		/* Position between tile centres, in 1/256. */
+		int fy = ((2 * y + 1) * 128) / STRETCH_TILE - 128, ty0, ty1;
+		unsigned char *r = px + (size_t)y * w;
+
+		fy = fy < 0 ? 0 : fy;
+		ty0 = fy >> 8;
+		ty1 = ty0 + 1 < th ? ty0 + 1 : ty0;
+		fy &= 255;
+		for (int x = 0; x < w; x++) {
+			int fx = ((2 * x + 1) * 128) / STRETCH_TILE - 128, tx0, tx1, l, u, v;
+
+			fx = fx < 0 ? 0 : fx;
+			tx0 = fx >> 8;
+			tx1 = tx0 + 1 < tw ? tx0 + 1 : tx0;
+			fx &= 255;
+			l = ((lo3[ty0 * tw + tx0] * (256 - fx) + lo3[ty0 * tw + tx1] * fx) *
+			         (256 - fy) +
+			     (lo3[ty1 * tw + tx0] * (256 - fx) + lo3[ty1 * tw + tx1] * fx) * fy) >>
+			    16;
+			u = ((hi3[ty0 * tw + tx0] * (256 - fx) + hi3[ty0 * tw + tx1] * fx) *
+			         (256 - fy) +
+			     (hi3[ty1 * tw + tx0] * (256 - fx) + hi3[ty1 * tw + tx1] * fx) * fy) >>
+			    16;
+			if (u - l < STRETCH_MIN) {
+				l = (l + u - STRETCH_MIN) / 2;
+				u = l + STRETCH_MIN;
+			}
+			v = (r[x] - l) * 255 / (u - l);
+			r[x] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
+		}
+	}
+	free(lo);
+	free(hi);
+	free(lo3);
+	free(hi3);
+}
+
+/* Scans a weak region (blurred or grey-printed modules, or texture): at
+ * half size, as is and turned, without retries. The codes such a region
+ * holds have wide, soft modules, which halving keeps readable (and
+ * sharpens); most weak regions are texture, so they get a quarter of the
+ * pixels. */
+static void scan_weak(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
+                      const struct pf_image__grey *g, const struct box *b, bool noisy,
+                      struct pf_image__codes *set, struct pf_image__scan_stats *stats)
+{
+	struct pf_image__grey half = {0};
+	struct view v;
+	struct box all;
+	int cw, ch;
+	unsigned char *px = crop(g, b, 1, &cw, &ch);
+
+	half.px = halve(px, cw, ch);
+	half.w = cw / 2;
+	half.h = ch / 2;
 	free(px);
+	stretch_local(half.px, half.w, half.h);
+	all = (struct box){0, 0, half.w, half.h};
+	if (half.w >= 8 && half.h >= 8) {
+		view_make(&half, &all, noisy, &v);
+		stats->regions++;
+		stats->weak_px += (long long)v.w * v.h;
+		stats->scanned_px += (long long)v.w * v.h;
+		if (scan_buffer(ctx, sc, v.px, v.w, v.h, set, NULL, NULL))
+			stats->read_weak++;
+		if (view_read_turned(ctx, sc, &v, set, NULL, stats))
+			stats->read_weak++;
+		view_free(&v);
+	}
+	free(half.px);
 }
 
 int pf_image__scan(const struct pf_image_ctx *ctx, const struct pf_image__grey *g,
@@ -685,9 +1031,11 @@ int pf_image__scan(const struct pf_image_ctx *ctx, const struct pf_image__grey *
 	int mw = g->w / BLOCK, mh = g->h / BLOCK;
 	zbar_image_scanner_t *sc;
 	unsigned char *map;
-	struct box *boxes = NULL;
-	size_t nboxes;
+	struct box *boxes = NULL, *raw = NULL, *weak = NULL, *wraw = NULL;
+	size_t nboxes, nraw, nweak, nwraw;
 	bool noisy;
+	int noise;
+	double f;
 
 	memset(stats, 0, sizeof(*stats));
 	sc = scanner_new(ctx->opts.symbologies);
@@ -700,11 +1048,27 @@ int pf_image__scan(const struct pf_image_ctx *ctx, const struct pf_image__grey *
 		return 0;
 	}
 	map = pf_xmalloc((size_t)mw * mh);
-	contrast_map(g, map, mw, mh);
-	nboxes = blobs(map, mw, mh, g, &boxes);
-	noisy = nboxes && noise_level(g) >= NOISY;
+	f = exposure(g);
+	noise = noise_level(g);
+	contrast_map(g, f, map, mw, mh);
+	weak_map(g, f, noise, map, mw, mh);
+	nboxes = blobs(map, mw, mh, STRONG, g, &boxes, &raw, &nraw);
+	nweak = blobs(map, mw, mh, WEAK, g, &weak, &wraw, &nwraw);
+	noisy = noise >= NOISY;
 	for (size_t i = 0; i < nboxes; i++)
-		scan_region(ctx, sc, g, &boxes[i], noisy, set, stats);
+		scan_region(ctx, sc, g, &boxes[i], raw, nraw, noisy, set, stats);
+	for (size_t i = 0; i < nweak; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < nboxes && !seen; j++)
+			seen = box_inside(&weak[i], &boxes[j]);
+		if (!seen) {
+			scan_weak(ctx, sc, g, &weak[i], noisy, set, stats);
+		}
+	}
+	free(wraw);
+	free(weak);
+	free(raw);
 	free(boxes);
 	free(map);
 	zbar_image_scanner_destroy(sc);

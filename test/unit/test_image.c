@@ -511,6 +511,72 @@ static void test_codes_from_fixtures(void **state)
 	free(bar);
 }
 
+/* A grey-printed, soft barcode (ink 130 on paper 210, blurred: no 2 px step
+ * reaches the contrast map's 80 levels) in a frame whose exposure is full
+ * (a smooth gradient spans 0-255): the weak map marks it and the weak
+ * region read (half size, local contrast stretch) decodes it. */
+static void test_scan_weak_code(void **state)
+{
+	enum { W = 3200, H = 2400, K = 3, X0 = 1000, Y0 = 1200 };
+	struct pf_image_ctx *ctx;
+	struct pf_image__codes set = {0};
+	struct pf_image__scan_stats stats;
+	struct pf_image__grey g = {0};
+	struct pf_error err;
+	VipsImage *im, *grey = NULL;
+	unsigned char *png, *code, *tmp;
+	size_t len, clen;
+	int cw, ch;
+
+	(void)state;
+	png = slurp("code128_a7-19.png", &len);
+	im = vips_image_new_from_buffer(png, len, "", NULL);
+	assert_non_null(im);
+	assert_int_equal(vips_extract_band(im, &grey, 0, NULL), 0);
+	code = vips_image_write_to_memory(grey, &clen);
+	cw = vips_image_get_width(grey);
+	ch = vips_image_get_height(grey);
+	assert_int_equal(clen, (size_t)cw * ch);
+	g.w = W;
+	g.h = H;
+	g.px = pf_xmalloc((size_t)W * H);
+	for (int y = 0; y < H; y++)
+		for (int x = 0; x < W; x++)
+			g.px[(size_t)y * W + x] = (unsigned char)(x * 255 / (W - 1));
+	for (int y = 0; y < ch * K; y++)
+		for (int x = 0; x < cw * K; x++)
+			g.px[(size_t)(Y0 + y) * W + X0 + x] =
+			    code[(size_t)(y / K) * cw + x / K] < 128 ? 130 : 210;
+	/* Two 3 x 3 box blurs over the code and its surroundings. */
+	tmp = pf_xmalloc((size_t)W * H);
+	for (int pass = 0; pass < 2; pass++) {
+		memcpy(tmp, g.px, (size_t)W * H);
+		for (int y = Y0 - 8; y < Y0 + ch * K + 8; y++)
+			for (int x = X0 - 8; x < X0 + cw * K + 8; x++) {
+				int s = 0;
+
+				for (int dy = -1; dy <= 1; dy++)
+					for (int dx = -1; dx <= 1; dx++)
+						s += tmp[(size_t)(y + dy) * W + x + dx];
+				g.px[(size_t)y * W + x] = (unsigned char)((s + 4) / 9);
+			}
+	}
+	assert_int_equal(pf_image_ctx_new(&cfg, NULL, 0, &ctx, &err), 0);
+	assert_int_equal(pf_image__scan(ctx, &g, &set, &stats, &err), 0);
+	assert_true(stats.read_weak >= 1);
+	assert_true(stats.weak_px > 0);
+	assert_int_equal(set.n, 1);
+	assert_string_equal(set.v[0], "A7-19");
+	pf_image__codes_free(&set);
+	pf_image_ctx_free(ctx);
+	free(tmp);
+	free(g.px);
+	g_free(code);
+	g_object_unref(grey);
+	g_object_unref(im);
+	free(png);
+}
+
 /* The start-of-frame marker of a JPEG: 0xC0 baseline, 0xC1 extended
  * sequential, 0xC2 progressive, ...; -1 when the markers end (or the scan
  * starts) before one. Walks the segments from SOI. */
@@ -798,6 +864,7 @@ int main(void)
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_codes_from_fixtures),
+	    cmocka_unit_test(test_scan_weak_code),
 	    cmocka_unit_test(test_variants),
 	    cmocka_unit_test(test_webp_simple),
 	    cmocka_unit_test(test_webp_variants),
