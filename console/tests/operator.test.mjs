@@ -148,6 +148,28 @@ describe('operator on a desktop', () => {
 		assert.equal(await page.getByTestId('codes').inputValue(), '31001');
 	});
 
+	test('a runner\'s claim, approved on the claims page, joins their page', async () => {
+		// A runner says "this is me" on a photo of 31000; the operator approves
+		// it here and the photo joins the runner's page.
+		const photo = id('race/cam1/IMG_0003.jpg');
+		const claimed = await fetch(`${backend.daemonUrl}/claims`, {
+			method: 'POST',
+			headers: { 'Content-Type': 'application/json' },
+			body: JSON.stringify({ photo, code: '31777' })
+		});
+		assert.equal(claimed.status, 202, await claimed.text());
+		assert.deepEqual(await participant('31777'), [], 'not applied before approval');
+		await page.goto(`${backend.url}/console/#/claims`);
+		await page.waitForSelector('h1:text("Claims")');
+		const item = page.locator('.claims li', { hasText: '31777' });
+		await item.waitFor();
+		await item.getByRole('button', { name: 'Approve' }).click();
+		await page.getByRole('status').filter({ hasText: 'Approved: code 31777' }).waitFor();
+		await waitFor(async () => (await participant('31777')).includes(photo), { timeoutMs: 10_000, what: 'the approved claim on the runner\'s page' });
+		await page.getByLabel('Show').selectOption('approved');
+		await page.locator('.claims li', { hasText: '31777' }).waitFor();
+	});
+
 	test('failed photos show the reason; one is deleted with confirmation', async () => {
 		await page.goto(`${backend.url}/console/#/failed`);
 		const row = page.locator('[data-testid=failed-list] tr', { hasText: BROKEN });
