@@ -27,6 +27,8 @@ static const char *const cmd_names[] = {
     [PF_ADMINCTL_ERASE] = "erase",
     [PF_ADMINCTL_AUDIT] = "audit",
     [PF_ADMINCTL_CREDENTIALS] = "credentials",
+    [PF_ADMINCTL_CLOCK] = "clock",
+    [PF_ADMINCTL_CLAIMS] = "claims",
 };
 
 #define NCMDS (sizeof(cmd_names) / sizeof(cmd_names[0]))
@@ -76,6 +78,7 @@ enum opt_id {
 	O_REMOVE,
 	O_NONE,
 	O_DAYS,
+	O_STATE,
 	O_SECRET /* refused: a token in argv is visible to every user of the machine */
 };
 
@@ -94,7 +97,8 @@ static const struct {
     {"--json", O_JSON, false, 0},
     {"--timeout", O_TIMEOUT, true, 0},
     {"--limit", O_LIMIT, true,
-     C(PF_ADMINCTL_UNMATCHED) | C(PF_ADMINCTL_FAILED) | C(PF_ADMINCTL_JOBS) | C(PF_ADMINCTL_AUDIT)},
+     C(PF_ADMINCTL_UNMATCHED) | C(PF_ADMINCTL_FAILED) | C(PF_ADMINCTL_JOBS) | C(PF_ADMINCTL_AUDIT) |
+         C(PF_ADMINCTL_CLAIMS)},
     {"--all", O_ALL, false,
      C(PF_ADMINCTL_UNMATCHED) | C(PF_ADMINCTL_FAILED) | C(PF_ADMINCTL_AUDIT)},
     {"--prefix", O_PREFIX, true, C(PF_ADMINCTL_REPROCESS)},
@@ -103,11 +107,12 @@ static const struct {
     {"--yes", O_YES, false, C(PF_ADMINCTL_DELETE)},
     {"-y", O_YES, false, C(PF_ADMINCTL_DELETE)},
     {"--watch", O_WATCH, false,
-     C(PF_ADMINCTL_REPROCESS) | C(PF_ADMINCTL_CLEAR) | C(PF_ADMINCTL_ERASE)},
+     C(PF_ADMINCTL_REPROCESS) | C(PF_ADMINCTL_CLEAR) | C(PF_ADMINCTL_ERASE) | C(PF_ADMINCTL_CLOCK)},
     {"--add", O_ADD, false, C(PF_ADMINCTL_CODES)},
     {"--remove", O_REMOVE, false, C(PF_ADMINCTL_CODES)},
     {"--none", O_NONE, false, C(PF_ADMINCTL_CODES)},
     {"--days", O_DAYS, true, C(PF_ADMINCTL_CREDENTIALS)},
+    {"--state", O_STATE, true, C(PF_ADMINCTL_CLAIMS)},
     {"--token", O_SECRET, true, 0},
     {"--admin-token", O_SECRET, true, 0},
 };
@@ -197,6 +202,14 @@ static int take_value(enum opt_id id, const char *name, const char *value,
 			                    "--days: \"%.40s\" is not a whole number from 1 to 90",
 			                    value);
 		a->days = (int)n;
+		return 0;
+	case O_STATE:
+		if (strcmp(value, "pending") && strcmp(value, "approved") &&
+		    strcmp(value, "rejected"))
+			return pf_error_set(
+			    err, PF_EINVAL,
+			    "--state: \"%.40s\" is not pending, approved or rejected", value);
+		a->state = value;
 		return 0;
 	case O_SECRET:
 		return pf_error_set(err, PF_EINVAL,
@@ -303,6 +316,42 @@ static int positional(struct pf_adminctl_args *a, struct seen *s, const char *ar
 			                                              : "no arguments");
 		a->target = arg;
 		return 0;
+	case PF_ADMINCTL_CLOCK:
+		if (check_word(arg, "the argument", err) < 0)
+			return PF_EINVAL;
+		if (!a->target) {
+			a->target = arg;
+			return 0;
+		}
+		if (a->have_offset)
+			return pf_error_set(err, PF_EINVAL,
+			                    "clock takes a photographer and seconds");
+		if (!pf_parse_int64(arg, -PF_ADMINCTL_MAX_CLOCK_OFFSET,
+		                    PF_ADMINCTL_MAX_CLOCK_OFFSET, &a->offset_s))
+			return pf_error_set(
+			    err, PF_EINVAL,
+			    "clock: \"%.40s\" is not a whole number of seconds from "
+			    "-%d to %d (7 days)",
+			    arg, PF_ADMINCTL_MAX_CLOCK_OFFSET, PF_ADMINCTL_MAX_CLOCK_OFFSET);
+		a->have_offset = true;
+		return 0;
+	case PF_ADMINCTL_CLAIMS:
+		if (check_word(arg, "the argument", err) < 0)
+			return PF_EINVAL;
+		if (!a->action) {
+			if (strcmp(arg, "list") && strcmp(arg, "approve") && strcmp(arg, "reject"))
+				return pf_error_set(
+				    err, PF_EINVAL,
+				    "claims list|approve ID|reject ID (got \"%.40s\")", arg);
+			a->action = arg;
+			return 0;
+		}
+		if (a->target || !strcmp(a->action, "list"))
+			return pf_error_set(err, PF_EINVAL, "claims %s takes %s", a->action,
+			                    strcmp(a->action, "list") ? "one claim id"
+			                                              : "no arguments");
+		a->target = arg;
+		return 0;
 	default:
 		return pf_error_set(err, PF_EINVAL, "%s takes no arguments (got \"%.40s\")",
 		                    cmd_names[a->cmd], arg);
@@ -347,6 +396,29 @@ static int check_command(struct pf_adminctl_args *a, const struct seen *s, struc
 			                    a->action);
 		if (a->days && strcmp(a->action, "create"))
 			return pf_error_set(err, PF_EINVAL, "--days applies to credentials create");
+		return 0;
+	case PF_ADMINCTL_CLOCK:
+		if (!pf_adminctl_is_photographer(a->target))
+			return pf_error_set(
+			    err, PF_EINVAL,
+			    "clock needs a photographer name (1 to 40 of a-z 0-9 _ - "
+			    "starting with a letter or digit), then seconds");
+		if (!a->have_offset)
+			return pf_error_set(err, PF_EINVAL,
+			                    "clock needs the seconds to add to the camera's times "
+			                    "(positive when its clock was behind)");
+		return 0;
+	case PF_ADMINCTL_CLAIMS:
+		if (!a->action)
+			a->action = "list";
+		if (strcmp(a->action, "list")) {
+			if (!a->target || !pf_adminctl_is_photo_id(a->target))
+				return pf_error_set(err, PF_EINVAL, "claims %s needs a claim id",
+				                    a->action);
+			if (a->state || a->limit)
+				return pf_error_set(err, PF_EINVAL,
+				                    "--state and --limit apply to claims list");
+		}
 		return 0;
 	case PF_ADMINCTL_DELETE:
 		if (!a->ntargets)
@@ -405,7 +477,11 @@ int pf_adminctl_parse_args(int argc, char **argv, struct pf_adminctl_args *a, st
 		size_t nlen;
 		size_t k;
 
-		if (only_positional || arg[0] != '-' || !strcmp(arg, "-")) {
+		/* A negative clock offset is a number, not an option. */
+		bool negative_number =
+		    a->cmd == PF_ADMINCTL_CLOCK && arg[0] == '-' && arg[1] >= '0' && arg[1] <= '9';
+
+		if (only_positional || negative_number || arg[0] != '-' || !strcmp(arg, "-")) {
 			if (positional(a, &s, arg, err) < 0)
 				goto fail;
 			continue;

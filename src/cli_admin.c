@@ -86,6 +86,12 @@ static void usage(FILE *out)
 	    "                              (1-90 days, default 14); the secret is shown once\n"
 	    "  credentials list            photographers' credentials (never their secrets)\n"
 	    "  credentials revoke NAME     revoke one; its sessions end within 30 s\n"
+	    "  clock NAME SECONDS [--watch]   a photographer's camera clock offset (positive\n"
+	    "                              when the camera was behind; |SECONDS| <= 604800);\n"
+	    "                              reprocesses their photos to correct capture times\n"
+	    "  claims [list] [--state S] [--limit N]   runners' \"this is me\" claims (pending,\n"
+	    "                              approved or rejected)\n"
+	    "  claims approve|reject ID    decide one: approve adds the code to the photo\n"
 	    "\n"
 	    "Options:\n"
 	    "  --url URL          the daemon (PHOTOFINISH_ADMIN_URL, default " DEFAULT_URL ")\n"
@@ -1119,6 +1125,111 @@ static int cmd_credentials(struct client *c, const struct pf_adminctl_args *a)
 	return 0;
 }
 
+/* The offset is stored and a reprocess of the photographer's uploads corrects
+ * the capture times already in the catalog. */
+static int cmd_clock(struct client *c, const struct pf_adminctl_args *a)
+{
+	struct pf_error err;
+	json_t *body = json_pack("{s:I}", "offsetSeconds", (json_int_t)a->offset_s);
+	char *path = pf_xasprintf("/admin/photographers/%s/clock", a->target);
+	json_t *doc;
+	const char *job_id;
+	char buf[32];
+	int rc = call(c, "PUT", path, body, &doc, &err);
+
+	free(path);
+	json_decref(body);
+	if (rc < 0)
+		return fail(&err);
+	job_id = str(json_object_get(doc, "job"), "id");
+	if (!job_id || !pf_adminctl_is_job_id(job_id)) {
+		json_decref(doc);
+		fputs(ME ": the daemon's answer carries no job id\n", stderr);
+		return PF_ADMINCTL_EXIT_FAILED;
+	}
+	if (c->json) {
+		print_json(doc);
+	} else {
+		kv("photographer", str(doc, "photographer"));
+		kv("offset", text_of(doc, "offsetSeconds", buf));
+		if (!a->watch)
+			printf(
+			    "reprocessing their photos: job %s\nfollow it with: photofinish admin "
+			    "watch %s\n",
+			    job_id, job_id);
+	}
+	if (a->watch) {
+		char *keep = pf_xstrdup(job_id);
+
+		rc = watch_job(c, keep);
+		free(keep);
+	}
+	json_decref(doc);
+	return rc;
+}
+
+static int cmd_claims(struct client *c, const struct pf_adminctl_args *a)
+{
+	static const char *const h[] = {"ID", "CODE", "PHOTO", "KEY", "STATE", "AT"};
+	struct pf_error err;
+	struct pf_adminctl_table t;
+	json_t *doc = NULL;
+	const json_t *rows, *row;
+	size_t i;
+
+	if (strcmp(a->action, "list")) {
+		char *path = pf_xasprintf("/admin/claims/%s/%s", a->target, a->action);
+		json_t *body = json_object();
+		int rc = call(c, "POST", path, body, &doc, &err);
+		const json_t *claim;
+
+		free(path);
+		json_decref(body);
+		if (rc < 0)
+			return fail(&err);
+		claim = json_object_get(doc, "claim");
+		if (c->json) {
+			print_json(doc);
+		} else {
+			kv("claim", str(claim, "id"));
+			kv("code", str(claim, "code"));
+			kv("photo", str(claim, "photo"));
+			kv("state", str(claim, "state"));
+		}
+		json_decref(doc);
+		return 0;
+	}
+	{
+		char *path =
+		    pf_xasprintf("/admin/claims?state=%s&limit=%d", a->state ? a->state : "pending",
+		                 a->limit ? a->limit : 100);
+		int rc = call(c, "GET", path, NULL, &doc, &err);
+
+		free(path);
+		if (rc < 0)
+			return fail(&err);
+	}
+	if (c->json) {
+		print_json(doc);
+		json_decref(doc);
+		return 0;
+	}
+	rows = json_object_get(doc, "claims");
+	pf_adminctl_table_init(&t, 6, h);
+	json_array_foreach(rows, i, row)
+	{
+		const json_t *img = json_object_get(row, "image");
+		const char *r[] = {str(row, "id"),  str(row, "code"),  str(row, "photo"),
+		                   str(img, "key"), str(row, "state"), str(row, "at")};
+
+		pf_adminctl_table_add(&t, r);
+	}
+	print_table(&t);
+	pf_adminctl_table_free(&t);
+	json_decref(doc);
+	return 0;
+}
+
 static int run(struct client *c, const struct pf_adminctl_args *a)
 {
 	switch (a->cmd) {
@@ -1146,6 +1257,10 @@ static int run(struct client *c, const struct pf_adminctl_args *a)
 		return watch_job(c, a->target);
 	case PF_ADMINCTL_CREDENTIALS:
 		return cmd_credentials(c, a);
+	case PF_ADMINCTL_CLOCK:
+		return cmd_clock(c, a);
+	case PF_ADMINCTL_CLAIMS:
+		return cmd_claims(c, a);
 	default:
 		return PF_ADMINCTL_EXIT_USAGE;
 	}

@@ -27,6 +27,7 @@ struct pf_buf;
 #define PF_ADMINCTL_MAX_ARG 1024     /* bytes of one key, code or prefix */
 #define PF_ADMINCTL_MAX_LIMIT 500
 #define PF_ADMINCTL_DEFAULT_TIMEOUT 30
+#define PF_ADMINCTL_MAX_CLOCK_OFFSET 604800 /* seconds, 7 days, as the daemon takes */
 
 enum pf_adminctl_cmd {
 	PF_ADMINCTL_NONE,
@@ -42,7 +43,9 @@ enum pf_adminctl_cmd {
 	PF_ADMINCTL_WATCH,
 	PF_ADMINCTL_ERASE,
 	PF_ADMINCTL_AUDIT,
-	PF_ADMINCTL_CREDENTIALS /* credentials create|list|revoke */
+	PF_ADMINCTL_CREDENTIALS, /* credentials create|list|revoke */
+	PF_ADMINCTL_CLOCK,       /* clock PHOTOGRAPHER SECONDS */
+	PF_ADMINCTL_CLAIMS       /* claims [list|approve ID|reject ID] */
 };
 
 /* What `codes` does: replace the list, edit it, or empty it. */
@@ -79,6 +82,11 @@ struct pf_adminctl_args {
 	 * photographer) and create --days (0: the daemon's default, 14) */
 	const char *action;
 	int days;
+	/* clock: the camera clock offset in seconds (target: the photographer) */
+	int64_t offset_s;
+	bool have_offset;
+	/* claims list --state: pending (NULL), approved or rejected */
+	const char *state;
 };
 
 /* Parses argv (argv[0] is "admin"). Options may come anywhere before "--".

@@ -12,6 +12,7 @@ import { startStack, waitFor } from './lib/stack.mjs';
 import { getJson, startDaemon } from './lib/daemon.mjs';
 import { imageId, makePhotos } from './lib/photos.mjs';
 import { validate } from './lib/openapi.mjs';
+import { admin as adminCli } from './lib/admin_cli.mjs';
 
 const TOKEN = 'runner-admin-token-0123456789abcdef';
 
@@ -180,11 +181,17 @@ describe('runner features', () => {
   test('a photographer\'s clock offset corrects stored capture times', async () => {
     assert.equal((await admin('photographers/Bob/clock', { method: 'PUT', body: '{"offsetSeconds":60}' })).body.error.code, 'invalid_photographer');
     assert.equal((await admin('photographers/bob/clock', { method: 'PUT', body: '{"offsetSeconds":604801}' })).body.error.code, 'invalid_body');
-    const r = await admin('photographers/bob/clock', { method: 'PUT', body: '{"offsetSeconds":3600}' });
-    assert.equal(r.status, 202, JSON.stringify(r.body));
+    // As an operator sets it: `photofinish admin clock`, the same route.
+    assert.equal((await adminCli(daemon.url, TOKEN, ['clock', 'Bob', '60'])).code, 2);
+    assert.equal((await adminCli(daemon.url, TOKEN, ['clock', 'bob', '604801'])).code, 2);
+    const cli = await adminCli(daemon.url, TOKEN, ['--json', 'clock', 'bob', '3600']);
+    assert.equal(cli.code, 0, cli.stderr);
+    const r = { body: JSON.parse(cli.stdout) };
     validate('ClockChange', r.body);
     assert.equal(r.body.offsetSeconds, 3600);
     assert.equal(r.body.job.kind, 'reprocess');
+    const watched = await adminCli(daemon.url, TOKEN, ['watch', r.body.job.id]);
+    assert.equal(watched.code, 0, watched.stdout + watched.stderr);
     assert.equal(Number((await getItem('CLOCK', 'bob')).offsetSeconds.N), 3600);
     await waitFor(async () => (await getItem(`IMAGE#${at('bob/b1.jpg')}`, 'IMAGE')).takenAt.S === '2026-05-03T10:02:00Z', { timeoutMs: 60000, what: 'b1 corrected' });
     await queueEmpty();
@@ -238,7 +245,16 @@ describe('runner features', () => {
     assert.equal(img.codesSource.S, 'manual');
     await waitFor(async () => (await participant('555', client())).body.images.length === 1, { timeoutMs: 5000, what: 'approved claim on the page' });
     assert.equal((await admin(`claims/${made.body.claim.id}/approve`, { method: 'POST' })).status, 409);
-    const rejected = await admin(`claims/${other.body.claim.id}/reject`, { method: 'POST' });
+    // The other one as an operator at a terminal decides it: `photofinish admin claims`.
+    const pending = await adminCli(daemon.url, TOKEN, ['claims']);
+    assert.equal(pending.code, 0, pending.stderr);
+    assert.match(pending.stdout, new RegExp(`${other.body.claim.id}\\s+556\\s+${at('alice/a1.jpg')}\\s+alice/a1\\.jpg\\s+pending`));
+    assert.doesNotMatch(pending.stdout, new RegExp(made.body.claim.id), 'decided claims are not pending');
+    assert.equal((await adminCli(daemon.url, TOKEN, ['claims', 'reject', 'not-an-id'])).code, 2);
+    assert.equal((await adminCli(daemon.url, TOKEN, ['claims', 'approve', made.body.claim.id])).code, 1, 'decided already: 409');
+    const rejectedCli = await adminCli(daemon.url, TOKEN, ['--json', 'claims', 'reject', other.body.claim.id]);
+    assert.equal(rejectedCli.code, 0, rejectedCli.stderr);
+    const rejected = { body: JSON.parse(rejectedCli.stdout) };
     assert.equal(rejected.body.claim.state, 'rejected');
     assert.deepEqual((await getItem(`IMAGE#${at('alice/a1.jpg')}`, 'IMAGE')).codes.L.map((c) => c.S), ['10423']);
     assert.deepEqual((await query('CLAIMS#pending')), []);

@@ -353,6 +353,56 @@ static void test_credentials(void **state)
 	EXPECT_USAGE("--days does not apply to status", "status", "--days", "2");
 }
 
+static void test_clock_and_claims(void **state)
+{
+	struct pf_adminctl_args a;
+	struct pf_error err;
+	char id[] = "0123456789abcdef0123456789abcdef";
+
+	assert_int_equal(PARSE(&a, &err, "clock", "cam-2", "-3600", "--watch"), 0);
+	assert_int_equal(a.cmd, PF_ADMINCTL_CLOCK);
+	assert_string_equal(a.target, "cam-2");
+	assert_true(a.have_offset);
+	assert_int_equal(a.offset_s, -3600);
+	assert_true(a.watch);
+	pf_adminctl_args_free(&a);
+	assert_int_equal(PARSE(&a, &err, "clock", "alice", "604800"), 0);
+	assert_int_equal(a.offset_s, 604800);
+	pf_adminctl_args_free(&a);
+	assert_int_equal(PARSE(&a, &err, "clock", "alice", "0"), 0);
+	assert_true(a.have_offset);
+	pf_adminctl_args_free(&a);
+	EXPECT_USAGE("needs the seconds", "clock", "alice");
+	EXPECT_USAGE("needs a photographer name", "clock");
+	EXPECT_USAGE("needs a photographer name", "clock", "Alice", "60");
+	EXPECT_USAGE("from -604800 to 604800", "clock", "alice", "604801");
+	EXPECT_USAGE("from -604800 to 604800", "clock", "alice", "1h");
+	EXPECT_USAGE("unknown option -x", "clock", "alice", "-x");
+	EXPECT_USAGE("takes a photographer and seconds", "clock", "alice", "1", "2");
+
+	assert_int_equal(PARSE(&a, &err, "claims"), 0);
+	assert_int_equal(a.cmd, PF_ADMINCTL_CLAIMS);
+	assert_string_equal(a.action, "list");
+	assert_null(a.state);
+	pf_adminctl_args_free(&a);
+	assert_int_equal(PARSE(&a, &err, "claims", "list", "--state", "approved", "--limit", "5"),
+	                 0);
+	assert_string_equal(a.state, "approved");
+	assert_int_equal(a.limit, 5);
+	pf_adminctl_args_free(&a);
+	assert_int_equal(PARSE(&a, &err, "claims", "approve", id), 0);
+	assert_string_equal(a.action, "approve");
+	assert_string_equal(a.target, id);
+	pf_adminctl_args_free(&a);
+	EXPECT_USAGE("needs a claim id", "claims", "reject");
+	EXPECT_USAGE("needs a claim id", "claims", "reject", "10423");
+	EXPECT_USAGE("claims list|approve ID|reject ID", "claims", "delete", id);
+	EXPECT_USAGE("--state: \"open\"", "claims", "--state", "open");
+	EXPECT_USAGE("apply to claims list", "claims", "approve", id, "--state", "pending");
+	EXPECT_USAGE("takes no arguments", "claims", "list", id);
+	EXPECT_USAGE("--state does not apply to status", "status", "--state", "pending");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -366,6 +416,7 @@ int main(void)
 	    cmocka_unit_test(test_table),
 	    cmocka_unit_test(test_progress),
 	    cmocka_unit_test(test_credentials),
+	    cmocka_unit_test(test_clock_and_claims),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
