@@ -1,7 +1,7 @@
 // An operator runs the race from the console: the dashboard, tagging an
 // untagged photo with the keyboard alone (and the runner finds it), failed
-// photos and deleting one, reprocess and clear with live progress, photographer
-// credentials, the audit trail. A photographer's session reaches none of it.
+// photos and deleting one, a runner's claim approved, a camera clock offset,
+// reprocess and clear with live progress, photographer credentials, the audit trail. A photographer's session reaches none of it.
 // Every page is checked with axe on a desktop and a phone.
 import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
@@ -184,6 +184,21 @@ describe('operator on a desktop', () => {
 		assert.ok(rec.status === 404 || rec.body.status === 'deleted', `after delete: ${rec.status} ${JSON.stringify(rec.body)}`);
 		assert.ok(!(await backend.admin('GET', '/admin/failed')).body.images.some((i) => i.id === id(BROKEN)));
 		assert.equal((await listKeys(backend, BROKEN)).size, 0, 'the original is gone');
+	});
+
+	test('a camera clock offset is set from the dashboard and its photos reprocessed', async () => {
+		await page.goto(`${backend.url}/console/#/dashboard`);
+		const form = page.getByTestId('clock');
+		await form.waitFor();
+		await form.getByLabel('Photographer').selectOption('cam1');
+		await form.getByLabel('Offset (seconds)').fill('-3600');
+		await form.getByRole('button', { name: 'Set offset' }).click();
+		await page.getByRole('status').filter({ hasText: "cam1's camera clock offset is -3600 s" }).waitFor();
+		await page.waitForSelector('[data-testid=job][data-kind=reprocess][data-state=done]', { timeout: 60_000 });
+		const status = (await backend.admin('GET', '/admin/status')).body;
+		assert.equal(status.photographers.find((p) => p.name === 'cam1')?.offsetSeconds, -3600);
+		await page.locator('[data-testid=photographers] tr', { hasText: '-3600 s' }).waitFor();
+		assert.deepEqual(await axeViolations(page), [], 'axe: dashboard with a clock job');
 	});
 
 	test('reprocess and clear run with a live progress bar', async () => {
