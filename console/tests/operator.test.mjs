@@ -1,7 +1,8 @@
 // An operator runs the race from the console: the dashboard, tagging an
 // untagged photo with the keyboard alone (and the runner finds it), failed
 // photos and deleting one, a runner's claim approved, a camera clock offset,
-// reprocess and clear with live progress, photographer credentials, the audit trail. A photographer's session reaches none of it.
+// reprocess and clear with live progress, photographer credentials, the audit
+// trail. A photographer's session reaches none of it.
 // Every page is checked with axe on a desktop and a phone.
 import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
