@@ -26,7 +26,8 @@ const BROKEN = 'race/cam1/IMG_9999.jpg';
 const id = (key) => imageId(backend.bucket, key);
 
 before(async () => {
-	backend = await startBackend();
+	// A roster without 31001: the dashboard lists it among the codes on no roster.
+	backend = await startBackend({ env: { PHOTOFINISH_ROSTER_CODES: '31000,31777,42424' } });
 	dir = makePhotos(PHOTOS);
 	await uploadPhotos(backend.stack, dir, PHOTOS);
 	const { PutObjectCommand } = await import(path.join(REPO_ROOT, 'test/node_modules/@aws-sdk/client-s3/dist-cjs/index.js'));
@@ -71,6 +72,16 @@ describe('operator on a desktop', () => {
 		assert.equal(await page.getByTestId('failed').textContent(), String(status.counts.failed));
 		assert.deepEqual(await axeViolations(page), [], 'axe: dashboard');
 		await screenshot(page, 'operator-dashboard-desktop');
+	});
+
+	test('codes on no roster are listed and open in the tagging search', async () => {
+		const link = page.getByTestId('unregistered').getByRole('link', { name: '31001' });
+		await link.waitFor({ timeout: 30_000 });
+		assert.equal(await page.getByTestId('unregistered').getByRole('link', { name: '31000' }).count(), 0, 'a roster code is not listed');
+		assert.deepEqual(await axeViolations(page), [], 'axe: dashboard with the codes on no roster');
+		await link.click();
+		await page.getByRole('status').filter({ hasText: '1 photo for “31001”' }).waitFor();
+		assert.equal(await page.getByLabel('Codes on this photo').inputValue(), '31001');
 	});
 
 	test('the tagging page loads at most 100 KB of JavaScript (gzip)', async () => {
