@@ -122,6 +122,11 @@ locals {
     ORIGIN              = local.gallery_url # adapter-node: absolute URL of the site
     PORT                = tostring(local.gallery_port)
     SHUTDOWN_TIMEOUT    = tostring(local.stop_timeout - 5)
+    # Behind the load balancer every request comes from it: the runner is the
+    # address it appends to X-Forwarded-For, which the gallery passes on to the
+    # daemon's per-client limits. Without these, all runners would share one.
+    ADDRESS_HEADER = "X-Forwarded-For"
+    XFF_DEPTH      = "1"
   })
 
   gallery_container = {

@@ -187,6 +187,10 @@ run "gallery_reaches_daemon_through_service_connect" {
     error_message = "GALLERY_* theming must reach the gallery."
   }
   assert {
+    condition     = { for e in jsondecode(aws_ecs_task_definition.gallery.container_definitions)[0].environment : e.name => e.value }.ADDRESS_HEADER == "X-Forwarded-For" && { for e in jsondecode(aws_ecs_task_definition.gallery.container_definitions)[0].environment : e.name => e.value }.XFF_DEPTH == "1"
+    error_message = "The gallery takes the runner's address from the load balancer's X-Forwarded-For entry, so the daemon's limits count runners."
+  }
+  assert {
     condition     = jsondecode(aws_ecs_task_definition.gallery.container_definitions)[0].image == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/pf-spring-10k/gallery:v1"
     error_message = "The gallery image comes from its ECR repository."
   }
