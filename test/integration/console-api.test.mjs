@@ -327,6 +327,86 @@ describe('console API', () => {
     assert.equal((await withSession(s, '/uploads/files/complete', { method: 'POST', body: ref })).status, 404);
   });
 
+  test('batch routes start and complete many uploads in one request each, with an answer per file', async () => {
+    const cred = await newCredential('photographer-b');
+    const s = await signIn(cred.secret);
+    const dir = makePhotos([
+      { file: 'p1.jpg', codes: ['20001'], seed: 41, width: 800, height: 600 },
+      { file: 'p2.jpg', codes: [], seed: 42, width: 800, height: 600 },
+    ]);
+    const big = Buffer.alloc(9 * 1024 * 1024, 5);
+    const files = [
+      { path: 'batch/p1.jpg', bytes: readFileSync(path.join(dir, 'p1.jpg')) },
+      { path: 'batch/p2.jpg', bytes: readFileSync(path.join(dir, 'p2.jpg')) },
+      { path: 'batch/big.jpg', bytes: big },
+    ];
+    const started = await withSession(s, '/uploads/batch/files', {
+      method: 'POST',
+      body: JSON.stringify({ files: files.map((f) => ({ path: f.path, size: f.bytes.length, type: 'image/jpeg' })) }),
+    });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    validate('UploadBatchStarted', started.body);
+    assert.deepEqual(started.body.files.map((f) => f.path), files.map((f) => f.path), 'answers in the order asked');
+    assert.ok(!daemon.lines.some((l) => l.includes('X-Amz-Signature')), 'presigned URLs are not logged');
+    for (const [i, f] of files.entries()) {
+      const up = started.body.files[i];
+      assert.equal(up.key, `race/photographer-b/${f.path}`);
+      assert.equal(up.parts.length, Math.ceil(f.bytes.length / up.partSize));
+      // big.jpg's first part is left out: its completion is refused alone.
+      const parts = f.path === 'batch/big.jpg' ? up.parts.slice(1) : up.parts;
+      for (const part of parts) {
+        const from = (part.partNumber - 1) * up.partSize;
+        const put = await fetch(part.url, { method: 'PUT', body: f.bytes.subarray(from, from + up.partSize) });
+        assert.equal(put.status, 200);
+      }
+    }
+    const refs = started.body.files.map((f) => ({ path: f.path, uploadId: f.uploadId }));
+    // One more whose upload does not exist: a 404 of its own.
+    refs.push({ path: 'batch/gone.jpg', uploadId: started.body.files[0].uploadId });
+    const done = await withSession(s, '/uploads/batch/complete', { method: 'POST', body: JSON.stringify({ files: refs }) });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    validate('UploadBatchCompleted', done.body);
+    assert.deepEqual(done.body.files.slice(0, 2), files.slice(0, 2).map((f) => ({ path: f.path, size: f.bytes.length })));
+    assert.equal(done.body.files[2].path, 'batch/big.jpg');
+    assert.equal(done.body.files[2].error.status, 409, JSON.stringify(done.body.files[2]));
+    assert.equal(done.body.files[2].error.code, 'conflict');
+    assert.deepEqual(done.body.files[3].path, 'batch/gone.jpg');
+    assert.equal(done.body.files[3].error.status, 404);
+    assert.equal(done.body.files[3].error.code, 'not_found');
+    const listed = await withSession(s, '/uploads/objects');
+    assert.deepEqual(listed.body.objects.map((o) => o.path).sort(), ['batch/p1.jpg', 'batch/p2.jpg']);
+
+    // The missing part sent, the same upload completes.
+    const big2 = started.body.files[2];
+    assert.equal((await fetch(big2.parts[0].url, { method: 'PUT', body: big.subarray(0, big2.partSize) })).status, 200);
+    const again = await withSession(s, '/uploads/batch/complete', { method: 'POST', body: JSON.stringify({ files: [{ path: 'batch/big.jpg', uploadId: big2.uploadId }] }) });
+    assert.deepEqual(again.body, { files: [{ path: 'batch/big.jpg', size: big.length }] });
+
+    // Bad batches are refused whole.
+    const bad = [
+      {},
+      { files: [] },
+      { files: Array.from({ length: 33 }, (_, i) => ({ path: `${i}.jpg`, size: 10, type: 'image/jpeg' })) },
+      { files: ['a.jpg'] },
+      { files: [{ path: 'ok.jpg', size: 10, type: 'image/jpeg' }, { path: '../x.jpg', size: 10, type: 'image/jpeg' }] },
+      { files: [{ path: 'ok.jpg', size: 0, type: 'image/jpeg' }] },
+      { files: [{ path: 'ok.jpg', size: 10, type: 'text/html' }] },
+    ];
+    for (const body of bad) {
+      const r = await withSession(s, '/uploads/batch/files', { method: 'POST', body: JSON.stringify(body) });
+      assert.equal(r.status, 400, JSON.stringify(body).slice(0, 200));
+      validate('Error', r.body);
+    }
+    for (const body of [{ files: [{ path: 'a.jpg' }] }, { files: [{ path: 'a/../b.jpg', uploadId: 'x' }] }, { files: 'a.jpg' }]) {
+      const r = await withSession(s, '/uploads/batch/complete', { method: 'POST', body: JSON.stringify(body) });
+      assert.equal(r.status, 400, JSON.stringify(body));
+      validate('Error', r.body);
+    }
+    assert.equal((await withSession(s, '/uploads/objects')).body.objects.length, 3, 'nothing started by a refused batch');
+    const noCsrf = await getJson(`${daemon.url}/uploads/batch/files`, { method: 'POST', body: JSON.stringify({ files: [{ path: 'a.jpg', size: 10, type: 'image/jpeg' }] }), headers: { Cookie: s.cookie } });
+    assert.equal(noCsrf.status, 403);
+  });
+
   test('the upload surface refuses bad input, other roles and missing CSRF', async () => {
     const cred = await newCredential('photographer-v');
     const s = await signIn(cred.secret);
