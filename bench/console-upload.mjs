@@ -106,9 +106,10 @@ try {
 		}
 	};
 
-	// The same protocol as the console (POST /uploads/files, PUT the parts to
-	// the presigned URLs, complete) from Node's fetch: what the flow costs
-	// without a browser.
+	// The same protocol as the console (files started in batches ahead,
+	// POST /uploads/batch/files; PUT the parts to the presigned URLs; files
+	// completed in batches, POST /uploads/batch/complete) from Node's fetch:
+	// what the flow costs without a browser.
 	const node = async (round) => {
 		const name = `node-${round}`;
 		const secret = await backend.credential(name);
@@ -116,23 +117,80 @@ try {
 		const call = async (p, body) => {
 			const r = await fetch(`${backend.url}${p}`, { method: 'POST', headers: h, body: JSON.stringify(body) });
 			if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
-			return r.status === 204 ? null : r.json();
+			return r.json();
+		};
+		const item = (x) => {
+			if (x.error) throw new Error(`${x.path}: ${x.error.status} ${x.error.message}`);
+			return x;
 		};
 		const t0 = performance.now();
+		const plans = new Map();
+		const planAhead = (i) => {
+			const batch = files.slice(i, i + 32).filter((f) => !plans.has(f));
+			if (!batch.length) return;
+			const answer = call('/uploads/batch/files', { files: batch.map((f) => ({ path: `finish-line/${f}`, size: statSync(path.join(folder, f)).size, type: 'image/jpeg' })) });
+			batch.forEach((f, k) => {
+				const p = answer.then((r) => item(r.files[k]));
+				p.catch(() => {});
+				plans.set(f, p);
+			});
+		};
+		let waiting = [];
+		let busy = false;
+		const complete = (path_, uploadId) =>
+			new Promise((resolve, reject) => {
+				waiting.push({ path: path_, uploadId, resolve, reject });
+				if (busy) return;
+				busy = true;
+				(async () => {
+					await Promise.resolve();
+					while (waiting.length) {
+						const batch = waiting.splice(0, 32);
+						try {
+							const r = await call('/uploads/batch/complete', { files: batch.map(({ path: p, uploadId: u }) => ({ path: p, uploadId: u })) });
+							batch.forEach((b, k) => {
+								try {
+									b.resolve(item(r.files[k]));
+								} catch (e) {
+									b.reject(e);
+								}
+							});
+						} catch (e) {
+							for (const b of batch) b.reject(e);
+						}
+					}
+					busy = false;
+				})();
+			});
+		// As the console: PARALLEL parts in flight, twice as many files under way.
+		let free = PARALLEL;
+		const queued = [];
+		const take = () => (free > 0 ? (free--, Promise.resolve()) : new Promise((r) => queued.push(r)));
+		const give = () => (queued.length ? queued.shift()() : free++);
 		let next = 0;
 		await Promise.all(
-			Array.from({ length: PARALLEL }, async () => {
+			Array.from({ length: 2 * PARALLEL }, async () => {
 				while (next < files.length) {
-					const f = files[next++];
+					const i = next++;
+					const f = files[i];
+					planAhead(i + PARALLEL);
+					if (!plans.has(f)) planAhead(i);
+					const up = await plans.get(f);
 					const bytes = readFileSync(path.join(folder, f));
-					const up = await call('/uploads/files', { path: `finish-line/${f}`, size: bytes.length, type: 'image/jpeg' });
-					for (const part of up.parts) {
-						const from = (part.partNumber - 1) * up.partSize;
-						const r = await fetch(part.url, { method: 'PUT', body: bytes.subarray(from, from + up.partSize) });
-						if (!r.ok) throw new Error(`PUT part: ${r.status}`);
-						await r.arrayBuffer();
-					}
-					await call('/uploads/files/complete', { path: `finish-line/${f}`, uploadId: up.uploadId });
+					await Promise.all(
+						up.parts.map(async (part) => {
+							await take();
+							try {
+								const from = (part.partNumber - 1) * up.partSize;
+								const r = await fetch(part.url, { method: 'PUT', body: bytes.subarray(from, from + up.partSize) });
+								if (!r.ok) throw new Error(`PUT part: ${r.status}`);
+								await r.arrayBuffer();
+							} finally {
+								give();
+							}
+						})
+					);
+					await complete(`finish-line/${f}`, up.uploadId);
 				}
 			})
 		);
