@@ -450,7 +450,9 @@ export class Uploader {
 				try {
 					if (failure) return;
 					const start = (p.partNumber - 1) * plan.partSize;
-					const blob = f.file.slice(start, start + partBytes(p.partNumber));
+					// A one-part file goes as the File itself: a slice would be one
+					// more blob for the browser to register and read through.
+					const blob = start === 0 && partBytes(p.partNumber) === f.size ? f.file : f.file.slice(start, start + partBytes(p.partNumber));
 					for (let attempt = 1; ; attempt++) {
 						progress.set(p.partNumber, 0);
 						const status = await putPart(
