@@ -34,6 +34,11 @@
  * at 25 parts a browser can send several at a time. */
 #define PART_SIZE (8LL * 1024 * 1024)
 #define MAX_PARTS ((int)((MAX_SIZE + PART_SIZE - 1) / PART_SIZE))
+/* A file up to this size is one part (partSize is then this size and the
+ * part "the rest"), as photofinish upload sends it in one PutObject: a
+ * browser sends a whole file straight from disk, but a slice of one
+ * through its blob store, at several times the CPU. */
+#define ONE_PART_MAX (16LL * 1024 * 1024)
 #define URL_SECONDS 3600
 #define MAX_STATUS_PATHS 100
 /* Files per batch request: 32 paths and upload ids of the longest kind
@@ -437,7 +442,8 @@ static void on_upload_created(const char *upload_id, const struct pf_error *err,
 	struct started *st = arg;
 	struct pf_api_request *r = st->r;
 	const char *bucket = r->api->d.cfg->ingress_bucket;
-	int nparts = (int)((st->size + PART_SIZE - 1) / PART_SIZE);
+	int64_t part_size = st->size <= ONE_PART_MAX ? ONE_PART_MAX : PART_SIZE;
+	int nparts = (int)((st->size + part_size - 1) / part_size);
 	int64_t expires = INT64_MAX;
 	json_t *parts;
 	char at[32];
@@ -473,7 +479,7 @@ static void on_upload_created(const char *upload_id, const struct pf_error *err,
 	        PF_LI("size", st->size), PF_LI("parts", nparts));
 	started_ok(st, 201,
 	           json_pack("{s:s,s:s,s:s,s:I,s:o,s:s}", "path", st->path, "key", st->key,
-	                     "uploadId", upload_id, "partSize", (json_int_t)PART_SIZE, "parts",
+	                     "uploadId", upload_id, "partSize", (json_int_t)part_size, "parts",
 	                     parts, "expiresAt", at));
 }
 

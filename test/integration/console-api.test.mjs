@@ -259,8 +259,8 @@ describe('console API', () => {
       { file: 'a.jpg', codes: ['10423'], seed: 31, width: 1600, height: 1000, takenAt: '2026:05:03 09:00:00' },
       { file: 'b.jpg', codes: [], seed: 32, width: 1600, height: 1000, takenAt: '2026:05:03 09:01:00' },
     ]);
-    // Two parts: 9 MiB that are no photo (the daemon refuses it as failed).
-    const big = Buffer.alloc(9 * 1024 * 1024, 7);
+    // Three parts: 17 MiB (over 16 MiB, 8 MiB parts) that are no photo (the daemon refuses it as failed).
+    const big = Buffer.alloc(17 * 1024 * 1024, 7);
     const files = [
       { path: 'day1/a.jpg', bytes: readFileSync(path.join(dir, 'a.jpg')) },
       { path: 'day1/b.jpg', bytes: readFileSync(path.join(dir, 'b.jpg')) },
@@ -272,6 +272,8 @@ describe('console API', () => {
       validate('UploadStarted', start.body);
       assert.equal(start.body.key, `race/photographer-u/${f.path}`);
       assert.equal(start.body.parts.length, Math.ceil(f.bytes.length / start.body.partSize));
+      // Up to 16 MiB a file is one part; over it, 8 MiB parts.
+      assert.equal(start.body.partSize, f.bytes.length <= 16 * 1024 * 1024 ? 16 * 1024 * 1024 : 8 * 1024 * 1024);
       assert.ok(Date.parse(start.body.expiresAt) > Date.now());
       assert.ok(!daemon.lines.some((l) => l.includes('X-Amz-Signature')), 'presigned URLs are not logged');
       // Plain PUTs of each part's bytes, no extra headers, as a browser sends them.
@@ -312,8 +314,8 @@ describe('console API', () => {
 
     // A part missing: nothing is completed.
     const gap = await withSession(s, '/uploads/files', { method: 'POST', body: JSON.stringify({ path: 'day1/gap.jpg', size: big.length, type: 'image/jpeg' }) });
-    assert.equal(gap.body.parts.length, 2);
-    assert.equal((await fetch(gap.body.parts[1].url, { method: 'PUT', body: big.subarray(gap.body.partSize) })).status, 200);
+    assert.equal(gap.body.parts.length, 3);
+    assert.equal((await fetch(gap.body.parts[1].url, { method: 'PUT', body: big.subarray(gap.body.partSize, 2 * gap.body.partSize) })).status, 200);
     const gapped = await withSession(s, '/uploads/files/complete', { method: 'POST', body: JSON.stringify({ path: 'day1/gap.jpg', uploadId: gap.body.uploadId }) });
     assert.equal(gapped.status, 409, JSON.stringify(gapped.body));
     assert.equal(gapped.body.error.code, 'conflict');
@@ -334,7 +336,7 @@ describe('console API', () => {
       { file: 'p1.jpg', codes: ['20001'], seed: 41, width: 800, height: 600 },
       { file: 'p2.jpg', codes: [], seed: 42, width: 800, height: 600 },
     ]);
-    const big = Buffer.alloc(9 * 1024 * 1024, 5);
+    const big = Buffer.alloc(17 * 1024 * 1024, 5);
     const files = [
       { path: 'batch/p1.jpg', bytes: readFileSync(path.join(dir, 'p1.jpg')) },
       { path: 'batch/p2.jpg', bytes: readFileSync(path.join(dir, 'p2.jpg')) },
