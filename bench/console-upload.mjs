@@ -59,17 +59,53 @@ if (files.length === nPhotos) {
 const totalBytes = files.reduce((n, f) => n + statSync(path.join(folder, f)).size, 0);
 log(`${files.length} photos, ${(totalBytes / 1e6).toFixed(1)} MB (${source})`);
 
+// CPU seconds used so far, from /proc (Linux): the local stack's processes,
+// photofinishd, this process's other descendants (Chromium), this process
+// itself (the Node line; playwright during the browser's), and its reaped
+// children (photofinish upload). Where the machine's time goes when the
+// uploader, the stack and the daemon share its cores.
+const TICKS = 100; // USER_HZ
+function cpuNow(stackPid, daemonPid) {
+	const all = new Map();
+	for (const d of readdirSync('/proc')) {
+		if (!/^\d+$/.test(d)) continue;
+		try {
+			const s = readFileSync(`/proc/${d}/stat`, 'utf8');
+			const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+			all.set(Number(d), { ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / TICKS, reaped: (Number(f[13]) + Number(f[14])) / TICKS });
+		} catch {
+			/* gone meanwhile */
+		}
+	}
+	const under = (pid, root) => {
+		for (let q = pid, n = 0; q > 1 && n < 64; q = all.get(q)?.ppid ?? 0, n++) if (q === root) return true;
+		return false;
+	};
+	const me = all.get(process.pid) ?? { cpu: 0, reaped: 0 };
+	const out = { stack: 0, daemon: all.get(daemonPid)?.cpu ?? 0, chromium: 0, self: me.cpu, reaped: me.reaped };
+	for (const [pid, p] of all) {
+		if (under(pid, stackPid)) out.stack += p.cpu;
+		else if (pid !== process.pid && pid !== daemonPid && under(pid, process.pid)) out.chromium += p.cpu;
+	}
+	return out;
+}
+const cpuSince = (a, b) => Object.fromEntries(Object.keys(a).map((k) => [k, b[k] - a[k]]));
+
 // The daemon consumes the dead-letter queue, which no upload notifies, so no
 // photo is processed while the uploads are timed.
 let backend;
 const results = { cli: [], node: [], browser: [] };
+const cpu = { cli: [], node: [], browser: [] };
+const browserCalls = []; // per browser run: requests to the daemon and PUTs to the bucket
 const load = loadavg()[0];
 try {
 	backend = await startBackend({ env: { PHOTOFINISH_WORKERS: '1' }, quietQueue: true });
+	const cpuMark = () => cpuNow(backend.stack.pid, backend.daemon.proc.pid);
 	const env = { ...process.env, ...Object.fromEntries(Object.entries(backend.stack.env).filter(([k]) => k.startsWith('AWS_'))), AWS_EC2_METADATA_DISABLED: 'true' };
 
 	const cli = async (round) => {
 		const prefix = `${backend.prefix}cli-${round}/`;
+		const c0 = cpuMark();
 		const t0 = performance.now();
 		await new Promise((resolve, reject) => {
 			const p = spawn(path.join(binDir, 'photofinish'), ['upload', '--ingress-bucket', backend.bucket, '--prefix', prefix, '--parallel', String(PARALLEL), '--json', folder], { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -78,6 +114,7 @@ try {
 			p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`photofinish upload exited ${code}: ${err.slice(-2000)}`))));
 		});
 		const seconds = (performance.now() - t0) / 1000;
+		cpu.cli.push(cpuSince(c0, cpuMark()));
 		const n = (await listKeys(backend, prefix)).size;
 		if (n !== files.length) throw new Error(`photofinish upload left ${n} of ${files.length} objects`);
 		return seconds;
@@ -92,10 +129,18 @@ try {
 			await b.page.waitForSelector('h1:text("Upload photos")');
 			await b.page.setInputFiles('#pick-folder', folder);
 			await b.page.waitForFunction((n) => document.querySelector('[data-testid=counts]')?.textContent.includes(`${n} to upload`), files.length, { timeout: 120_000 });
+			const calls = { daemon: 0, puts: 0 };
+			b.page.on('request', (req) => {
+				if (new URL(req.url()).pathname.startsWith('/uploads/')) calls.daemon++;
+				else if (req.method() === 'PUT') calls.puts++;
+			});
+			const c0 = cpuMark();
 			const t0 = performance.now();
 			await b.page.getByTestId('start').click();
 			await b.page.waitForSelector('[data-testid=summary]', { timeout: 1_800_000 });
 			const seconds = (performance.now() - t0) / 1000;
+			cpu.browser.push(cpuSince(c0, cpuMark()));
+			browserCalls.push({ ...calls });
 			const summary = await b.page.getByTestId('summary').textContent();
 			if (!summary.includes(`${files.length} uploaded, 0 already there, 0 failed`)) throw new Error(`browser upload: ${summary.slice(0, 300)}`);
 			const n = (await listKeys(backend, `${backend.prefix}${name}/`)).size;
@@ -106,9 +151,10 @@ try {
 		}
 	};
 
-	// The same protocol as the console (POST /uploads/files, PUT the parts to
-	// the presigned URLs, complete) from Node's fetch: what the flow costs
-	// without a browser.
+	// The same protocol as the console (files started in batches ahead,
+	// POST /uploads/batch/files; PUT the parts to the presigned URLs; files
+	// completed in batches, POST /uploads/batch/complete) from Node's fetch:
+	// what the flow costs without a browser.
 	const node = async (round) => {
 		const name = `node-${round}`;
 		const secret = await backend.credential(name);
@@ -116,27 +162,86 @@ try {
 		const call = async (p, body) => {
 			const r = await fetch(`${backend.url}${p}`, { method: 'POST', headers: h, body: JSON.stringify(body) });
 			if (!r.ok) throw new Error(`${p}: ${r.status} ${await r.text()}`);
-			return r.status === 204 ? null : r.json();
+			return r.json();
 		};
+		const item = (x) => {
+			if (x.error) throw new Error(`${x.path}: ${x.error.status} ${x.error.message}`);
+			return x;
+		};
+		const c0 = cpuMark();
 		const t0 = performance.now();
+		const plans = new Map();
+		const planAhead = (i) => {
+			const batch = files.slice(i, i + 32).filter((f) => !plans.has(f));
+			if (!batch.length) return;
+			const answer = call('/uploads/batch/files', { files: batch.map((f) => ({ path: `finish-line/${f}`, size: statSync(path.join(folder, f)).size, type: 'image/jpeg' })) });
+			batch.forEach((f, k) => {
+				const p = answer.then((r) => item(r.files[k]));
+				p.catch(() => {});
+				plans.set(f, p);
+			});
+		};
+		let waiting = [];
+		let busy = false;
+		const complete = (path_, uploadId) =>
+			new Promise((resolve, reject) => {
+				waiting.push({ path: path_, uploadId, resolve, reject });
+				if (busy) return;
+				busy = true;
+				(async () => {
+					await Promise.resolve();
+					while (waiting.length) {
+						const batch = waiting.splice(0, 32);
+						try {
+							const r = await call('/uploads/batch/complete', { files: batch.map(({ path: p, uploadId: u }) => ({ path: p, uploadId: u })) });
+							batch.forEach((b, k) => {
+								try {
+									b.resolve(item(r.files[k]));
+								} catch (e) {
+									b.reject(e);
+								}
+							});
+						} catch (e) {
+							for (const b of batch) b.reject(e);
+						}
+					}
+					busy = false;
+				})();
+			});
+		// As the console: PARALLEL parts in flight, twice as many files under way.
+		let free = PARALLEL;
+		const queued = [];
+		const take = () => (free > 0 ? (free--, Promise.resolve()) : new Promise((r) => queued.push(r)));
+		const give = () => (queued.length ? queued.shift()() : free++);
 		let next = 0;
 		await Promise.all(
-			Array.from({ length: PARALLEL }, async () => {
+			Array.from({ length: 2 * PARALLEL }, async () => {
 				while (next < files.length) {
-					const f = files[next++];
+					const i = next++;
+					const f = files[i];
+					planAhead(i + PARALLEL);
+					if (!plans.has(f)) planAhead(i);
+					const up = await plans.get(f);
 					const bytes = readFileSync(path.join(folder, f));
-					const up = await call('/uploads/files', { path: `finish-line/${f}`, size: bytes.length, type: 'image/jpeg' });
-					for (const part of up.parts) {
-						const from = (part.partNumber - 1) * up.partSize;
-						const r = await fetch(part.url, { method: 'PUT', body: bytes.subarray(from, from + up.partSize) });
-						if (!r.ok) throw new Error(`PUT part: ${r.status}`);
-						await r.arrayBuffer();
-					}
-					await call('/uploads/files/complete', { path: `finish-line/${f}`, uploadId: up.uploadId });
+					await Promise.all(
+						up.parts.map(async (part) => {
+							await take();
+							try {
+								const from = (part.partNumber - 1) * up.partSize;
+								const r = await fetch(part.url, { method: 'PUT', body: bytes.subarray(from, from + up.partSize) });
+								if (!r.ok) throw new Error(`PUT part: ${r.status}`);
+								await r.arrayBuffer();
+							} finally {
+								give();
+							}
+						})
+					);
+					await complete(`finish-line/${f}`, up.uploadId);
 				}
 			})
 		);
 		const seconds = (performance.now() - t0) / 1000;
+		cpu.node.push(cpuSince(c0, cpuMark()));
 		const n = (await listKeys(backend, `${backend.prefix}${name}/`)).size;
 		if (n !== files.length) throw new Error(`node left ${n} of ${files.length} objects`);
 		return seconds;
@@ -165,7 +270,16 @@ const chromium = (() => {
 		return 'chromium';
 	}
 })();
-const row = (label, all, b) => `| ${label} | ${all.map((s) => s.toFixed(2)).join(', ')} | ${b.toFixed(2)} | ${mbps(b).toFixed(1)} |`;
+const at = (k) => cpu[k][results[k].indexOf(best[k])];
+const f2 = (v) => v.toFixed(2);
+// The uploader's own CPU: photofinish upload; Chromium's processes (and, apart,
+// playwright driving it in this process); this process for the Node line.
+const calls = browserCalls[results.browser.indexOf(best.browser)];
+const uploaderCpu = { cli: (c) => f2(c.reaped), browser: (c) => `${f2(c.chromium)} (+ ${f2(c.self)} playwright)`, node: (c) => f2(c.self) };
+const row = (label, k) => {
+	const c = at(k);
+	return `| ${label} | ${results[k].map(f2).join(', ')} | ${f2(best[k])} | ${mbps(best[k]).toFixed(1)} | ${uploaderCpu[k](c)} | ${f2(c.stack)} | ${f2(c.daemon)} |`;
+};
 const section = [
 	BEGIN,
 	'## Console upload',
@@ -174,14 +288,19 @@ const section = [
 	`presigned multipart uploads ${PARALLEL} parts at a time, against \`photofinish upload --parallel ${PARALLEL}\` sending the same photos.`,
 	`Runs alternate, best of ${rounds} each; the browser's time runs from the Upload button to the summary (listing what is there included).`,
 	'The third line sends the same photos through the same daemon routes and presigned parts from Node, without a browser: the cost of the flow itself.',
+	'The CPU columns are the seconds of CPU each side used during the best run (from /proc): the uploader itself, the local stack (the S3, SQS and DynamoDB emulators, one Node process) and photofinishd.',
 	'',
-	'| uploader | runs (s) | best (s) | MB/s |',
-	'|---|---|---|---|',
-	row('photofinish upload', results.cli, best.cli),
-	row('console in Chromium', results.browser, best.browser),
-	row('the same /uploads flow from Node fetch', results.node, best.node),
+	'| uploader | runs (s) | best (s) | MB/s | CPU s: uploader | CPU s: local stack | CPU s: photofinishd |',
+	'|---|---|---|---|---|---|---|',
+	row('photofinish upload', 'cli'),
+	row('console in Chromium', 'browser'),
+	row('the same /uploads flow from Node fetch', 'node'),
 	'',
 	`**Browser / CLI throughput: ${ratio.toFixed(2)}** (target ≥ ${TARGET.toFixed(2)}: ${ratio >= TARGET ? 'met' : 'NOT met'}). ${chromium}, headless; the daemon processed nothing meanwhile; load average ${load.toFixed(1)} on ${availableParallelism()} cores at the start.`,
+	'',
+	`Where the browser's time goes: the page asked the daemon ${calls.daemon} times in its best run (the listing, the uploads started in batches ahead of the transfers, completions in batches, the first status poll) for ${calls.puts} part PUTs, so the part slots do not wait on the daemon; what is left is CPU.`,
+	`The bytes cost Chromium ${f2(at('browser').chromium)} s of CPU against ${f2(at('cli').reaped)} s for \`photofinish upload\` (its network service reads each file and sends it after a CORS preflight; its page, browser and GPU processes handle every request and redraw the progress, and the DevTools client driving it adds to them),`,
+	`and a multipart upload costs the local stack more than a PutObject (${f2(at('browser').stack)} s against ${f2(at('cli').stack)} s: create, list the parts and complete, per file); on ${availableParallelism()} cores shared by the uploader, the stack and the daemon, that CPU is the time.`,
 	END
 ].join('\n');
 let doc = existsSync(docs) ? readFileSync(docs, 'utf8') : '# Benchmarks\n';

@@ -4,8 +4,10 @@
  * <ingress prefix><photographer>/ and nowhere else. The daemon never sees
  * the bytes: it starts multipart uploads and answers presigned UploadPart
  * URLs the browser PUTs parts to, then completes the upload from the parts
- * S3 lists. Each request re-checks that the credential is still valid (as
- * read at most 30 s ago). Loop thread only.
+ * S3 lists. The batch routes start or complete up to MAX_BATCH files in one
+ * request, so that a page sending a folder spends its round trips on bytes,
+ * not on the daemon. Each request re-checks that the credential is still
+ * valid (as read at most 30 s ago). Loop thread only.
  */
 #include "api_int.h"
 
@@ -32,8 +34,16 @@
  * at 25 parts a browser can send several at a time. */
 #define PART_SIZE (8LL * 1024 * 1024)
 #define MAX_PARTS ((int)((MAX_SIZE + PART_SIZE - 1) / PART_SIZE))
+/* A file up to this size is one part (partSize is then this size and the
+ * part "the rest"), as photofinish upload sends it in one PutObject: a
+ * browser sends a whole file straight from disk, but a slice of one
+ * through its blob store, at several times the CPU. */
+#define ONE_PART_MAX (16LL * 1024 * 1024)
 #define URL_SECONDS 3600
 #define MAX_STATUS_PATHS 100
+/* Files per batch request: 32 paths and upload ids of the longest kind
+ * still fit the 64 KiB body limit. */
+#define MAX_BATCH 32
 #define CREDENTIALS_MAX_AGE_MS 30000
 
 /* ---- admission -------------------------------------------------------------- */
@@ -179,26 +189,39 @@ static char *key_of(const struct pf_api_request *r, const char *path)
 	return key;
 }
 
-static void reply_s3_error(struct pf_api_request *r, const struct pf_error *err)
+/* The answer an S3 failure gets: its HTTP status, code and message. */
+static int s3_error_answer(const struct pf_api_request *r, const struct pf_error *err,
+                           const char **code, const char **message)
 {
 	switch (err->code) {
 	case PF_ENOTFOUND:
-		pf_api__reply_error(r, 404, "not_found",
-		                    "no such upload (it was completed or aborted)");
-		break;
+		*code = "not_found";
+		*message = "no such upload (it was completed or aborted)";
+		return 404;
 	case PF_ECONFLICT:
-		pf_api__reply_error(r, 409, "conflict",
-		                    "the upload's parts are incomplete (a part is missing, or none "
-		                    "has arrived yet)");
-		break;
+		*code = "conflict";
+		*message = "the upload's parts are incomplete (a part is missing, or none has "
+		           "arrived yet)";
+		return 409;
 	case PF_EINVAL:
-		pf_api__reply_error(r, 400, "invalid_body", err->message);
-		break;
+		*code = "invalid_body";
+		*message = err->message;
+		return 400;
 	default:
 		pf_warn("upload request failed", PF_LS("route", r->route),
 		        PF_LS("error", err->message));
-		pf_api__reply_error(r, 503, "unavailable", "AWS could not be reached; try again");
+		*code = "unavailable";
+		*message = "AWS could not be reached; try again";
+		return 503;
 	}
+}
+
+static void reply_s3_error(struct pf_api_request *r, const struct pf_error *err)
+{
+	const char *code, *message;
+	int status = s3_error_answer(r, err, &code, &message);
+
+	pf_api__reply_error(r, status, code, message);
 }
 
 /* The body's "path" (valid) and, when wanted, "uploadId"; NULL (a 400
@@ -281,17 +304,37 @@ static void get_objects(struct pf_api_request *r)
 	with_uploader(r, list_objects);
 }
 
-/* ---- POST /uploads/files ---------------------------------------------------------- */
+/* ---- POST /uploads/files, /uploads/batch/files ------------------------------------- */
 
 static const char *const image_types[] = {"image/jpeg", "image/png", "image/tiff", "image/webp"};
 
+struct batch;
+
+/* One file being started, completed or aborted: alone (batch NULL, the
+ * request's state) or as one of a batch request's files. */
 struct started {
+	struct pf_api_request *r;
+	struct batch *batch;
 	char *path;
 	char *key;
 	int64_t size;
 	const char *type;
 	char *upload_id;
+	json_t *answer; /* a batch file's answer, once known */
 };
+
+struct batch {
+	struct started files[MAX_BATCH];
+	size_t n, pending;
+};
+
+static void started_clear(struct started *st)
+{
+	free(st->path);
+	free(st->key);
+	free(st->upload_id);
+	json_decref(st->answer);
+}
 
 static void started_free(void *arg)
 {
@@ -299,20 +342,93 @@ static void started_free(void *arg)
 
 	if (!st)
 		return;
-	free(st->path);
-	free(st->key);
-	free(st->upload_id);
+	started_clear(st);
 	free(st);
+}
+
+static void batch_free(void *arg)
+{
+	struct batch *b = arg;
+
+	for (size_t i = 0; b && i < b->n; i++)
+		started_clear(&b->files[i]);
+	free(b);
 }
 
 static struct started *started_new(struct pf_api_request *r, const char *path)
 {
 	struct started *st = pf_xcalloc(1, sizeof(*st));
 
+	st->r = r;
 	st->path = pf_xstrdup(path);
 	r->state = st;
 	r->state_free = started_free;
 	return st;
+}
+
+static struct batch *batch_new(struct pf_api_request *r)
+{
+	struct batch *b = pf_xcalloc(1, sizeof(*b));
+
+	r->state = b;
+	r->state_free = batch_free;
+	return b;
+}
+
+static struct started *batch_add(struct batch *b, struct pf_api_request *r, const char *path)
+{
+	struct started *st = &b->files[b->n++];
+
+	st->r = r;
+	st->batch = b;
+	st->path = pf_xstrdup(path);
+	return st;
+}
+
+/* The batch's answer, in the order asked, once its last file is done. */
+static void batch_file_done(struct started *st)
+{
+	struct batch *b = st->batch;
+	json_t *files;
+
+	if (--b->pending > 0)
+		return;
+	files = json_array();
+	for (size_t i = 0; i < b->n; i++)
+		json_array_append(files, b->files[i].answer);
+	pf_api__reply_doc(st->r, 200, json_pack("{s:o}", "files", files));
+}
+
+/* A file's success: the answer alone, or its place in the batch. */
+static void started_ok(struct started *st, int status, json_t *answer)
+{
+	if (!st->batch) {
+		pf_api__reply_doc(st->r, status, answer);
+		return;
+	}
+	st->answer = answer;
+	batch_file_done(st);
+}
+
+/* A file's failure: an error answer alone, or {"path","error"} in the batch
+ * with the status the single route would have answered. */
+static void started_fail(struct started *st, int status, const char *code, const char *message)
+{
+	if (!st->batch) {
+		pf_api__reply_error(st->r, status, code, message);
+		return;
+	}
+	st->answer = json_pack("{s:s,s:{s:i,s:s,s:s}}", "path", st->path, "error", "status", status,
+	                       "code", code, "message", message);
+	batch_file_done(st);
+}
+
+static void started_s3_fail(struct started *st, const struct pf_error *err)
+{
+	const char *code, *message;
+	int status = s3_error_answer(st->r, err, &code, &message);
+
+	started_fail(st, status, code, message);
 }
 
 static void on_aborted_quietly(const struct pf_error *err, void *arg)
@@ -323,17 +439,18 @@ static void on_aborted_quietly(const struct pf_error *err, void *arg)
 
 static void on_upload_created(const char *upload_id, const struct pf_error *err, void *arg)
 {
-	struct pf_api_request *r = arg;
-	struct started *st = r->state;
+	struct started *st = arg;
+	struct pf_api_request *r = st->r;
 	const char *bucket = r->api->d.cfg->ingress_bucket;
-	int nparts = (int)((st->size + PART_SIZE - 1) / PART_SIZE);
+	int64_t part_size = st->size <= ONE_PART_MAX ? ONE_PART_MAX : PART_SIZE;
+	int nparts = (int)((st->size + part_size - 1) / part_size);
 	int64_t expires = INT64_MAX;
 	json_t *parts;
 	char at[32];
 	struct pf_error e;
 
 	if (err->code) {
-		reply_s3_error(r, err);
+		started_s3_fail(st, err);
 		return;
 	}
 	parts = json_array();
@@ -347,8 +464,8 @@ static void on_upload_created(const char *upload_id, const struct pf_error *err,
 			if (pf_s3_abort_multipart_upload(r->api->d.aws, bucket, st->key, upload_id,
 			                                 on_aborted_quietly, NULL, &e) < 0)
 				pf_warn("abandoned upload not aborted", PF_LS("error", e.message));
-			pf_api__reply_error(r, 503, "unavailable",
-			                    "cannot sign upload URLs yet; try again");
+			started_fail(st, 503, "unavailable",
+			             "cannot sign upload URLs yet; try again");
 			return;
 		}
 		if (exp < expires)
@@ -360,92 +477,175 @@ static void on_upload_created(const char *upload_id, const struct pf_error *err,
 	pf_format_rfc3339_ms(expires * 1000, at);
 	pf_info("upload started", PF_LS("photographer", r->photographer), PF_LS("key", st->key),
 	        PF_LI("size", st->size), PF_LI("parts", nparts));
-	pf_api__reply_doc(r, 201,
-	                  json_pack("{s:s,s:s,s:s,s:I,s:o,s:s}", "path", st->path, "key", st->key,
-	                            "uploadId", upload_id, "partSize", (json_int_t)PART_SIZE,
-	                            "parts", parts, "expiresAt", at));
+	started_ok(st, 201,
+	           json_pack("{s:s,s:s,s:s,s:I,s:o,s:s}", "path", st->path, "key", st->key,
+	                     "uploadId", upload_id, "partSize", (json_int_t)part_size, "parts",
+	                     parts, "expiresAt", at));
 }
 
-static void start_upload(struct pf_api_request *r)
+static void start_one(struct started *st)
 {
-	struct started *st = r->state;
+	struct pf_api_request *r = st->r;
 	struct pf_s3_put_options opts = {.content_type = st->type};
 	struct pf_error err;
 
 	st->key = key_of(r, st->path);
 	if (pf_s3_create_multipart_upload(r->api->d.aws, r->api->d.cfg->ingress_bucket, st->key,
-	                                  &opts, on_upload_created, r, &err) < 0)
-		reply_s3_error(r, &err);
+	                                  &opts, on_upload_created, st, &err) < 0)
+		started_s3_fail(st, &err);
+}
+
+static void start_upload(struct pf_api_request *r)
+{
+	start_one(r->state);
+}
+
+/* Whether one file's {"path","size","type"} is right (else a 400 sent);
+ * fills path, size and type. */
+static bool file_spec(struct pf_api_request *r, const json_t *doc, const char **path, int64_t *size,
+                      const char **type)
+{
+	const char *t = json_string_value(json_object_get(doc, "type"));
+	const json_t *sz = json_object_get(doc, "size");
+	size_t i;
+
+	*path = body_path(r, doc, NULL);
+	if (!*path)
+		return false;
+	if (!json_is_integer(sz) || json_integer_value(sz) < 1 ||
+	    json_integer_value(sz) > MAX_SIZE) {
+		pf_api__reply_error(r, 400, "invalid_body", "size must be 1 to 209715200 bytes");
+		return false;
+	}
+	for (i = 0; i < sizeof(image_types) / sizeof(image_types[0]); i++)
+		if (t && !strcmp(t, image_types[i]))
+			break;
+	if (i == sizeof(image_types) / sizeof(image_types[0])) {
+		pf_api__reply_error(r, 400, "invalid_body",
+		                    "type must be image/jpeg, image/png, image/tiff or image/webp");
+		return false;
+	}
+	*size = json_integer_value(sz);
+	*type = image_types[i];
+	return true;
 }
 
 static void post_files(struct pf_api_request *r)
 {
 	json_t *doc = pf_api__read_body(r);
-	const char *path, *type = json_string_value(json_object_get(doc, "type"));
-	const json_t *size = json_object_get(doc, "size");
+	const char *path, *type;
+	int64_t size;
 	struct started *st;
-	size_t t;
 
 	if (!doc)
 		return;
-	path = body_path(r, doc, NULL);
-	if (!path)
-		goto out_free_doc;
-	if (!json_is_integer(size) || json_integer_value(size) < 1 ||
-	    json_integer_value(size) > MAX_SIZE) {
-		pf_api__reply_error(r, 400, "invalid_body", "size must be 1 to 209715200 bytes");
-		goto out_free_doc;
+	if (file_spec(r, doc, &path, &size, &type)) {
+		st = started_new(r, path);
+		st->size = size;
+		st->type = type;
+		with_uploader(r, start_upload);
 	}
-	for (t = 0; t < sizeof(image_types) / sizeof(image_types[0]); t++)
-		if (type && !strcmp(type, image_types[t]))
-			break;
-	if (t == sizeof(image_types) / sizeof(image_types[0])) {
-		pf_api__reply_error(r, 400, "invalid_body",
-		                    "type must be image/jpeg, image/png, image/tiff or image/webp");
-		goto out_free_doc;
+	json_decref(doc);
+}
+
+/* The batch body's "files": an array of 1 to MAX_BATCH objects, else NULL
+ * (a 400 sent). */
+static const json_t *batch_files(struct pf_api_request *r, const json_t *doc, const char *shape)
+{
+	const json_t *files = json_object_get(doc, "files");
+	char msg[160];
+
+	if (!json_is_array(files) || json_array_size(files) < 1 ||
+	    json_array_size(files) > MAX_BATCH) {
+		snprintf(msg, sizeof(msg), "send {\"files\":[%s, ...]} with 1 to %d files", shape,
+		         MAX_BATCH);
+		pf_api__reply_error(r, 400, "invalid_body", msg);
+		return NULL;
 	}
-	st = started_new(r, path);
-	st->size = json_integer_value(size);
-	st->type = image_types[t];
-	with_uploader(r, start_upload);
+	for (size_t i = 0; i < json_array_size(files); i++) {
+		if (!json_is_object(json_array_get(files, i))) {
+			snprintf(msg, sizeof(msg), "every file is an object %s", shape);
+			pf_api__reply_error(r, 400, "invalid_body", msg);
+			return NULL;
+		}
+	}
+	return files;
+}
+
+static void start_batch(struct pf_api_request *r)
+{
+	struct batch *b = r->state;
+
+	/* One more until every file is started, so that none answers early. */
+	b->pending = b->n + 1;
+	for (size_t i = 0; i < b->n; i++)
+		start_one(&b->files[i]);
+	batch_file_done(&b->files[0]);
+}
+
+static void post_batch_files(struct pf_api_request *r)
+{
+	json_t *doc = pf_api__read_body(r);
+	const json_t *files;
+	struct batch *b;
+
+	if (!doc)
+		return;
+	files = batch_files(r, doc, "{\"path\",\"size\",\"type\"}");
+	if (!files)
+		goto out_free_doc;
+	b = batch_new(r);
+	for (size_t i = 0; i < json_array_size(files); i++) {
+		const char *path, *type;
+		int64_t size;
+		struct started *st;
+
+		/* A wrong file refuses the whole batch: the page checks the same
+		 * before it asks. */
+		if (!file_spec(r, json_array_get(files, i), &path, &size, &type))
+			goto out_free_doc;
+		st = batch_add(b, r, path);
+		st->size = size;
+		st->type = type;
+	}
+	with_uploader(r, start_batch);
 out_free_doc:
 	json_decref(doc);
 }
 
-/* ---- POST /uploads/files/complete and /abort --------------------------------------- */
+/* ---- completing and aborting: /uploads/files/complete, /abort, /uploads/batch/complete */
 
 static void on_completed(const struct pf_s3_completed_upload *res, const struct pf_error *err,
                          void *arg)
 {
-	struct pf_api_request *r = arg;
-	struct started *st = r->state;
+	struct started *st = arg;
 
 	if (err->code) {
-		reply_s3_error(r, err);
+		started_s3_fail(st, err);
 		return;
 	}
-	pf_info("upload completed", PF_LS("photographer", r->photographer), PF_LS("key", st->key),
-	        PF_LI("size", res->size), PF_LI("parts", res->nparts));
-	pf_api__reply_doc(r, 200,
-	                  json_pack("{s:s,s:I}", "path", st->path, "size", (json_int_t)res->size));
+	pf_info("upload completed", PF_LS("photographer", st->r->photographer),
+	        PF_LS("key", st->key), PF_LI("size", res->size), PF_LI("parts", res->nparts));
+	started_ok(st, 200,
+	           json_pack("{s:s,s:I}", "path", st->path, "size", (json_int_t)res->size));
 }
 
 /* The parts as S3 holds them: a part's URL does not bind its size, so the
  * total is checked here before the object exists. */
 static void on_parts(const struct pf_s3_parts_page *page, const struct pf_error *err, void *arg)
 {
-	struct pf_api_request *r = arg;
-	struct started *st = r->state;
+	struct started *st = arg;
+	struct pf_api_request *r = st->r;
 	struct pf_s3_complete_listed_options opts = {.max_parts = MAX_PARTS};
 	struct pf_error e;
 
 	if (err->code == PF_ETOOBIG) {
-		pf_api__reply_error(r, 400, "invalid_body",
-		                    "the upload has more parts than it was given");
+		started_fail(st, 400, "invalid_body",
+		             "the upload has more parts than it was given");
 		return;
 	}
 	if (err->code) {
-		reply_s3_error(r, err);
+		started_s3_fail(st, err);
 		return;
 	}
 	for (size_t i = 0; i < page->nparts; i++)
@@ -457,33 +657,37 @@ static void on_parts(const struct pf_s3_parts_page *page, const struct pf_error 
 		                                 st->key, st->upload_id, on_aborted_quietly, NULL,
 		                                 &e) < 0)
 			pf_warn("abandoned upload not aborted", PF_LS("error", e.message));
-		pf_api__reply_error(
-		    r, 400, "invalid_body",
-		    "the parts add up to more than 200 MiB; the upload was aborted");
+		started_fail(st, 400, "invalid_body",
+		             "the parts add up to more than 200 MiB; the upload was aborted");
 		return;
 	}
 	if (page->nparts == 0) {
-		reply_s3_error(r, &(struct pf_error){.code = PF_ECONFLICT});
+		started_s3_fail(st, &(struct pf_error){.code = PF_ECONFLICT});
 		return;
 	}
 	/* Exactly parts 1..n, adding up to what was listed: nothing changed
 	 * in between. */
 	opts.expect_parts = (int)page->nparts;
 	if (pf_s3_complete_multipart_upload_listed(r->api->d.aws, r->api->d.cfg->ingress_bucket,
-	                                           st->key, st->upload_id, &opts, on_completed, r,
+	                                           st->key, st->upload_id, &opts, on_completed, st,
 	                                           &e) < 0)
-		reply_s3_error(r, &e);
+		started_s3_fail(st, &e);
 }
 
-static void complete_upload(struct pf_api_request *r)
+static void complete_one(struct started *st)
 {
-	struct started *st = r->state;
+	struct pf_api_request *r = st->r;
 	struct pf_error err;
 
 	st->key = key_of(r, st->path);
 	if (pf_s3_list_all_parts(r->api->d.aws, r->api->d.cfg->ingress_bucket, st->key,
-	                         st->upload_id, MAX_PARTS, on_parts, r, &err) < 0)
-		reply_s3_error(r, &err);
+	                         st->upload_id, MAX_PARTS, on_parts, st, &err) < 0)
+		started_s3_fail(st, &err);
+}
+
+static void complete_upload(struct pf_api_request *r)
+{
+	complete_one(r->state);
 }
 
 static void on_aborted(const struct pf_error *err, void *arg)
@@ -534,6 +738,43 @@ static void post_complete(struct pf_api_request *r)
 static void post_abort(struct pf_api_request *r)
 {
 	upload_ref(r, abort_upload);
+}
+
+static void complete_batch(struct pf_api_request *r)
+{
+	struct batch *b = r->state;
+
+	b->pending = b->n + 1;
+	for (size_t i = 0; i < b->n; i++)
+		complete_one(&b->files[i]);
+	batch_file_done(&b->files[0]);
+}
+
+static void post_batch_complete(struct pf_api_request *r)
+{
+	json_t *doc = pf_api__read_body(r);
+	const json_t *files;
+	struct batch *b;
+
+	if (!doc)
+		return;
+	files = batch_files(r, doc, "{\"path\",\"uploadId\"}");
+	if (!files)
+		goto out_free_doc;
+	b = batch_new(r);
+	for (size_t i = 0; i < json_array_size(files); i++) {
+		const char *path, *upload_id = NULL;
+		struct started *st;
+
+		path = body_path(r, json_array_get(files, i), &upload_id);
+		if (!path)
+			goto out_free_doc;
+		st = batch_add(b, r, path);
+		st->upload_id = pf_xstrdup(upload_id);
+	}
+	with_uploader(r, complete_batch);
+out_free_doc:
+	json_decref(doc);
 }
 
 /* ---- POST /uploads/status ------------------------------------------------------------ */
@@ -670,6 +911,8 @@ static const struct pf_route uploads_routes[] = {
     {PF_METHOD_POST, "/uploads/files", post_files},
     {PF_METHOD_POST, "/uploads/files/complete", post_complete},
     {PF_METHOD_POST, "/uploads/files/abort", post_abort},
+    {PF_METHOD_POST, "/uploads/batch/files", post_batch_files},
+    {PF_METHOD_POST, "/uploads/batch/complete", post_batch_complete},
     {PF_METHOD_POST, "/uploads/status", post_status},
 };
 

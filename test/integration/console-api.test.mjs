@@ -259,8 +259,8 @@ describe('console API', () => {
       { file: 'a.jpg', codes: ['10423'], seed: 31, width: 1600, height: 1000, takenAt: '2026:05:03 09:00:00' },
       { file: 'b.jpg', codes: [], seed: 32, width: 1600, height: 1000, takenAt: '2026:05:03 09:01:00' },
     ]);
-    // Two parts: 9 MiB that are no photo (the daemon refuses it as failed).
-    const big = Buffer.alloc(9 * 1024 * 1024, 7);
+    // Three parts: 17 MiB (over 16 MiB, 8 MiB parts) that are no photo (the daemon refuses it as failed).
+    const big = Buffer.alloc(17 * 1024 * 1024, 7);
     const files = [
       { path: 'day1/a.jpg', bytes: readFileSync(path.join(dir, 'a.jpg')) },
       { path: 'day1/b.jpg', bytes: readFileSync(path.join(dir, 'b.jpg')) },
@@ -272,6 +272,8 @@ describe('console API', () => {
       validate('UploadStarted', start.body);
       assert.equal(start.body.key, `race/photographer-u/${f.path}`);
       assert.equal(start.body.parts.length, Math.ceil(f.bytes.length / start.body.partSize));
+      // Up to 16 MiB a file is one part; over it, 8 MiB parts.
+      assert.equal(start.body.partSize, f.bytes.length <= 16 * 1024 * 1024 ? 16 * 1024 * 1024 : 8 * 1024 * 1024);
       assert.ok(Date.parse(start.body.expiresAt) > Date.now());
       assert.ok(!daemon.lines.some((l) => l.includes('X-Amz-Signature')), 'presigned URLs are not logged');
       // Plain PUTs of each part's bytes, no extra headers, as a browser sends them.
@@ -312,8 +314,8 @@ describe('console API', () => {
 
     // A part missing: nothing is completed.
     const gap = await withSession(s, '/uploads/files', { method: 'POST', body: JSON.stringify({ path: 'day1/gap.jpg', size: big.length, type: 'image/jpeg' }) });
-    assert.equal(gap.body.parts.length, 2);
-    assert.equal((await fetch(gap.body.parts[1].url, { method: 'PUT', body: big.subarray(gap.body.partSize) })).status, 200);
+    assert.equal(gap.body.parts.length, 3);
+    assert.equal((await fetch(gap.body.parts[1].url, { method: 'PUT', body: big.subarray(gap.body.partSize, 2 * gap.body.partSize) })).status, 200);
     const gapped = await withSession(s, '/uploads/files/complete', { method: 'POST', body: JSON.stringify({ path: 'day1/gap.jpg', uploadId: gap.body.uploadId }) });
     assert.equal(gapped.status, 409, JSON.stringify(gapped.body));
     assert.equal(gapped.body.error.code, 'conflict');
@@ -325,6 +327,86 @@ describe('console API', () => {
     const ref = JSON.stringify({ path: 'day1/c.jpg', uploadId: start.body.uploadId });
     assert.equal((await withSession(s, '/uploads/files/abort', { method: 'POST', body: ref })).status, 204);
     assert.equal((await withSession(s, '/uploads/files/complete', { method: 'POST', body: ref })).status, 404);
+  });
+
+  test('batch routes start and complete many uploads in one request each, with an answer per file', async () => {
+    const cred = await newCredential('photographer-b');
+    const s = await signIn(cred.secret);
+    const dir = makePhotos([
+      { file: 'p1.jpg', codes: ['20001'], seed: 41, width: 800, height: 600 },
+      { file: 'p2.jpg', codes: [], seed: 42, width: 800, height: 600 },
+    ]);
+    const big = Buffer.alloc(17 * 1024 * 1024, 5);
+    const files = [
+      { path: 'batch/p1.jpg', bytes: readFileSync(path.join(dir, 'p1.jpg')) },
+      { path: 'batch/p2.jpg', bytes: readFileSync(path.join(dir, 'p2.jpg')) },
+      { path: 'batch/big.jpg', bytes: big },
+    ];
+    const started = await withSession(s, '/uploads/batch/files', {
+      method: 'POST',
+      body: JSON.stringify({ files: files.map((f) => ({ path: f.path, size: f.bytes.length, type: 'image/jpeg' })) }),
+    });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    validate('UploadBatchStarted', started.body);
+    assert.deepEqual(started.body.files.map((f) => f.path), files.map((f) => f.path), 'answers in the order asked');
+    assert.ok(!daemon.lines.some((l) => l.includes('X-Amz-Signature')), 'presigned URLs are not logged');
+    for (const [i, f] of files.entries()) {
+      const up = started.body.files[i];
+      assert.equal(up.key, `race/photographer-b/${f.path}`);
+      assert.equal(up.parts.length, Math.ceil(f.bytes.length / up.partSize));
+      // big.jpg's first part is left out: its completion is refused alone.
+      const parts = f.path === 'batch/big.jpg' ? up.parts.slice(1) : up.parts;
+      for (const part of parts) {
+        const from = (part.partNumber - 1) * up.partSize;
+        const put = await fetch(part.url, { method: 'PUT', body: f.bytes.subarray(from, from + up.partSize) });
+        assert.equal(put.status, 200);
+      }
+    }
+    const refs = started.body.files.map((f) => ({ path: f.path, uploadId: f.uploadId }));
+    // One more whose upload does not exist: a 404 of its own.
+    refs.push({ path: 'batch/gone.jpg', uploadId: started.body.files[0].uploadId });
+    const done = await withSession(s, '/uploads/batch/complete', { method: 'POST', body: JSON.stringify({ files: refs }) });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    validate('UploadBatchCompleted', done.body);
+    assert.deepEqual(done.body.files.slice(0, 2), files.slice(0, 2).map((f) => ({ path: f.path, size: f.bytes.length })));
+    assert.equal(done.body.files[2].path, 'batch/big.jpg');
+    assert.equal(done.body.files[2].error.status, 409, JSON.stringify(done.body.files[2]));
+    assert.equal(done.body.files[2].error.code, 'conflict');
+    assert.deepEqual(done.body.files[3].path, 'batch/gone.jpg');
+    assert.equal(done.body.files[3].error.status, 404);
+    assert.equal(done.body.files[3].error.code, 'not_found');
+    const listed = await withSession(s, '/uploads/objects');
+    assert.deepEqual(listed.body.objects.map((o) => o.path).sort(), ['batch/p1.jpg', 'batch/p2.jpg']);
+
+    // The missing part sent, the same upload completes.
+    const big2 = started.body.files[2];
+    assert.equal((await fetch(big2.parts[0].url, { method: 'PUT', body: big.subarray(0, big2.partSize) })).status, 200);
+    const again = await withSession(s, '/uploads/batch/complete', { method: 'POST', body: JSON.stringify({ files: [{ path: 'batch/big.jpg', uploadId: big2.uploadId }] }) });
+    assert.deepEqual(again.body, { files: [{ path: 'batch/big.jpg', size: big.length }] });
+
+    // Bad batches are refused whole.
+    const bad = [
+      {},
+      { files: [] },
+      { files: Array.from({ length: 33 }, (_, i) => ({ path: `${i}.jpg`, size: 10, type: 'image/jpeg' })) },
+      { files: ['a.jpg'] },
+      { files: [{ path: 'ok.jpg', size: 10, type: 'image/jpeg' }, { path: '../x.jpg', size: 10, type: 'image/jpeg' }] },
+      { files: [{ path: 'ok.jpg', size: 0, type: 'image/jpeg' }] },
+      { files: [{ path: 'ok.jpg', size: 10, type: 'text/html' }] },
+    ];
+    for (const body of bad) {
+      const r = await withSession(s, '/uploads/batch/files', { method: 'POST', body: JSON.stringify(body) });
+      assert.equal(r.status, 400, JSON.stringify(body).slice(0, 200));
+      validate('Error', r.body);
+    }
+    for (const body of [{ files: [{ path: 'a.jpg' }] }, { files: [{ path: 'a/../b.jpg', uploadId: 'x' }] }, { files: 'a.jpg' }]) {
+      const r = await withSession(s, '/uploads/batch/complete', { method: 'POST', body: JSON.stringify(body) });
+      assert.equal(r.status, 400, JSON.stringify(body));
+      validate('Error', r.body);
+    }
+    assert.equal((await withSession(s, '/uploads/objects')).body.objects.length, 3, 'nothing started by a refused batch');
+    const noCsrf = await getJson(`${daemon.url}/uploads/batch/files`, { method: 'POST', body: JSON.stringify({ files: [{ path: 'a.jpg', size: 10, type: 'image/jpeg' }] }), headers: { Cookie: s.cookie } });
+    assert.equal(noCsrf.status, 403);
   });
 
   test('the upload surface refuses bad input, other roles and missing CSRF', async () => {

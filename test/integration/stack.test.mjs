@@ -357,6 +357,11 @@ describe('one stack', () => {
     assert.equal(r.s3.object.size, part1.length + part2.length);
     assert.equal(r.s3.object.eTag, unquote(done.ETag));
     assert.match(r.s3.object.eTag, /^[0-9a-f]{32}-2$/);
+    // S3's multipart ETag: the MD5 of the parts' binary MD5s, then the count.
+    const md5 = (b) => createHash('md5').update(b).digest();
+    assert.equal(r.s3.object.eTag, `${createHash('md5').update(Buffer.concat([md5(part1), md5(part2)])).digest('hex')}-2`);
+    const got = await s3.send(new GetObjectCommand({ Bucket, Key }));
+    assert.ok(Buffer.from(await got.Body.transformToByteArray()).equals(Buffer.concat([part1, part2])));
   });
 
   it('CopyObject into the ingress bucket sends ObjectCreated:Copy', async () => {

@@ -37,7 +37,7 @@ import {
 import { DynamoDBClient, CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 
 import { eventRecord, testEvent, makeSequencer } from './lib/s3events.mjs';
-import { fixListOrder, raiseS3BodyLimit, fixPutBodies, addMultipartListing } from './lib/fauxqs-fixes.mjs';
+import { fixListOrder, raiseS3BodyLimit, fixPutBodies, addMultipartListing, fastMultipartComplete } from './lib/fauxqs-fixes.mjs';
 import { addS3Cors, parseCorsOrigins } from './lib/s3cors.mjs';
 import { addPresignCheck } from './lib/presign-check.mjs';
 import { createDynamo } from './lib/dynamo.mjs';
@@ -134,6 +134,7 @@ if (verifyPresigned) {
 fixListOrder(s3Store);
 fixPutBodies(app);
 addMultipartListing(app, s3Store);
+fastMultipartComplete(s3Store);
 if (!raiseS3BodyLimit(app, S3_BODY_LIMIT)) {
   log('warning: could not raise the S3 request body limit; it stays at 11 MiB');
 }

@@ -1,6 +1,9 @@
 // The upload engine: presigned multipart uploads straight to the ingress
-// bucket. The daemon signs (POST /uploads/files) and completes; the bytes go
-// from the browser to S3, PARALLEL parts at a time, each part retried.
+// bucket. The daemon signs and completes; the bytes go from the browser to
+// S3, PARALLEL parts at a time, each part retried. The daemon is asked in
+// batches (POST /uploads/batch/files for the files ahead, /uploads/batch/complete
+// for those whose parts are in), so the page's time goes to the bytes and
+// the part slots never wait for a round trip to the daemon.
 //
 // Resume: what the bucket already has (same path and size) is skipped, and a
 // file whose multipart upload was under way when the tab closed continues the
@@ -12,6 +15,7 @@ import { checkPhoto } from './files.js';
 
 export const PARALLEL = 6;
 const PART_ATTEMPTS = 6;
+const BATCH = 32; // files per batch request (the daemon's limit)
 const STATUS_EVERY_MS = 3000;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -22,13 +26,30 @@ function backoff(n) {
 	return base / 2 + Math.random() * base;
 }
 
+// One localStorage entry per unfinished file (<prefix><path>), so that
+// marking a part done rewrites that file's plan alone, not every plan.
+// An older page kept them all under the prefix itself: read once, then split.
 class Store {
 	constructor(photographer) {
-		this.key = `pf-console.uploads.${photographer ?? ''}`;
+		this.prefix = `pf-console.uploads.${photographer ?? ''}`;
+		this.data = {};
 		try {
-			this.data = JSON.parse(localStorage.getItem(this.key) ?? '{}') ?? {};
+			const old = localStorage.getItem(this.prefix);
+			if (old !== null) {
+				localStorage.removeItem(this.prefix);
+				for (const [path, v] of Object.entries(JSON.parse(old) ?? {})) this.set(path, v);
+			}
+			for (let i = 0; i < localStorage.length; i++) {
+				const k = localStorage.key(i);
+				if (!k?.startsWith(`${this.prefix}/`)) continue;
+				try {
+					this.data[k.slice(this.prefix.length + 1)] = JSON.parse(localStorage.getItem(k));
+				} catch {
+					/* unreadable: that file starts afresh */
+				}
+			}
 		} catch {
-			this.data = {};
+			/* storage off: resume then restarts unfinished files */
 		}
 	}
 	get(path) {
@@ -36,24 +57,24 @@ class Store {
 	}
 	set(path, v) {
 		this.data[path] = v;
-		this.save();
+		try {
+			localStorage.setItem(`${this.prefix}/${path}`, JSON.stringify(v));
+		} catch {
+			/* storage full or off: resume then restarts unfinished files */
+		}
 	}
 	delete(path) {
 		if (path in this.data) {
 			delete this.data[path];
-			this.save();
+			try {
+				localStorage.removeItem(`${this.prefix}/${path}`);
+			} catch {
+				/* storage off */
+			}
 		}
 	}
 	paths() {
 		return Object.keys(this.data);
-	}
-	save() {
-		try {
-			if (Object.keys(this.data).length) localStorage.setItem(this.key, JSON.stringify(this.data));
-			else localStorage.removeItem(this.key);
-		} catch {
-			/* storage full or off: resume then restarts unfinished files */
-		}
 	}
 }
 
@@ -99,6 +120,63 @@ class Semaphore {
 		const next = this.waiting.shift();
 		if (next) next();
 		else this.free++;
+	}
+}
+
+/** Retries a daemon call on network errors, 5xx and 429: 4 tries in all. */
+async function retried(call) {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await call();
+		} catch (e) {
+			const retryable = e instanceof ApiError && (e.status === 0 || e.status >= 500 || e.status === 429);
+			if (!retryable || attempt >= 4) throw e;
+			await sleep(backoff(attempt));
+		}
+	}
+}
+
+/** A file's answer in a batch: the answer, or its error as an ApiError. */
+function itemResult(item) {
+	if (!item) return new ApiError(0, 'network', 'The daemon did not answer for this file.');
+	if (item.error) return new ApiError(item.error.status ?? 0, item.error.code, item.error.message);
+	return item;
+}
+
+/**
+ * Completes uploads in batches: a file whose parts are in waits at most for
+ * the batch in flight, and every file waiting then goes in the next one.
+ */
+class Completer {
+	constructor(signal) {
+		this.signal = signal;
+		this.waiting = [];
+		this.busy = false;
+	}
+	complete(path, uploadId) {
+		return new Promise((resolve, reject) => {
+			this.waiting.push({ path, uploadId, resolve, reject });
+			if (!this.busy) this.flush();
+		});
+	}
+	async flush() {
+		this.busy = true;
+		// Files finishing in the same moment go together.
+		await Promise.resolve();
+		while (this.waiting.length) {
+			const batch = this.waiting.splice(0, BATCH);
+			try {
+				const r = await post('/uploads/batch/complete', { files: batch.map(({ path, uploadId }) => ({ path, uploadId })) }, { signal: this.signal });
+				batch.forEach((b, i) => {
+					const res = itemResult(r?.files?.[i]);
+					if (res instanceof Error) b.reject(res);
+					else b.resolve(res);
+				});
+			} catch (e) {
+				for (const b of batch) b.reject(e);
+			}
+		}
+		this.busy = false;
 	}
 }
 
@@ -219,20 +297,68 @@ export class Uploader {
 		const meter = setInterval(() => this.measure(), 250);
 		const slots = new Semaphore(this.parallel);
 		const queue = this.files.filter((f) => f.state === 'queued');
+		this.queue = queue;
+		this.planned = new Map(); // path -> promise of a fresh plan
+		this.completer = new Completer(this.controller.signal);
 		let next = 0;
 		const worker = async () => {
 			while (next < queue.length) {
-				const f = queue[next++];
-				await this.uploadFile(f, slots);
+				const i = next++;
+				// Starts the files a batch ahead while this one is sent.
+				this.planAhead(i + this.parallel);
+				await this.uploadFile(queue[i], slots, i);
 			}
 		};
 		// Twice as many files as part slots: while some files wait for the daemon
-		// (create, complete), the slots stay busy with the parts of others.
+		// (complete), the slots stay busy with the parts of others.
 		await Promise.all(Array.from({ length: Math.min(this.parallel * 2, queue.length) }, worker));
 		clearInterval(meter);
 		this.measure();
 		this.phase = 'done';
 		this.pollStatus();
+	}
+
+	/**
+	 * Starts, in one request, the multipart uploads of the queued files from
+	 * index i on that have no plan yet (none kept from an earlier page, none
+	 * asked for): up to BATCH of them.
+	 */
+	planAhead(i) {
+		const files = [];
+		for (let j = i; j < this.queue.length && files.length < BATCH; j++) {
+			const f = this.queue[j];
+			if (this.planned.has(f.path) || this.store.get(f.path)) continue;
+			files.push(f);
+		}
+		if (files.length) this.startBatch(files);
+	}
+
+	/** Starts the uploads of files together; each file's promise of its plan is kept in this.planned. */
+	startBatch(files) {
+		const answer = retried(() => post('/uploads/batch/files', { files: files.map((f) => ({ path: f.path, size: f.size, type: f.type })) }, { signal: this.controller.signal }));
+		files.forEach((f, i) => {
+			const plan = answer.then((r) => {
+				const res = itemResult(r?.files?.[i]);
+				if (res instanceof Error) throw res;
+				const p = { size: f.size, uploadId: res.uploadId, partSize: res.partSize, parts: res.parts, expiresAt: res.expiresAt, done: [] };
+				this.store.set(f.path, p);
+				return p;
+			});
+			plan.catch(() => {}); // the file's own worker sees the error
+			this.planned.set(f.path, plan);
+		});
+	}
+
+	/** A fresh plan for f (started ahead, else now, with the files after it). */
+	freshPlan(f, i) {
+		if (!this.planned.has(f.path)) {
+			if (i === undefined) this.startBatch([f]);
+			else this.planAhead(i);
+			if (!this.planned.has(f.path)) this.startBatch([f]);
+		}
+		const plan = this.planned.get(f.path);
+		this.planned.delete(f.path);
+		return plan;
 	}
 
 	measure() {
@@ -249,19 +375,15 @@ export class Uploader {
 		this.controller.abort();
 	}
 
-	async uploadFile(f, slots) {
+	async uploadFile(f, slots, i) {
 		f.state = 'uploading';
 		f.tried = true;
 		f.loaded = 0;
 		try {
-			let plan = this.resumable(f);
+			let plan = this.planned.has(f.path) ? null : this.resumable(f);
 			let resumed = !!plan;
 			for (let attempt = 0; attempt < 2; attempt++) {
-				if (!plan) {
-					const r = await post('/uploads/files', { path: f.path, size: f.size, type: f.type }, { signal: this.controller.signal });
-					plan = { size: f.size, uploadId: r.uploadId, partSize: r.partSize, parts: r.parts, expiresAt: r.expiresAt, done: [] };
-					this.store.set(f.path, plan);
-				}
+				if (!plan) plan = await this.freshPlan(f, attempt === 0 ? i : undefined);
 				try {
 					await this.sendParts(f, plan, slots);
 					await this.complete(f, plan);
@@ -328,7 +450,9 @@ export class Uploader {
 				try {
 					if (failure) return;
 					const start = (p.partNumber - 1) * plan.partSize;
-					const blob = f.file.slice(start, start + partBytes(p.partNumber));
+					// A one-part file goes as the File itself: a slice would be one
+					// more blob for the browser to register and read through.
+					const blob = start === 0 && partBytes(p.partNumber) === f.size ? f.file : f.file.slice(start, start + partBytes(p.partNumber));
 					for (let attempt = 1; ; attempt++) {
 						progress.set(p.partNumber, 0);
 						const status = await putPart(
@@ -366,7 +490,7 @@ export class Uploader {
 	async complete(f, plan) {
 		for (let attempt = 1; ; attempt++) {
 			try {
-				await post('/uploads/files/complete', { path: f.path, uploadId: plan.uploadId }, { signal: this.controller.signal });
+				await this.completer.complete(f.path, plan.uploadId);
 				return;
 			} catch (e) {
 				const retryable = e instanceof ApiError && (e.status === 0 || e.status >= 500 || e.status === 429);

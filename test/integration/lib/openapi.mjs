@@ -22,6 +22,15 @@ function check(schema, value, where, errors) {
     if (!schema.nullable) errors.push(`${where}: null is not allowed`);
     return;
   }
+  if (schema.oneOf) {
+    const matching = schema.oneOf.filter((s) => {
+      const e = [];
+      check(s, value, where, e);
+      return e.length === 0;
+    });
+    if (matching.length !== 1) errors.push(`${where}: matches ${matching.length} of its oneOf schemas, not 1`);
+    return;
+  }
   const type = schema.type;
   const actual = Array.isArray(value) ? 'array' : Number.isInteger(value) ? 'integer' : typeof value;
   if (type && !(type === actual || (type === 'number' && actual === 'integer'))) {
