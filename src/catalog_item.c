@@ -4,6 +4,7 @@
  * Pure; any thread.
  */
 #include "catalog_int.h"
+#include "photofinish/codec.h"
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -460,74 +461,31 @@ json_t *pf_catalog_transact_items(const char *table, const struct pf_catalog_ima
 
 char *pf_catalog_cursor_encode(const char *sk)
 {
-	size_t n = strlen(sk);
-	unsigned char *out = pf_xmalloc(4 * ((n + 2) / 3) + 1);
-	int len = EVP_EncodeBlock(out, (const unsigned char *)sk, (int)n);
-
 	/* base64url without padding: safe in a query string as is. */
-	while (len > 0 && out[len - 1] == '=')
-		len--;
-	out[len] = '\0';
-	for (int i = 0; i < len; i++) {
-		if (out[i] == '+')
-			out[i] = '-';
-		else if (out[i] == '/')
-			out[i] = '_';
-	}
-	return (char *)out;
+	return pf_codec_base64url((const unsigned char *)sk, strlen(sk));
 }
 
 char *pf_catalog_cursor_decode(const char *cursor)
 {
-	size_t n = strlen(cursor);
-	char *b64;
 	unsigned char *out;
 	int len;
-	size_t padded;
 
-	if (n == 0 || n > 400)
+	if (strlen(cursor) > 400)
 		return NULL;
-	padded = (n + 3) / 4 * 4;
-	b64 = pf_xmalloc(padded + 1);
-	for (size_t i = 0; i < n; i++) {
-		char c = cursor[i];
-
-		if (c == '-')
-			c = '+';
-		else if (c == '_')
-			c = '/';
-		else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		           (c >= '0' && c <= '9')))
-			goto fail_b64;
-		b64[i] = c;
-	}
-	for (size_t i = n; i < padded; i++)
-		b64[i] = '=';
-	b64[padded] = '\0';
-	out = pf_xmalloc(padded + 1);
-	len = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)padded);
-	free(b64);
-	if (len < 0) {
-		free(out);
-		return NULL;
-	}
-	len -= (int)(padded - n); /* EVP_DecodeBlock counts padding as zero bytes */
-	out[len] = '\0';
+	out = pf_xmalloc(301);
+	len = pf_codec_base64url_decode(cursor, out, 300);
 	/* A sort key is "<time>#<id>": printable, with the id at the end. */
 	if (len < PF_CATALOG_ID_LEN + 1 || memchr(out, '\0', (size_t)len) ||
-	    out[len - PF_CATALOG_ID_LEN - 1] != '#') {
-		free(out);
-		return NULL;
-	}
+	    out[len - PF_CATALOG_ID_LEN - 1] != '#')
+		goto fail;
 	for (int i = 0; i < len; i++) {
-		if (out[i] < 0x20 || out[i] > 0x7e) {
-			free(out);
-			return NULL;
-		}
+		if (out[i] < 0x20 || out[i] > 0x7e)
+			goto fail;
 	}
+	out[len] = '\0';
 	return (char *)out;
-fail_b64:
-	free(b64);
+fail:
+	free(out);
 	return NULL;
 }
 

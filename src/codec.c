@@ -245,3 +245,60 @@ size_t pf_codec_utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp)
 	*cp = v;
 	return n;
 }
+
+char *pf_codec_base64url(const unsigned char *in, size_t n)
+{
+	unsigned char *out = pf_xmalloc(4 * ((n + 2) / 3) + 1);
+	int len = EVP_EncodeBlock(out, in, (int)n);
+
+	while (len > 0 && out[len - 1] == '=')
+		len--;
+	out[len] = '\0';
+	for (int i = 0; i < len; i++) {
+		if (out[i] == '+')
+			out[i] = '-';
+		else if (out[i] == '/')
+			out[i] = '_';
+	}
+	return (char *)out;
+}
+
+int pf_codec_base64url_decode(const char *in, unsigned char *out, size_t cap)
+{
+	size_t n = in ? strlen(in) : 0, padded = (n + 3) / 4 * 4;
+	char *b64;
+	unsigned char *tmp;
+	int len = -1;
+
+	if (n == 0 || n % 4 == 1 || padded / 4 * 3 > cap + 2)
+		return -1;
+	b64 = pf_xmalloc(padded + 1);
+	for (size_t i = 0; i < n; i++) {
+		char c = in[i];
+
+		if (c == '-')
+			c = '+';
+		else if (c == '_')
+			c = '/';
+		else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		           (c >= '0' && c <= '9')))
+			goto out_free_b64;
+		b64[i] = c;
+	}
+	for (size_t i = n; i < padded; i++)
+		b64[i] = '=';
+	tmp = pf_xmalloc(padded / 4 * 3 + 1);
+	len = EVP_DecodeBlock(tmp, (const unsigned char *)b64, (int)padded);
+	if (len >= 0) {
+		/* EVP_DecodeBlock counts the padding's bytes as zeros. */
+		len -= (int)(padded - n);
+		if (len < 0 || (size_t)len > cap)
+			len = -1;
+		else
+			memcpy(out, tmp, (size_t)len);
+	}
+	free(tmp);
+out_free_b64:
+	free(b64);
+	return len;
+}

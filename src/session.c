@@ -31,63 +31,6 @@ bool pf_session_photographer_is_valid(const char *name)
 	return strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
 
-char *pf_session_b64url(const unsigned char *in, size_t n)
-{
-	unsigned char *out = pf_xmalloc(4 * ((n + 2) / 3) + 1);
-	int len = EVP_EncodeBlock(out, in, (int)n);
-
-	while (len > 0 && out[len - 1] == '=')
-		len--;
-	out[len] = '\0';
-	for (int i = 0; i < len; i++) {
-		if (out[i] == '+')
-			out[i] = '-';
-		else if (out[i] == '/')
-			out[i] = '_';
-	}
-	return (char *)out;
-}
-
-int pf_session_b64url_decode(const char *in, unsigned char *out, size_t cap)
-{
-	size_t n = in ? strlen(in) : 0, padded = (n + 3) / 4 * 4;
-	char *b64;
-	unsigned char *tmp;
-	int len = -1;
-
-	if (n == 0 || n % 4 == 1 || padded / 4 * 3 > cap + 2)
-		return -1;
-	b64 = pf_xmalloc(padded + 1);
-	for (size_t i = 0; i < n; i++) {
-		char c = in[i];
-
-		if (c == '-')
-			c = '+';
-		else if (c == '_')
-			c = '/';
-		else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		           (c >= '0' && c <= '9')))
-			goto out_free_b64;
-		b64[i] = c;
-	}
-	for (size_t i = n; i < padded; i++)
-		b64[i] = '=';
-	tmp = pf_xmalloc(padded / 4 * 3 + 1);
-	len = EVP_DecodeBlock(tmp, (const unsigned char *)b64, (int)padded);
-	if (len >= 0) {
-		/* EVP_DecodeBlock counts the padding's bytes as zeros. */
-		len -= (int)(padded - n);
-		if (len < 0 || (size_t)len > cap)
-			len = -1;
-		else
-			memcpy(out, tmp, (size_t)len);
-	}
-	free(tmp);
-out_free_b64:
-	free(b64);
-	return len;
-}
-
 int pf_session_new_secret(char out[PF_SESSION_SECRET_LEN + 1], struct pf_error *err)
 {
 	unsigned char raw[32];
@@ -95,7 +38,7 @@ int pf_session_new_secret(char out[PF_SESSION_SECRET_LEN + 1], struct pf_error *
 
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
 		return pf_error_set(err, PF_EIO, "no randomness for a credential");
-	s = pf_session_b64url(raw, sizeof(raw));
+	s = pf_codec_base64url(raw, sizeof(raw));
 	OPENSSL_cleanse(raw, sizeof(raw));
 	memcpy(out, s, PF_SESSION_SECRET_LEN + 1);
 	OPENSSL_cleanse(s, strlen(s));
@@ -159,7 +102,7 @@ int pf_session_new_id(struct pf_session *s, struct pf_error *err)
 
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
 		return pf_error_set(err, PF_EIO, "no randomness for a session");
-	id = pf_session_b64url(raw, sizeof(raw));
+	id = pf_codec_base64url(raw, sizeof(raw));
 	snprintf(s->id, sizeof(s->id), "%s", id);
 	free(id);
 	return 0;
@@ -177,8 +120,8 @@ char *pf_session_encode(const unsigned char key[PF_SESSION_KEY_LEN], const struc
 
 	json_decref(doc);
 	hmac(key, payload, strlen(payload), mac);
-	p64 = pf_session_b64url((const unsigned char *)payload, strlen(payload));
-	m64 = pf_session_b64url(mac, sizeof(mac));
+	p64 = pf_codec_base64url((const unsigned char *)payload, strlen(payload));
+	m64 = pf_codec_base64url(mac, sizeof(mac));
 	out = pf_xasprintf("%s.%s", p64, m64);
 	free(payload);
 	free(p64);
@@ -215,8 +158,8 @@ bool pf_session_decode(const unsigned char key[PF_SESSION_KEY_LEN], const char *
 		return false;
 	memcpy(p64, value, (size_t)(dot - value));
 	p64[dot - value] = '\0';
-	plen = pf_session_b64url_decode(p64, payload, MAX_PAYLOAD);
-	mlen = pf_session_b64url_decode(dot + 1, mac, sizeof(mac));
+	plen = pf_codec_base64url_decode(p64, payload, MAX_PAYLOAD);
+	mlen = pf_codec_base64url_decode(dot + 1, mac, sizeof(mac));
 	if (plen <= 0 || mlen != MAC_LEN)
 		return false;
 	/* The signature first: nothing of a forged payload is parsed. */
@@ -253,7 +196,7 @@ void pf_session_csrf(const unsigned char key[PF_SESSION_KEY_LEN], const char *id
 	char *s;
 
 	hmac(key, text, strlen(text), mac);
-	s = pf_session_b64url(mac, sizeof(mac));
+	s = pf_codec_base64url(mac, sizeof(mac));
 	memcpy(out, s, PF_SESSION_CSRF_LEN + 1);
 	free(s);
 	free(text);

@@ -30,6 +30,12 @@ char *pf_codec_uri_encode(const char *s, size_t len, bool keep_slash);
 /* n bytes as 2n lower-case hex digits and a NUL into out (2n + 1 bytes). */
 void pf_codec_hex_encode(const unsigned char *in, size_t n, char *out);
 
+/* base64url without padding (RFC 4648 section 5) of n bytes: a new string. */
+char *pf_codec_base64url(const unsigned char *in, size_t n);
+/* Its inverse into out (at most cap bytes): the length, or -1 when in
+ * (NULL-safe) is empty, not base64url or longer than cap bytes decoded. */
+int pf_codec_base64url_decode(const char *in, unsigned char *out, size_t cap);
+
 /* The value of one hex digit (either case), or -1 when c is not one. */
 int pf_codec_hex_digit(int c);
 

@@ -79,9 +79,4 @@ void pf_session_csrf(const unsigned char key[PF_SESSION_KEY_LEN], const char *id
 bool pf_session_csrf_is_valid(const unsigned char key[PF_SESSION_KEY_LEN], const char *id,
                               const char *given);
 
-/* base64url without padding of n bytes (new string); NULL-safe decode into
- * out (at most cap bytes) returning the length or -1 when malformed. */
-char *pf_session_b64url(const unsigned char *in, size_t n);
-int pf_session_b64url_decode(const char *in, unsigned char *out, size_t cap);
-
 #endif

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "photofinish/catalog_credentials.h"
+#include "photofinish/codec.h"
 #include "photofinish/session.h"
 #include "photofinish/util.h"
 
@@ -143,13 +144,13 @@ static void test_key_derivation(void **state)
 static void test_b64url(void **state)
 {
 	unsigned char out[8];
-	char *s = pf_session_b64url((const unsigned char *)"\xfb\xff", 2);
+	char *s = pf_codec_base64url((const unsigned char *)"\xfb\xff", 2);
 
 	assert_string_equal(s, "-_8");
-	assert_int_equal(pf_session_b64url_decode(s, out, sizeof(out)), 2);
+	assert_int_equal(pf_codec_base64url_decode(s, out, sizeof(out)), 2);
 	assert_memory_equal(out, "\xfb\xff", 2);
-	assert_int_equal(pf_session_b64url_decode("a+b=", out, sizeof(out)), -1);
-	assert_int_equal(pf_session_b64url_decode("aaaaaaaaaaaaaaaa", out, 4), -1);
+	assert_int_equal(pf_codec_base64url_decode("a+b=", out, sizeof(out)), -1);
+	assert_int_equal(pf_codec_base64url_decode("aaaaaaaaaaaaaaaa", out, 4), -1);
 	free(s);
 }
 
