@@ -26,6 +26,7 @@ struct pf_admin_auth;
 struct pf_cache;
 struct pf_conn_gate;
 struct pf_catalog_image;
+struct pf_catalog_page;
 
 #define PF_API_DEFAULT_LIMIT 100
 
@@ -136,6 +137,9 @@ void pf_api__get_participant(struct pf_api_request *r);
  * set) when URLs cannot be made. */
 json_t *pf_api__photo_json(struct pf_api *api, const struct pf_catalog_image *e,
                            struct pf_error *err);
+/* The page's photos as runners see them; NULL when a URL cannot be made,
+ * the 503 then already sent to r. */
+json_t *pf_api__photos_json(struct pf_api_request *r, const struct pf_catalog_page *page);
 
 /* Runners' features (api_runner.c). */
 struct pf_api__runner *pf_api__runner_new(struct pf_api *api);

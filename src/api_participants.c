@@ -113,6 +113,28 @@ json_t *pf_api__photo_json(struct pf_api *api, const struct pf_catalog_image *e,
 	return img;
 }
 
+json_t *pf_api__photos_json(struct pf_api_request *r, const struct pf_catalog_page *page)
+{
+	json_t *images = json_array();
+	struct pf_error err;
+
+	pf_error_clear(&err);
+	for (size_t i = 0; i < page->count; i++) {
+		json_t *img = pf_api__photo_json(r->api, &page->entries[i], &err);
+
+		if (!img) {
+			json_decref(images);
+			pf_warn("cannot build image URLs", PF_LS("error", err.message));
+			pf_api__reply_error(
+			    r, 503, "unavailable",
+			    "image URLs cannot be signed right now; try again shortly");
+			return NULL;
+		}
+		json_array_append_new(images, img);
+	}
+	return images;
+}
+
 static void etag_of(const char *body, size_t len, char out[20])
 {
 	char hex[65];
@@ -169,7 +191,6 @@ static void on_participant_page(const struct pf_catalog_page *page, const struct
 	struct pf_api_request *r = arg;
 	struct pf_api *api = r->api;
 	json_t *images, *doc;
-	struct pf_error uerr;
 
 	if (err->code) {
 		pf_warn("participant lookup failed", PF_LS("code", r->cache_tag),
@@ -179,21 +200,9 @@ static void on_participant_page(const struct pf_catalog_page *page, const struct
 		    "the photo catalog is unavailable right now; try again shortly");
 		return;
 	}
-	images = json_array();
-	pf_error_clear(&uerr);
-	for (size_t i = 0; i < page->count; i++) {
-		json_t *img = pf_api__photo_json(api, &page->entries[i], &uerr);
-
-		if (!img) {
-			json_decref(images);
-			pf_warn("cannot build image URLs", PF_LS("error", uerr.message));
-			pf_api__reply_error(
-			    r, 503, "unavailable",
-			    "image URLs cannot be signed right now; try again shortly");
-			return;
-		}
-		json_array_append_new(images, img);
-	}
+	images = pf_api__photos_json(r, page);
+	if (!images)
+		return;
 	/* Guessing codes finds nothing again and again: limited per client. */
 	if (page->count == 0 && !pf_api__miss_allowed(r, r->cache_tag)) {
 		json_decref(images);

@@ -403,21 +403,9 @@ static void on_photos_page(const struct pf_catalog_page *page, const struct pf_e
 		    "the photo catalog is unavailable right now; try again shortly");
 		return;
 	}
-	images = json_array();
-	for (size_t i = 0; i < page->count; i++) {
-		struct pf_error uerr;
-		json_t *img = pf_api__photo_json(r->api, &page->entries[i], &uerr);
-
-		if (!img) {
-			json_decref(images);
-			pf_warn("cannot build image URLs", PF_LS("error", uerr.message));
-			pf_api__reply_error(
-			    r, 503, "unavailable",
-			    "image URLs cannot be signed right now; try again shortly");
-			return;
-		}
-		json_array_append_new(images, img);
-	}
+	images = pf_api__photos_json(r, page);
+	if (!images)
+		return;
 	pf_api__reply_doc(
 	    r, 200, json_pack("{s:o,s:s?}", "images", images, "nextCursor", page->next_cursor));
 }
