@@ -171,7 +171,7 @@ def curve(rgba, rng):
         arr = out
     img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGBA")
     # A little sag: the card hangs from its pins.
-    return img.rotate(rng.uniform(-8, 8), resample=Image.BICUBIC, expand=True)
+    return img.rotate(rng.uniform(-8, 8), resample=Image.BICUBIC, expand=True), kind
 
 
 def motion_blur(rgba, length, angle):
@@ -365,7 +365,7 @@ def coded_photo(group, rng):
                 rgba = perspective(rgba, rng, deg)
                 info["tilt"] = round(deg, 1)
             elif group == "curvature":
-                rgba = curve(rgba, rng)
+                rgba, info["curve"] = curve(rgba, rng)
             elif group == "lowcontrast" and low == "glare":
                 rgba = glare(rgba, rng)
             if group == "blur":

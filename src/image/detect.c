@@ -6,7 +6,9 @@
  * full-resolution frame finds where small codes may be, and zbar reads
  * those regions only, at full resolution (turned upright, enlarged, reduced
  * or smoothed when that is what they need, blob by blob: a blob no decoded
- * symbol lies in is retried even when its region read another code). The
+ * symbol lies in is retried even when its region read another code; last,
+ * a blob still unread whose paper shows a fold's shading step is unfolded
+ * about that crease and read for QR codes). The
  * weak regions: a second map, on the 1/4 plane, marks what the first misses
  * because it is blurred or printed grey; those are read at half size after
  * a local contrast stretch. Worker threads; each call owns its zbar
@@ -843,6 +845,223 @@ static int view_retry(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
 	return read;
 }
 
+/* A bib folded along a vertical crease: the part beyond is turned away from
+ * the camera, so it is narrower than the rest (and shaded). A QR code across
+ * the crease then has two module pitches, which zbar's sampling grid (one
+ * homography from the finder patterns) cannot follow. Copies px with the
+ * columns beyond xf (side > 0: right of it, side < 0: left of it) widened by
+ * 1 / squeeze (linear interpolation); *ow is the new width. */
+static unsigned char *unfold(const unsigned char *px, int w, int h, int xf, double squeeze,
+                             int side, int *ow)
+{
+	int tail = side > 0 ? w - xf : xf, wide = (int)(tail / squeeze);
+	int nw = w - tail + wide, *x0 = pf_xmalloc((size_t)nw * sizeof(*x0));
+	unsigned char *fx = pf_xmalloc((size_t)nw), *out = pf_xmalloc((size_t)nw * h);
+
+	for (int x = 0; x < nw; x++) {
+		double sx;
+
+		if (side > 0)
+			sx = x < xf ? x : xf + (x - xf + 0.5) * squeeze - 0.5;
+		else
+			sx = x >= wide ? x - wide + xf : xf - (wide - x - 0.5) * squeeze - 0.5;
+		sx = sx < 0 ? 0 : sx > w - 1 ? w - 1 : sx;
+		x0[x] = (int)sx < w - 1 ? (int)sx : w - 2;
+		fx[x] = (unsigned char)((sx - x0[x]) * 255 + 0.5);
+	}
+	for (int y = 0; y < h; y++) {
+		const unsigned char *r = px + (size_t)y * w;
+		unsigned char *o = out + (size_t)y * nw;
+
+		for (int x = 0; x < nw; x++)
+			o[x] = (unsigned char)((r[x0[x]] * (255 - fx[x]) + r[x0[x] + 1] * fx[x] +
+			                        127) /
+			                       255);
+	}
+	free(x0);
+	free(fx);
+	*ow = nw;
+	return out;
+}
+
+/* Where a fold's crease runs through a crop, from the shading step it
+ * leaves on the paper. The crop's columns are grouped into at most
+ * FOLD_CELLS cells; per band of FOLD_BAND rows, each cell's maximum (the
+ * paper between the modules) and minimum (the modules) are taken, and the
+ * paper level left and right of each cell compared: the bands' steps of
+ * at least FOLD_STEP % vote. Returns the median column of the votes (-1: no
+ * crease) and in *side which side is darker (turned away). */
+#define FOLD_BAND 48
+#define FOLD_CELLS 128
+#define FOLD_STEP 7
+#define FOLD_VOTES 3
+
+static int cmp_uchar(const void *a, const void *b)
+{
+	return *(const unsigned char *)a - *(const unsigned char *)b;
+}
+
+static int median(const unsigned char *v, int n, unsigned char *tmp)
+{
+	memcpy(tmp, v, (size_t)n);
+	qsort(tmp, (size_t)n, 1, cmp_uchar);
+	return tmp[n / 2];
+}
+
+/* Paper level of a run of cell maxima: their median (a cell may lie in a
+ * run of dark modules for a whole band) when most of them are near it
+ * (flat paper, not background texture), and most cell minima well below it
+ * (modules: the crease runs through the code; a bib's edge has background
+ * without modules on one side); 0 otherwise. */
+static int paper_level(const unsigned char *top, const unsigned char *low, int n,
+                       unsigned char *tmp)
+{
+	int m = median(top, n, tmp), near = 0;
+
+	for (int i = 0; i < n; i++)
+		near += abs(top[i] - m) * 100 <= 6 * m;
+	if (near * 100 < 60 * n || median(low, n, tmp) * 2 >= m)
+		return 0;
+	return m;
+}
+
+static int find_crease(const unsigned char *px, int w, int h, int *side)
+{
+	int cw = (w + FOLD_CELLS - 1) / FOLD_CELLS, n = w / cw, d = n / 8, nb = h / FOLD_BAND;
+	int nv = 0, right = 0, xs[64];
+	unsigned char top[FOLD_CELLS], low[FOLD_CELLS], tmp[FOLD_CELLS];
+
+	if (d < 4)
+		return -1;
+	if (nb > 64)
+		nb = 64;
+	/* The middle half of the crop, across and down: the blob itself,
+	 * without its padding (where a bib's edge would vote). */
+	for (int b = nb / 4; b < nb - nb / 4; b++) {
+		double best = 1 - FOLD_STEP / 100.0;
+		int bx = -1, bside = 0;
+
+		memset(top, 0, sizeof(top));
+		memset(low, 255, sizeof(low));
+		for (int y = b * FOLD_BAND; y < (b + 1) * FOLD_BAND; y++) {
+			const unsigned char *r = px + (size_t)y * w;
+
+			for (int c = 0; c < n; c++) {
+				const unsigned char *p = r + c * cw;
+				unsigned char t = top[c], l = low[c];
+
+				for (int i = 0; i < cw; i++) {
+					t = p[i] > t ? p[i] : t;
+					l = p[i] < l ? p[i] : l;
+				}
+				top[c] = t;
+				low[c] = l;
+			}
+		}
+		for (int c = n / 4; c < n - n / 4; c++) {
+			int l, r;
+			double q;
+
+			if (c - 1 - d < 0 || c + 1 + d > n)
+				continue;
+			l = paper_level(top + c - 1 - d, low + c - 1 - d, d, tmp);
+			r = paper_level(top + c + 1, low + c + 1, d, tmp);
+			if (l < 64 || r < 64)
+				continue;
+			/* Somewhat shaded on one side: a dark background beside a
+			 * bib's edge is a larger step. */
+			q = l < r ? (double)l / r : (double)r / l;
+			if (q < best && q > 0.65) {
+				best = q;
+				bx = c * cw + cw / 2;
+				bside = r < l ? 1 : -1;
+			}
+		}
+		if (bx >= 0) {
+			xs[nv++] = bx;
+			right += bside;
+		}
+	}
+	/* A crease runs down most of the code (at least FOLD_VOTES bands and
+	 * half of those looked at), on one line, the same side darker: text,
+	 * logos and a bib's own edges give scattered single votes. */
+	if (nv < FOLD_VOTES || 2 * nv < nb - 2 * (nb / 4) || 2 * abs(right) < nv)
+		return -1;
+	/* Median of the votes (insertion sort: a few dozen). */
+	for (int i = 1; i < nv; i++)
+		for (int j = i; j > 0 && xs[j - 1] > xs[j]; j--) {
+			int t = xs[j];
+
+			xs[j] = xs[j - 1];
+			xs[j - 1] = t;
+		}
+	if (4 * (xs[nv - 1] - xs[0]) > w)
+		return -1;
+	*side = right >= 0 ? 1 : -1;
+	return xs[nv / 2];
+}
+
+/* Last retry for a box that still read nothing and is not a tilted barcode
+ * (a QR code, or a barcode zbar already saw upright), when a crease shows:
+ * the crop unfolded about it, the darker side widened by two guessed
+ * squeezes (a bib folded 30-45 degrees away shows 70-90 % of its width),
+ * QR Code only (it carries error correction; a barcode's bars are read one
+ * character at a time and a fold costs it little). Crops above
+ * FOLD_MAX_PX are unfolded at half size (or less): a big crop is texture,
+ * several bibs or big modules, and this pass must stay cheap. */
+static const double fold_squeeze[] = {0.85, 0.75};
+#define FOLD_MAX_PX (512 * 512)
+
+static int view_unfold(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
+                       const struct view *v, struct pf_image__codes *set, struct hits *hits,
+                       struct pf_image__scan_stats *stats)
+{
+	int read = 0, xf, side = 0, w = v->w, h = v->h;
+	unsigned char *px = NULL;
+	struct affine at = v->at;
+
+	if (v->rot || !(ctx->opts.symbologies & PF_IMAGE_SYM_QRCODE) || w < 64 || h < 64)
+		return 0;
+	xf = find_crease(v->px, w, h, &side);
+	if (xf < 0)
+		return 0;
+	while ((long long)w * h > FOLD_MAX_PX) {
+		unsigned char *half = halve(px ? px : v->px, w, h);
+		struct affine two = affine_scaled(0, 0, 0.5);
+
+		free(px);
+		px = half;
+		w /= 2;
+		h /= 2;
+		xf /= 2;
+		at = affine_then(&at, &two);
+	}
+	zbar_image_scanner_set_config(sc, ZBAR_NONE, ZBAR_CFG_ENABLE, 0);
+	zbar_image_scanner_set_config(sc, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1);
+	for (size_t i = 0; i < sizeof(fold_squeeze) / sizeof(fold_squeeze[0]) && !read; i++) {
+		int uw;
+		unsigned char *u = unfold(px ? px : v->px, w, h, xf, fold_squeeze[i], side, &uw);
+
+		/* Where the code lies is only needed roughly (which blob was
+		 * read): the unchanged side's mapping. */
+		read = scan_buffer(ctx, sc, u, uw, h, set, &at, hits);
+		stats->scanned_px += (long long)uw * h;
+		stats->fold_px += (long long)uw * h;
+		free(u);
+	}
+	free(px);
+	if (read)
+		stats->read_unfolded++;
+	zbar_image_scanner_set_config(sc, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 0);
+	for (size_t i = 0; i < sizeof(zbar_types) / sizeof(zbar_types[0]); i++) {
+		if (ctx->opts.symbologies & zbar_types[i].bit)
+			zbar_image_scanner_set_config(sc, zbar_types[i].type, ZBAR_CFG_ENABLE, 1);
+	}
+	if (ctx->opts.symbologies & PF_IMAGE_SYM_DATABAR)
+		zbar_image_scanner_set_config(sc, ZBAR_DATABAR_EXP, ZBAR_CFG_ENABLE, 1);
+	return read;
+}
+
 static bool box_holds_hit(const struct box *b, const struct hits *h)
 {
 	for (size_t i = 0; i < h->n; i++) {
@@ -889,7 +1108,8 @@ static void scan_region(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc
 		    (r.x0 == b->x0 && r.y0 == b->y0 && r.x1 == b->x1 && r.y1 == b->y1)) {
 			/* Nothing read in the whole region: the region is retried
 			 * once as a whole. */
-			view_retry(ctx, sc, g, &v, noisy, set, &hits, stats);
+			if (!view_retry(ctx, sc, g, &v, noisy, set, &hits, stats))
+				view_unfold(ctx, sc, &v, set, &hits, stats);
 			break;
 		}
 		/* A blob of its own, unread beside a read one: its own tilt. The
@@ -898,6 +1118,8 @@ static void scan_region(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc
 		view_make(g, &r, noisy, &sub);
 		if (sub.rot && !view_read_turned(ctx, sc, &sub, set, &hits, stats))
 			view_retry(ctx, sc, g, &sub, noisy, set, &hits, stats);
+		else if (!sub.rot)
+			view_unfold(ctx, sc, &sub, set, &hits, stats);
 		view_free(&sub);
 	}
 	free(hits.xy);

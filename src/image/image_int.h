@@ -109,6 +109,7 @@ struct pf_image__scan_stats {
 	long long turned_px;  /* in regions turned upright */
 	long long retry_px;   /* in regions read again enlarged or reduced */
 	long long weak_px;    /* in weak regions (at half size) */
+	long long fold_px;    /* in unread regions unfolded about a guessed crease */
 	int read_plain;       /* regions read as they are */
 	int read_turned;      /* regions read after turning a tilted barcode upright */
 	int read_enlarged;    /* regions read after enlarging */
@@ -116,11 +117,13 @@ struct pf_image__scan_stats {
 	int read_smoothed;    /* regions read after smoothing (noisy frames) */
 	int read_whole;       /* whole-frame passes that read a symbol */
 	int read_weak;        /* weak-region reads (as is or turned) that read a symbol */
+	int read_unfolded;    /* regions read after unfolding */
 };
 
 /* Finds codes in a full-resolution greyscale frame: the whole frame (small
  * frames) or its 1/4 and 1/8 planes, candidate regions from a cheap block
- * contrast map, each scanned at full resolution (and enlarged when small),
+ * contrast map, each scanned at full resolution (and enlarged when small,
+ * or unfolded about a crease when a fold's shading shows in an unread one),
  * and weak regions (blurred or grey-printed codes) at half size. Adds
  * normalised codes to set. */
 int pf_image__scan(const struct pf_image_ctx *ctx, const struct pf_image__grey *g,

@@ -577,6 +577,89 @@ static void test_scan_weak_code(void **state)
 	free(png);
 }
 
+/* A bib folded along a vertical crease through its QR code: the part
+ * beyond the crease turned away from the camera (80 % as wide, shaded to
+ * 80 %). zbar reads the flat bib but not the folded one, in the frame or in
+ * its candidate region; the unfolding retry finds the crease from the
+ * shading step and reads it. */
+static void test_scan_folded_qr(void **state)
+{
+	enum { W = 1600, H = 1200, K = 2, CX = 500, CY = 400, CW = 460, CH = 520 };
+	const double squeeze = 0.8, shade = 0.8;
+	struct pf_image_options c = cfg;
+	struct pf_image_ctx *ctx;
+	struct pf_image__scan_stats stats;
+	struct pf_image__grey g = {0};
+	struct pf_error err;
+	VipsImage *im, *grey = NULL;
+	unsigned char *png, *code, *card;
+	size_t len, clen;
+	int cw, ch, qx, qy, xf;
+
+	(void)state;
+	png = slurp("qr_10423.png", &len);
+	im = vips_image_new_from_buffer(png, len, "", NULL);
+	assert_non_null(im);
+	assert_int_equal(vips_extract_band(im, &grey, 0, NULL), 0);
+	code = vips_image_write_to_memory(grey, &clen);
+	cw = vips_image_get_width(grey);
+	ch = vips_image_get_height(grey);
+	assert_int_equal(clen, (size_t)cw * ch);
+	/* The bib: paper with the code enlarged K times, below the middle. */
+	card = pf_xmalloc((size_t)CW * CH);
+	memset(card, 235, (size_t)CW * CH);
+	qx = (CW - cw * K) / 2;
+	qy = CH - cw * K - 40;
+	for (int y = 0; y < ch * K; y++)
+		for (int x = 0; x < cw * K; x++)
+			card[(size_t)(qy + y) * CW + qx + x] =
+			    code[(size_t)(y / K) * cw + x / K] < 128 ? 25 : 235;
+	xf = qx + cw * K * 55 / 100;
+	c.code_pattern = "^https://race\\.example/p/([0-9]+)$";
+	assert_int_equal(pf_image_ctx_new(&c, NULL, 0, &ctx, &err), 0);
+	g.w = W;
+	g.h = H;
+	g.px = pf_xmalloc((size_t)W * H);
+	for (int folded = 0; folded <= 1; folded++) {
+		struct pf_image__codes set = {0};
+		int ow = folded ? xf + (int)((CW - xf) * squeeze) : CW;
+
+		/* A darker, smooth background. */
+		for (int y = 0; y < H; y++)
+			for (int x = 0; x < W; x++)
+				g.px[(size_t)y * W + x] =
+				    (unsigned char)(60 + (x + y) * 40 / (W + H));
+		for (int y = 0; y < CH; y++) {
+			for (int x = 0; x < ow; x++) {
+				double sx =
+				    x < xf || !folded ? x : xf + (x - xf + 0.5) / squeeze - 0.5;
+				int x0 = (int)sx, x1 = x0 + 1 < CW ? x0 + 1 : x0;
+				double f = sx - x0, v;
+
+				v = card[(size_t)y * CW + x0] * (1 - f) +
+				    card[(size_t)y * CW + x1] * f;
+				if (folded && x >= xf)
+					v *= shade;
+				g.px[(size_t)(CY + y) * W + CX + x] = (unsigned char)(v + 0.5);
+			}
+		}
+		assert_int_equal(pf_image__scan(ctx, &g, &set, &stats, &err), 0);
+		assert_int_equal(set.n, 1);
+		assert_string_equal(set.v[0], "10423");
+		/* Flat: read without unfolding. Folded: only the unfolding read it. */
+		assert_int_equal(stats.read_unfolded, folded);
+		assert_true(folded ? stats.fold_px > 0 : stats.fold_px == 0);
+		pf_image__codes_free(&set);
+	}
+	pf_image_ctx_free(ctx);
+	free(g.px);
+	free(card);
+	g_free(code);
+	g_object_unref(grey);
+	g_object_unref(im);
+	free(png);
+}
+
 /* The start-of-frame marker of a JPEG: 0xC0 baseline, 0xC1 extended
  * sequential, 0xC2 progressive, ...; -1 when the markers end (or the scan
  * starts) before one. Walks the segments from SOI. */
@@ -865,6 +948,7 @@ int main(void)
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_codes_from_fixtures),
 	    cmocka_unit_test(test_scan_weak_code),
+	    cmocka_unit_test(test_scan_folded_qr),
 	    cmocka_unit_test(test_variants),
 	    cmocka_unit_test(test_webp_simple),
 	    cmocka_unit_test(test_webp_variants),
