@@ -93,3 +93,14 @@ bool pf_admin_auth_has(const struct pf_admin_auth *auth, const char *name)
 			return true;
 	return false;
 }
+
+bool pf_admin_auth_digest(const struct pf_admin_auth *auth, const char *name, unsigned char out[32])
+{
+	for (size_t i = 0; auth && name && i < auth->n; i++) {
+		if (!strcmp(auth->tokens[i].name, name)) {
+			memcpy(out, auth->tokens[i].digest, DIGEST_LEN);
+			return true;
+		}
+	}
+	return false;
+}

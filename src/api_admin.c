@@ -50,8 +50,9 @@ static bool admin_admit(struct pf_api_request *r)
 
 		if (rc < 0)
 			return false;
-		/* An admin session stands only while its token is configured. */
-		if (rc > 0 && s.role == PF_SESSION_ADMIN && pf_admin_auth_has(api->auth, s.who)) {
+		/* An admin session stands only while its token is configured with
+		 * the secret that opened it. */
+		if (rc > 0 && pf_api__admin_session_stands(api, &s)) {
 			snprintf(r->who_buf, sizeof(r->who_buf), "%s", s.who);
 			r->who = r->who_buf;
 			r->by_session = true;

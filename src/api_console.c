@@ -165,7 +165,9 @@ static char *read_inside(const char *root, const char *path, size_t *len, bool *
 	fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_FILE_BYTES) {
+	if (fstat(fd, &st) < 0)
+		goto out_close;
+	if (!S_ISREG(st.st_mode) || st.st_size > MAX_FILE_BYTES) {
 		*missing = S_ISDIR(st.st_mode);
 		goto out_close;
 	}

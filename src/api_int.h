@@ -101,6 +101,9 @@ struct pf_error;
 /* Sets up sessions, the credentials cache and the sign-in limiter. */
 void pf_api__sessions_init(struct pf_api *api);
 void pf_api__sessions_free(struct pf_api *api);
+/* Whether an admin session still stands: its token is configured with the
+ * secret that opened it. */
+bool pf_api__admin_session_stands(struct pf_api *api, const struct pf_session *s);
 /* The request's client address into r->client (pf_api__client_address). */
 void pf_api__client(struct pf_api_request *r);
 /* A valid session cookie of r into s: 1 when there is one (and, for a

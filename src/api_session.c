@@ -183,9 +183,23 @@ void pf_api__credentials_forget(struct pf_api *api)
 	api->creds->read_ms = 0;
 }
 
+bool pf_api__admin_session_stands(struct pf_api *api, const struct pf_session *s)
+{
+	unsigned char digest[32];
+	char binding[PF_SESSION_BINDING_LEN + 1];
+
+	if (s->role != PF_SESSION_ADMIN || !pf_admin_auth_digest(api->auth, s->who, digest))
+		return false;
+	pf_session_admin_binding(api->session_key, digest, binding);
+	return CRYPTO_memcmp(binding, s->binding, PF_SESSION_BINDING_LEN) == 0;
+}
+
 void pf_api__sessions_init(struct pf_api *api)
 {
 	api->sessions = pf_session_key(api->d.cfg, api->session_key);
+	if (api->sessions && !api->d.cfg->session_key)
+		pf_warn("console sessions are signed with a key derived from the admin tokens; "
+		        "set PHOTOFINISH_SESSION_KEY (32+ random characters) shared by every task");
 	api->creds = pf_xcalloc(1, sizeof(*api->creds));
 	api->creds->api = api;
 	api->signin_limit = pf_xcalloc(1, sizeof(*api->signin_limit));
@@ -407,6 +421,12 @@ static void post_session(struct pf_api_request *r)
 			return;
 		}
 		snprintf(s.who, sizeof(s.who), "%s", who);
+		{
+			unsigned char digest[32];
+
+			pf_admin_auth_digest(r->api->auth, who, digest);
+			pf_session_admin_binding(r->api->session_key, digest, s.binding);
+		}
 		s.expires = now_s + PF_SESSION_MAX_SECONDS;
 		pf_info("session opened", PF_LS("who", s.who), PF_LS("role", "admin"),
 		        PF_LS("client", r->client));
@@ -436,10 +456,11 @@ static void get_session(struct pf_api_request *r)
 		return;
 	}
 	if (s.role == PF_SESSION_ADMIN) {
-		if (pf_admin_auth_has(r->api->auth, s.who))
+		if (pf_api__admin_session_stands(r->api, &s))
 			reply_session(r, &s, 0);
 		else
-			pf_api__reply_error(r, 401, "unauthorized", "that admin token was removed");
+			pf_api__reply_error(r, 401, "unauthorized",
+			                    "that admin token was removed or its secret replaced");
 		return;
 	}
 	snprintf(r->photographer, sizeof(r->photographer), "%s", s.photographer);

@@ -257,7 +257,8 @@ static void on_objects(const struct pf_s3_list_page *page, const struct pf_error
 	json_t *objects;
 
 	if (err->code) {
-		if (err->http_status == 400)
+		/* S3 refuses a continuation token it did not make with a 400. */
+		if (err->http_status == 400 && pf_api__query(r, "cursor"))
 			pf_api__reply_error(r, 400, "invalid_cursor",
 			                    "cursor is not one this API returned");
 		else
@@ -699,6 +700,7 @@ static void on_aborted(const struct pf_error *err, void *arg)
 		reply_s3_error(r, err);
 		return;
 	}
+	pf_api__set_header(r, "Cache-Control", "no-store");
 	pf_api__reply_empty(r, 204, "No Content");
 }
 

@@ -88,11 +88,29 @@ bool pf_session_key(const struct pf_config *cfg, unsigned char key[PF_SESSION_KE
 		pf_buf_appendf(&b, "%zu:", strlen(s));
 		pf_buf_append_str(&b, s);
 	}
-	HMAC(EVP_sha256(), label, sizeof(label) - 1, (const unsigned char *)b.data, b.len, key,
-	     &len);
+	/* Slow on purpose: an admin token may be a phrase a person chose, and
+	 * every signed-in photographer can test guesses of it offline against
+	 * their own cookie's MAC. Once per process start. */
+	PKCS5_PBKDF2_HMAC(b.data, (int)b.len, label, sizeof(label) - 1, PF_SESSION_KDF_ROUNDS,
+	                  EVP_sha256(), PF_SESSION_KEY_LEN, key);
 	OPENSSL_cleanse(b.data, b.len);
 	pf_buf_free(&b);
 	return true;
+}
+
+void pf_session_admin_binding(const unsigned char key[PF_SESSION_KEY_LEN],
+                              const unsigned char secret_digest[32],
+                              char out[PF_SESSION_BINDING_LEN + 1])
+{
+	unsigned char text[5 + 32], mac[MAC_LEN];
+	char *s;
+
+	memcpy(text, "admin", 5);
+	memcpy(text + 5, secret_digest, 32);
+	hmac(key, text, sizeof(text), mac);
+	s = pf_codec_base64url(mac, 16);
+	memcpy(out, s, PF_SESSION_BINDING_LEN + 1);
+	free(s);
 }
 
 int pf_session_new_id(struct pf_session *s, struct pf_error *err)
@@ -110,10 +128,10 @@ int pf_session_new_id(struct pf_session *s, struct pf_error *err)
 
 char *pf_session_encode(const unsigned char key[PF_SESSION_KEY_LEN], const struct pf_session *s)
 {
-	json_t *doc = json_pack("{s:i,s:s,s:s,s:s,s:s,s:I,s:I}", "v", 1, "sid", s->id, "role",
+	json_t *doc = json_pack("{s:i,s:s,s:s,s:s,s:s,s:I,s:I,s:s}", "v", 1, "sid", s->id, "role",
 	                        s->role == PF_SESSION_ADMIN ? "admin" : "upload", "who", s->who,
 	                        "ph", s->photographer, "exp", (json_int_t)s->expires, "cc",
-	                        (json_int_t)s->credential_created_ms);
+	                        (json_int_t)s->credential_created_ms, "tb", s->binding);
 	char *payload = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 	unsigned char mac[MAC_LEN];
 	char *p64, *m64, *out;
@@ -172,6 +190,7 @@ bool pf_session_decode(const unsigned char key[PF_SESSION_KEY_LEN], const char *
 	    !copy_field(doc, "sid", out->id, sizeof(out->id)) ||
 	    !copy_field(doc, "who", out->who, sizeof(out->who)) ||
 	    !copy_field(doc, "ph", out->photographer, sizeof(out->photographer)) ||
+	    !copy_field(doc, "tb", out->binding, sizeof(out->binding)) ||
 	    !json_is_integer(json_object_get(doc, "exp")))
 		goto out_free_doc;
 	out->role = !strcmp(role, "admin")    ? PF_SESSION_ADMIN
@@ -180,7 +199,8 @@ bool pf_session_decode(const unsigned char key[PF_SESSION_KEY_LEN], const char *
 	out->expires = json_integer_value(json_object_get(doc, "exp"));
 	out->credential_created_ms = json_integer_value(json_object_get(doc, "cc"));
 	ok = out->role != 0 && out->expires > now &&
-	     (out->role == PF_SESSION_ADMIN || pf_session_photographer_is_valid(out->photographer));
+	     (out->role == PF_SESSION_ADMIN ? strlen(out->binding) == PF_SESSION_BINDING_LEN
+	                                    : pf_session_photographer_is_valid(out->photographer));
 out_free_doc:
 	json_decref(doc);
 	if (!ok)

@@ -29,5 +29,9 @@ const char *pf_admin_auth_check(const struct pf_admin_auth *auth, const char *au
 
 /* Whether a token of this name is configured. */
 bool pf_admin_auth_has(const struct pf_admin_auth *auth, const char *name);
+/* The SHA-256 of the secret of the token of this name into out; false when
+ * there is no such token. */
+bool pf_admin_auth_digest(const struct pf_admin_auth *auth, const char *name,
+                          unsigned char out[32]);
 
 #endif

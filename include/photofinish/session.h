@@ -9,8 +9,9 @@
  * is stored server-side, so every task of a race accepts every session as
  * long as they share the key: PHOTOFINISH_SESSION_KEY, or when it is unset
  * a key derived from the configured admin token secrets (rotating a token
- * then ends every session). The CSRF token is HMAC(key, "csrf" + session
- * id). Any thread; no I/O but the random generator.
+ * then ends every session) through a deliberately slow PBKDF2, because any
+ * photographer holds a cookie and its MAC to test guesses of them offline. The CSRF token is
+ * HMAC(key, "csrf" + session id). Any thread; no I/O but the random generator.
  */
 #ifndef PHOTOFINISH_SESSION_H
 #define PHOTOFINISH_SESSION_H
@@ -27,6 +28,10 @@
 #define PF_SESSION_SECRET_LEN 43
 #define PF_SESSION_CSRF_LEN 43
 #define PF_SESSION_ID_LEN 22
+/* PBKDF2-HMAC-SHA256 rounds when the key is derived from admin tokens. */
+#define PF_SESSION_KDF_ROUNDS 200000
+/* An admin session's binding to the secret that opened it (base64url of 16 bytes). */
+#define PF_SESSION_BINDING_LEN 22
 /* Longest cookie value accepted. */
 #define PF_SESSION_MAX_COOKIE 1024
 /* Twelve hours: the cookie's Max-Age at most. */
@@ -43,10 +48,19 @@ struct pf_session {
 	char photographer[PF_PHOTOGRAPHER_MAX + 1]; /* upload sessions; "" for admin */
 	int64_t expires;                            /* epoch seconds */
 	int64_t credential_created_ms;              /* upload sessions */
+	/* Admin sessions: pf_session_admin_binding of the token's secret, so a
+	 * session ends when its token's secret is replaced, not only removed. */
+	char binding[PF_SESSION_BINDING_LEN + 1];
 };
 
 /* Whether name is a photographer name: [a-z0-9][a-z0-9_-]{0,39}. */
 bool pf_session_photographer_is_valid(const char *name);
+
+/* The binding of an admin session to its token's secret, from the SHA-256
+ * digest of that secret (pf_admin_auth_digest). */
+void pf_session_admin_binding(const unsigned char key[PF_SESSION_KEY_LEN],
+                              const unsigned char secret_digest[32],
+                              char out[PF_SESSION_BINDING_LEN + 1]);
 
 /* A new credential secret (43 characters of base64url and a NUL).
  * PF_EIO when the random generator fails. */

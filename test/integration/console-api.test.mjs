@@ -468,6 +468,27 @@ describe('console API', () => {
     }
   });
 
+  test('with a shared session key, replacing an admin token\'s secret ends the sessions it opened', async () => {
+    const KEY = 'a shared session key of more than 32 characters';
+    const before = await startDaemon(env, { env: { PHOTOFINISH_ADMIN_TOKENS: 'ops:first-secret-0123456789', PHOTOFINISH_SESSION_KEY: KEY } });
+    const rotated = await startDaemon(env, { env: { PHOTOFINISH_ADMIN_TOKENS: 'ops:second-secret-0123456789', PHOTOFINISH_SESSION_KEY: KEY } });
+    try {
+      const r = await fetch(`${before.url}/session`, { method: 'POST', body: JSON.stringify({ credential: 'first-secret-0123456789' }), headers: { 'Content-Type': 'application/json' } });
+      assert.equal(r.status, 200);
+      const cookie = r.headers.get('set-cookie').split(';')[0];
+      assert.equal((await getJson(`${before.url}/admin/status`, { headers: { Cookie: cookie } })).status, 200);
+      const refused = await getJson(`${rotated.url}/admin/status`, { headers: { Cookie: cookie } });
+      assert.equal(refused.status, 401, 'the same name with a new secret: the old session is over');
+      assert.equal((await getJson(`${rotated.url}/session`, { headers: { Cookie: cookie } })).status, 401);
+      const fresh = await fetch(`${rotated.url}/session`, { method: 'POST', body: JSON.stringify({ credential: 'second-secret-0123456789' }), headers: { 'Content-Type': 'application/json' } });
+      const freshCookie = fresh.headers.get('set-cookie').split(';')[0];
+      assert.equal((await getJson(`${rotated.url}/admin/status`, { headers: { Cookie: freshCookie } })).status, 200);
+    } finally {
+      await before.stop();
+      await rotated.stop();
+    }
+  });
+
   test('serves the console with a strict CSP, ETags and cache rules', async () => {
     const idx = await fetch(`${daemon.url}/console/`);
     assert.equal(idx.status, 200);

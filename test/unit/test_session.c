@@ -91,6 +91,35 @@ static void test_cookie_round_trip(void **state)
 	free(v);
 }
 
+static void test_admin_binding(void **state)
+{
+	unsigned char d1[32], d2[32];
+	char b1[PF_SESSION_BINDING_LEN + 1], b2[PF_SESSION_BINDING_LEN + 1];
+	struct pf_session s = {.role = PF_SESSION_ADMIN, .expires = 2000000000};
+	struct pf_session out;
+	struct pf_error err;
+	char *v;
+
+	memset(d1, 1, sizeof(d1));
+	memset(d2, 2, sizeof(d2));
+	pf_session_admin_binding(key, d1, b1);
+	pf_session_admin_binding(key, d2, b2);
+	assert_int_equal(strlen(b1), PF_SESSION_BINDING_LEN);
+	assert_string_not_equal(b1, b2); /* another secret: another binding */
+	assert_int_equal(pf_session_new_id(&s, &err), 0);
+	snprintf(s.who, sizeof(s.who), "%s", "ops");
+	/* An admin session without a binding is not one. */
+	v = pf_session_encode(key, &s);
+	assert_false(pf_session_decode(key, v, 1900000000, &out));
+	free(v);
+	memcpy(s.binding, b1, sizeof(b1));
+	v = pf_session_encode(key, &s);
+	assert_true(pf_session_decode(key, v, 1900000000, &out));
+	assert_int_equal(out.role, PF_SESSION_ADMIN);
+	assert_string_equal(out.binding, b1);
+	free(v);
+}
+
 static void test_forged_payload_with_valid_shape(void **state)
 {
 	/* A payload signed with the right key but of the wrong shape is refused. */
@@ -181,6 +210,7 @@ int main(void)
 	    cmocka_unit_test(test_photographer_names),
 	    cmocka_unit_test(test_secrets),
 	    cmocka_unit_test(test_cookie_round_trip),
+	    cmocka_unit_test(test_admin_binding),
 	    cmocka_unit_test(test_forged_payload_with_valid_shape),
 	    cmocka_unit_test(test_csrf),
 	    cmocka_unit_test(test_key_derivation),
