@@ -10,7 +10,8 @@
  *              again, one SQS message per photo)
  *   clear      catalog (photo items) → variants (processed bucket)
  *   reset      originals (ingress bucket) → catalog → variants
- *   erase      counting (the code's photos) → photos (delete each)
+ *   erase      counting (the code's photos) → photos (delete each) → claims
+ *              (its pending claims rejected)
  */
 #include "photofinish/admin_jobs.h"
 
@@ -25,6 +26,7 @@
 #include "photofinish/aws/s3.h"
 #include "photofinish/aws/sqs.h"
 #include "photofinish/catalog.h"
+#include "photofinish/catalog_claims.h"
 #include "photofinish/config.h"
 #include "photofinish/consumer.h"
 #include "photofinish/events.h"
@@ -71,6 +73,9 @@ struct run {
 	/* erase: the page of photos being deleted */
 	char (*ids)[PF_CATALOG_ID_LEN + 1];
 	size_t nids, deleting, deleted_in_page;
+	/* erase: the page's pending claims of the code, being rejected */
+	struct pf_catalog_claim *claims;
+	size_t nclaims, rejecting;
 	struct run *next;
 };
 
@@ -91,6 +96,9 @@ static void run_unlink(struct run *run)
 
 static void run_free_page(struct run *run)
 {
+	free(run->claims);
+	run->claims = NULL;
+	run->nclaims = run->rejecting = 0;
 	for (size_t i = 0; i < run->nbodies; i++)
 		free(run->bodies[i]);
 	free(run->bodies);
@@ -617,7 +625,8 @@ static void on_erase_page(const struct pf_catalog_page *page, const struct pf_er
 		return;
 	}
 	if (page->count == 0) {
-		run_finish(run, PF_ADMIN_JOB_DONE, NULL);
+		set_phase(run, "claims");
+		step_done(run, NULL);
 		return;
 	}
 	run->ids = pf_xcalloc(page->count, sizeof(*run->ids));
@@ -626,6 +635,68 @@ static void on_erase_page(const struct pf_catalog_page *page, const struct pf_er
 	run->nids = page->count;
 	run->deleting = run->deleted_in_page = 0;
 	delete_next_photo(run);
+}
+
+/* Runners' pending claims of the erased code are rejected: approved later,
+ * one would put the code back on a photo after the erasure. */
+static void reject_next_claim(struct run *run);
+
+static void on_claim_rejected(const struct pf_catalog_claim *claim, bool created,
+                              const struct pf_error *err, void *arg)
+{
+	struct run *run = arg;
+
+	if (run_stops(run, err))
+		return;
+	/* Decided meanwhile (approved or rejected by an operator): as it is. */
+	if (err->code && err->code != PF_ECONFLICT && err->code != PF_ENOTFOUND) {
+		step_done(run, err);
+		return;
+	}
+	reject_next_claim(run);
+}
+
+static void reject_next_claim(struct run *run)
+{
+	struct pf_error err;
+
+	if (run->rejecting == run->nclaims) {
+		char *next = run->next_position;
+
+		run->next_position = NULL;
+		run_free_page(run);
+		take_position(run, next);
+		free(next);
+		if (!run->job.position) {
+			run_finish(run, PF_ADMIN_JOB_DONE, NULL);
+			return;
+		}
+		step_done(run, NULL);
+		return;
+	}
+	if (pf_catalog_claim_decide(run->jobs->d.catalog, &run->claims[run->rejecting++],
+	                            PF_CLAIM_REJECTED, on_claim_rejected, run, &err) < 0)
+		step_done(run, &err);
+}
+
+static void on_claims_page(const struct pf_catalog_claim *claims, size_t n, const char *next_cursor,
+                           const struct pf_error *err, void *arg)
+{
+	struct run *run = arg;
+
+	if (run_stops(run, err))
+		return;
+	if (err->code) {
+		step_done(run, err);
+		return;
+	}
+	run->claims = pf_xcalloc(n + 1, sizeof(*run->claims));
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(claims[i].code, run->job.code))
+			run->claims[run->nclaims++] = claims[i];
+	run->next_position = next_cursor ? pf_xstrdup(next_cursor) : NULL;
+	run->rejecting = 0;
+	reject_next_claim(run);
 }
 
 /* ---- stepping ---- */
@@ -672,6 +743,10 @@ static void run_next(struct run *run)
 
 		rc = pf_catalog_list_code(jobs->d.catalog, run->job.code, &o, on_code_counted, run,
 		                          &err);
+	} else if (!strcmp(phase, "claims")) {
+		rc = pf_catalog_claims_list(jobs->d.catalog, PF_CLAIM_PENDING,
+		                            PF_CATALOG_MAX_CLAIMS_PAGE, run->job.position,
+		                            on_claims_page, run, &err);
 	} else if (!strcmp(phase, "photos")) {
 		struct pf_catalog_page_options o = {.limit = ERASE_PAGE};
 

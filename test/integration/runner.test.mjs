@@ -274,6 +274,17 @@ describe('runner features', () => {
     assert.ok(Number(limited.headers.get('retry-after')) > 100);
   });
 
+  test('an erasure rejects the pending claims of its code, so none can put it back', async () => {
+    const pending = await claim({ photo: at('alice/a2.jpg'), code: '4242' }, client());
+    assert.equal(pending.status, 202);
+    const started = await admin('erase', { method: 'POST', body: JSON.stringify({ code: '4242', confirm: '4242' }) });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    await waitFor(async () => (await admin(`jobs/${started.body.id}`)).body.state === 'done', { timeoutMs: 30000, what: 'erase done' });
+    assert.equal((await getItem(`CLAIM#${pending.body.claim.id}`, 'CLAIM')).state.S, 'rejected');
+    assert.equal((await admin(`claims/${pending.body.claim.id}/approve`, { method: 'POST' })).status, 409);
+    assert.ok(!(await getItem(`IMAGE#${at('alice/a2.jpg')}`, 'IMAGE')).codes.L.some((c) => c.S === '4242'));
+  });
+
   test('a roster: registered, suggestions kept to it, unregistered codes for operators', async () => {
     const roster = `s3://${env.PHOTOFINISH_INGRESS_BUCKET}/roster.csv`;
     const putRoster = (text) => stack.s3.send(new PutObjectCommand({ Bucket: env.PHOTOFINISH_INGRESS_BUCKET, Key: 'roster.csv', Body: text }));
