@@ -18,6 +18,8 @@
 
 #include <event2/event.h>
 #include <event2/http.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +181,25 @@ void pf_api__runner_free(struct pf_api__runner *rn)
 
 /* ---- who is asking ---------------------------------------------------------- */
 
+/* One client per IPv6 /64: a single host commonly holds a whole /64, and
+ * counting its addresses apart would give it 2^64 buckets. An IPv4-mapped
+ * address counts as the IPv4 address. */
+static void client_key(char out[64])
+{
+	unsigned char a[16];
+
+	if (!strchr(out, ':') || inet_pton(AF_INET6, out, a) != 1)
+		return;
+	if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a)) {
+		inet_ntop(AF_INET, a + 12, out, 64);
+		return;
+	}
+	memset(a + 8, 0, 8);
+	/* At most 45 characters of address, then the prefix length. */
+	if (inet_ntop(AF_INET6, a, out, 60))
+		memcpy(out + strlen(out), "/64", 4);
+}
+
 void pf_api__client_address(const struct pf_api_request *r, char out[64])
 {
 	struct evhttp_connection *conn = r->req ? evhttp_request_get_connection(r->req) : NULL;
@@ -200,12 +221,14 @@ void pf_api__client_address(const struct pf_api_request *r, char out[64])
 		if (n > 0 && n < 64) {
 			memcpy(out, last, n);
 			out[n] = '\0';
+			client_key(out);
 			return;
 		}
 	}
 	if (conn)
 		evhttp_connection_get_peer(conn, &peer, &port);
 	snprintf(out, 64, "%s", peer ? peer : "");
+	client_key(out);
 }
 
 static void reply_limited(struct pf_api_request *r, int64_t retry_after_s, const char *message)

@@ -4,12 +4,13 @@
  * most to the least recently seen client for eviction. Each bucket is kept
  * as one instant (the generic cell rate algorithm): the time at which it
  * would be full again, in whole milliseconds, so refills are exact and
- * need no timer. Pure; one thread.
+ * need no timer. Pure but for the hash seed; one thread.
  */
 #include "photofinish/ratelimit.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "photofinish/util.h"
 
@@ -31,6 +32,7 @@ struct pf_ratelimit {
 	size_t *buckets;
 	size_t nbuckets;
 	size_t newest, oldest;
+	uint64_t seed; /* random: bucket chains cannot be grown on purpose */
 };
 
 static uint64_t hash(const char *s)
@@ -42,6 +44,21 @@ static uint64_t hash(const char *s)
 		h *= 1099511628211ULL;
 	}
 	return h;
+}
+
+/* The bucket of a client: keys come from outsiders, who must not be able
+ * to pick addresses that all land in one chain (each lookup would walk
+ * it), so the hash is seeded per process and mixed (splitmix64's finaliser). */
+static size_t bucket_of(const struct pf_ratelimit *rl, const char *key)
+{
+	uint64_t h = hash(key) ^ rl->seed;
+
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return (size_t)(h % rl->nbuckets);
 }
 
 struct pf_ratelimit *pf_ratelimit_new(int burst, int64_t refill_ms, size_t max_clients)
@@ -57,6 +74,8 @@ struct pf_ratelimit *pf_ratelimit_new(int burst, int64_t refill_ms, size_t max_c
 	for (size_t i = 0; i < rl->nbuckets; i++)
 		rl->buckets[i] = NONE;
 	rl->newest = rl->oldest = NONE;
+	if (getrandom(&rl->seed, sizeof(rl->seed), GRND_NONBLOCK) != (ssize_t)sizeof(rl->seed))
+		rl->seed = (uint64_t)pf_monotonic_ms() * 0x9e3779b97f4a7c15ULL ^ (uintptr_t)rl;
 	return rl;
 }
 
@@ -103,7 +122,7 @@ static void make_newest(struct pf_ratelimit *rl, size_t i)
 
 static void unlink_bucket(struct pf_ratelimit *rl, size_t i)
 {
-	size_t *p = &rl->buckets[hash(rl->slots[i].key) % rl->nbuckets];
+	size_t *p = &rl->buckets[bucket_of(rl, rl->slots[i].key)];
 
 	while (*p != i)
 		p = &rl->slots[*p].next_in_bucket;
@@ -117,7 +136,7 @@ static struct slot *lookup(struct pf_ratelimit *rl, const char *client, int64_t 
 	size_t b, i;
 
 	pf_copy_truncated(key, sizeof(key), client, strlen(client));
-	b = hash(key) % rl->nbuckets;
+	b = bucket_of(rl, key);
 	for (i = rl->buckets[b]; i != NONE; i = rl->slots[i].next_in_bucket) {
 		if (!strcmp(rl->slots[i].key, key)) {
 			unlink_recency(rl, i);

@@ -110,6 +110,15 @@ describe('runner features', () => {
     assert.equal((await participant('99011', client())).status, 200);
   });
 
+  test('an IPv6 client is one /64: its other addresses share the limit, a neighbour /64 does not', async () => {
+    for (let i = 0; i < 10; i++) assert.equal((await participant(`9920${i}`, `2001:db8:5:7::${i + 1}`)).status, 200);
+    assert.equal((await participant('99210', '2001:db8:5:7:abcd::99')).status, 429, 'same /64, another address');
+    assert.equal((await participant('99211', '2001:db8:5:8::1')).status, 200, 'the next /64');
+    // An IPv4-mapped address is its IPv4 address.
+    for (let i = 0; i < 10; i++) assert.equal((await participant(`9930${i}`, '198.51.100.77')).status, 200);
+    assert.equal((await participant('99310', '::ffff:198.51.100.77')).status, 429);
+  });
+
   test('admin edits and deletes keep the code index', async () => {
     const patched = await admin(`images/${ids['bob/b2.jpg']}/codes`, { method: 'PATCH', body: JSON.stringify({ add: ['777'] }) });
     assert.equal(patched.status, 200, JSON.stringify(patched.body));
