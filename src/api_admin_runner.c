@@ -130,6 +130,7 @@ struct clock_change {
 	char name[48];
 	int64_t offset_s;
 	char *prefix;
+	bool stored; /* the offset is saved; only the reprocess did not start */
 };
 
 static void clock_change_free(struct clock_change *cc)
@@ -146,12 +147,21 @@ static void on_clock_job(const struct pf_admin_job *job, const struct pf_error *
 	                           (json_int_t)cc->offset_s, "prefix", cc->prefix);
 
 	if (err->code || !job) {
-		json_object_set_new(fields, "error", json_string(err->message));
+		struct pf_error told = *err;
+
+		/* New uploads use a saved offset at once: say so, and what is left. */
+		if (cc->stored)
+			snprintf(
+			    told.message, sizeof(told.message),
+			    "the offset is saved and new uploads use it, but reprocessing the "
+			    "photos already taken could not start (%.300s): set it again later",
+			    err->message);
+		json_object_set_new(fields, "error", json_string(told.message));
 		pf_api__admin_audit(r, "photographer.clock", "failed", fields);
 		if (err->code == PF_ETOOBIG)
-			pf_api__reply_error(r, 503, "busy", err->message);
+			pf_api__reply_error(r, 503, "busy", told.message);
 		else
-			pf_api__admin_reply_aws_error(r, err);
+			pf_api__admin_reply_aws_error(r, &told);
 		clock_change_free(cc);
 		return;
 	}
@@ -179,6 +189,7 @@ static void on_clock_stored(const struct pf_error *err, void *arg)
 		return;
 	}
 	/* Stored capture times are corrected by processing the photos again. */
+	cc->stored = true;
 	if (pf_admin_jobs_start(pf_admin_jobs(r->api->d.admin), &req, on_clock_job, cc, &e) < 0)
 		on_clock_job(NULL, &e, cc);
 }

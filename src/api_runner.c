@@ -291,9 +291,16 @@ static json_t *suggestions_json(const struct pf_suggest_index *idx, const struct
 
 static void answer_unregistered(struct pf_api__runner *rn, struct pf_api_request *r)
 {
-	json_t *list = json_array();
+	json_t *list;
 	size_t n = rn->codes ? pf_suggest_index_count(rn->codes) : 0;
 
+	/* Never read (the catalog unreachable so far): not "all registered". */
+	if (rn->roster && !rn->codes) {
+		pf_api__reply_error(r, 503, "unavailable",
+		                    "the code index cannot be read right now; try again shortly");
+		return;
+	}
+	list = json_array();
 	for (size_t i = 0; rn->roster && i < n && json_array_size(list) < MAX_UNREGISTERED; i++) {
 		const struct pf_suggestion *s = pf_suggest_index_at(rn->codes, i);
 
@@ -400,14 +407,20 @@ void pf_api__get_unregistered(struct pf_api_request *r)
 #define MAX_WINDOW_S (6 * 3600)
 
 /* A time given by a client as the catalog's sort-key prefix
- * ("YYYY-MM-DDTHH:MM:SS", UTC); false when it is not RFC 3339. */
-static bool window_bound(const char *s, int64_t *epoch, char out[32])
+ * ("YYYY-MM-DDTHH:MM:SS", UTC); false when it is not RFC 3339. Sort keys
+ * hold whole seconds, so an end with a fraction is rounded up: a photo of
+ * 10:00:00 is before "10:00:00.5". */
+static bool window_bound(const char *s, bool round_up, int64_t *epoch, char out[32])
 {
 	char text[32];
+	const char *frac;
 
 	if (!s || strlen(s) > 64 || !pf_codec_parse_rfc3339(s, strlen(s), epoch) || *epoch < 0 ||
-	    *epoch > 253402300799LL)
+	    *epoch > 253402300798LL)
 		return false;
+	frac = strchr(s, '.');
+	if (round_up && frac && strspn(frac + 1, "0") < strspn(frac + 1, "0123456789"))
+		++*epoch;
 	pf_format_rfc3339_ms(*epoch * 1000, text);
 	snprintf(out, 32, "%.19s", text);
 	return true;
@@ -444,8 +457,8 @@ void pf_api__get_photos(struct pf_api_request *r)
 	struct pf_catalog_page_options opts = {.cursor = pf_api__query(r, "cursor")};
 	struct pf_error err;
 
-	if (!window_bound(pf_api__query(r, "from"), &t_from, from) ||
-	    !window_bound(pf_api__query(r, "to"), &t_to, to) || t_to <= t_from ||
+	if (!window_bound(pf_api__query(r, "from"), false, &t_from, from) ||
+	    !window_bound(pf_api__query(r, "to"), true, &t_to, to) || t_to <= t_from ||
 	    t_to - t_from > MAX_WINDOW_S) {
 		pf_api__reply_error(r, 400, "invalid_time_window",
 		                    "give from and to as RFC 3339 times, to after from and at most "

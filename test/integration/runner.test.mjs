@@ -172,6 +172,14 @@ describe('runner features', () => {
     assert.deepEqual((await query('PHOTOS#bob')).map((i) => i.id.S), ['bob/b1.jpg', 'bob/b2.jpg'].map(at));
   });
 
+  test('a window ending with a fraction of a second keeps the photo of that whole second', async () => {
+    const r = await photosOf({ from: '2026-05-03T09:00:30Z', to: '2026-05-03T09:01:00.5Z' });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body.images.map((i) => i.id), [at('alice/a2.jpg')]);
+    const before = await photosOf({ from: '2026-05-03T09:00:30Z', to: '2026-05-03T09:01:00.000Z' });
+    assert.deepEqual(before.body.images, [], 'the end itself is not in the window');
+  });
+
   test('photographers: for the place filter and in the status with their counts', async () => {
     const r = await getJson(`${daemon.url}/photographers`);
     assert.equal(r.status, 200);
