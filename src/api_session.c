@@ -127,16 +127,37 @@ struct pf_api__credentials {
 	size_t n;
 	int64_t read_ms; /* monotonic; 0: never */
 	bool reading;
+	/* Bumped by every change made here: a read that began before one may
+	 * miss it, so its answer is not kept and the read is made again. */
+	unsigned generation, read_generation;
 	struct waiter *waiters;
 };
+
+static void on_credentials(const struct pf_catalog_credential *list, size_t n,
+                           const struct pf_error *err, void *arg);
+
+static void start_read(struct pf_api__credentials *c)
+{
+	struct pf_error err;
+
+	c->reading = true;
+	c->read_generation = c->generation;
+	if (pf_catalog_credential_list(c->api->d.catalog, on_credentials, c, &err) < 0)
+		on_credentials(NULL, 0, &err, c);
+}
 
 static void on_credentials(const struct pf_catalog_credential *list, size_t n,
                            const struct pf_error *err, void *arg)
 {
 	struct pf_api__credentials *c = arg;
-	struct waiter *w = c->waiters;
+	struct waiter *w;
 
 	c->reading = false;
+	if (!err->code && c->read_generation != c->generation) {
+		start_read(c);
+		return;
+	}
+	w = c->waiters;
 	c->waiters = NULL;
 	if (!err->code) {
 		free(c->list);
@@ -159,7 +180,6 @@ void pf_api__credentials(struct pf_api_request *r, int64_t max_age_ms, pf_api__c
 {
 	struct pf_api__credentials *c = r->api->creds;
 	struct waiter *w;
-	struct pf_error err;
 
 	if (c->read_ms && pf_monotonic_ms() - c->read_ms <= max_age_ms && !c->reading) {
 		cb(r, c->list, c->n, &(struct pf_error){0});
@@ -171,16 +191,14 @@ void pf_api__credentials(struct pf_api_request *r, int64_t max_age_ms, pf_api__c
 	w->cb = cb;
 	w->next = c->waiters;
 	c->waiters = w;
-	if (c->reading)
-		return;
-	c->reading = true;
-	if (pf_catalog_credential_list(r->api->d.catalog, on_credentials, c, &err) < 0)
-		on_credentials(NULL, 0, &err, c);
+	if (!c->reading)
+		start_read(c);
 }
 
 void pf_api__credentials_forget(struct pf_api *api)
 {
 	api->creds->read_ms = 0;
+	api->creds->generation++;
 }
 
 bool pf_api__admin_session_stands(struct pf_api *api, const struct pf_session *s)

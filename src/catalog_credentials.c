@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "photofinish/aws/dynamodb.h"
+#include "photofinish/log.h"
 #include "photofinish/util.h"
 
 #include "catalog_int.h"
@@ -116,6 +117,11 @@ static void on_list(json_t *items, json_t *last_evaluated_key, json_t *page,
 		free(c);
 		return;
 	}
+	/* Credentials past the cap cannot sign in: an operator must hear of it. */
+	if (last_evaluated_key && !json_is_null(last_evaluated_key))
+		pf_warn("more photographers' credentials than are read; those past the first "
+		        "cannot sign in: revoke unused ones",
+		        PF_LI("read", (int64_t)json_array_size(items)));
 	list = pf_xcalloc(json_array_size(items) + 1, sizeof(*list));
 	json_array_foreach(items, i, item)
 	{

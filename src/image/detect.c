@@ -1043,8 +1043,12 @@ static int view_unfold(const struct pf_image_ctx *ctx, zbar_image_scanner_t *sc,
 		unsigned char *u = unfold(px ? px : v->px, w, h, xf, fold_squeeze[i], side, &uw);
 
 		/* Where the code lies is only needed roughly (which blob was
-		 * read): the unchanged side's mapping. */
-		read = scan_buffer(ctx, sc, u, uw, h, set, &at, hits);
+		 * read): the unchanged side's mapping, which for a widened left
+		 * side starts uw - w columns later in the buffer. */
+		struct affine shift = affine_scaled(side < 0 ? w - uw : 0, 0, 1);
+		struct affine uat = affine_then(&at, &shift);
+
+		read = scan_buffer(ctx, sc, u, uw, h, set, &uat, hits);
 		stats->scanned_px += (long long)uw * h;
 		stats->fold_px += (long long)uw * h;
 		free(u);
