@@ -231,10 +231,16 @@ void pf_catalog__index_apply(struct pf_catalog *cat, struct pf_catalog__index_de
 
 /* ---- reading the code index ---------------------------------------------- */
 
+/* The index is read a page at a time and only codes with photos are kept
+ * (as copies), so memory stays at one page of JSON plus the copy: at the
+ * cap, the whole answer as JSON would be some 200 MB. */
 struct codes_ctx {
 	pf_catalog_codes_cb cb;
 	void *arg;
 	size_t max;
+	struct pf_catalog *cat;
+	struct pf_catalog_code_count *codes;
+	size_t n, cap;
 };
 
 static bool get_n(const json_t *item, const char *name, int64_t *out)
@@ -244,33 +250,63 @@ static bool get_n(const json_t *item, const char *name, int64_t *out)
 	return json_is_string(v) && pf_parse_int64(json_string_value(v), INT64_MIN, INT64_MAX, out);
 }
 
+static json_t *codes_query(void)
+{
+	return json_pack("{s:s,s:s,s:{s:s},s:{s:{s:s}}}", "KeyConditionExpression", "pk = :pk",
+	                 "ProjectionExpression", "sk, #p", "ExpressionAttributeNames", "#p",
+	                 "photos", "ExpressionAttributeValues", ":pk", "S", "CODES");
+}
+
+static void codes_end(struct codes_ctx *ctx, bool more, const struct pf_error *err)
+{
+	if (err->code)
+		ctx->cb(NULL, 0, false, err, ctx->arg);
+	else
+		ctx->cb(ctx->codes, ctx->n, more, err, ctx->arg);
+	for (size_t i = 0; i < ctx->n; i++)
+		free((char *)ctx->codes[i].code);
+	free(ctx->codes);
+	free(ctx);
+}
+
 static void on_codes(json_t *items, json_t *last_evaluated_key, json_t *page,
                      const struct pf_error *err, void *arg)
 {
 	struct codes_ctx *ctx = arg;
-	struct pf_catalog_code_count *codes;
-	size_t n = 0, i;
+	struct pf_error e;
+	size_t i;
 	json_t *item;
 
 	if (err->code) {
-		ctx->cb(NULL, 0, false, err, ctx->arg);
-		free(ctx);
+		codes_end(ctx, false, err);
 		return;
 	}
-	codes = pf_xcalloc(json_array_size(items) + 1, sizeof(*codes));
 	json_array_foreach(items, i, item)
 	{
 		const char *code = pf_catalog__get_s(item, "sk");
 		int64_t photos = 0;
 
-		if (code && get_n(item, "photos", &photos) && photos > 0 && n < ctx->max) {
-			codes[n].code = code;
-			codes[n++].photos = photos;
+		/* Codes whose photos were all removed stay at 0: not counted. */
+		if (!code || !get_n(item, "photos", &photos) || photos <= 0)
+			continue;
+		if (ctx->n == ctx->max) {
+			codes_end(ctx, true, err);
+			return;
 		}
+		if (ctx->n == ctx->cap) {
+			ctx->cap = ctx->cap ? ctx->cap * 2 : 1024;
+			ctx->codes = pf_xrealloc(ctx->codes, ctx->cap * sizeof(*ctx->codes));
+		}
+		ctx->codes[ctx->n].code = pf_xstrdup(code);
+		ctx->codes[ctx->n++].photos = photos;
 	}
-	ctx->cb(codes, n, last_evaluated_key != NULL, err, ctx->arg);
-	free(codes);
-	free(ctx);
+	if (!last_evaluated_key) {
+		codes_end(ctx, false, err);
+		return;
+	}
+	if (pf_dynamodb_query(pf_catalog__aws(ctx->cat), pf_catalog__table(ctx->cat), codes_query(),
+	                      last_evaluated_key, on_codes, ctx, &e) < 0)
+		codes_end(ctx, false, &e);
 }
 
 int pf_catalog_codes_list(struct pf_catalog *cat, size_t max, pf_catalog_codes_cb cb, void *arg,
@@ -282,12 +318,9 @@ int pf_catalog_codes_list(struct pf_catalog *cat, size_t max, pf_catalog_codes_c
 	ctx->cb = cb;
 	ctx->arg = arg;
 	ctx->max = max;
-	rc = pf_dynamodb_query_all(
-	    pf_catalog__aws(cat), pf_catalog__table(cat),
-	    json_pack("{s:s,s:s,s:{s:s},s:{s:{s:s}}}", "KeyConditionExpression", "pk = :pk",
-	              "ProjectionExpression", "sk, #p", "ExpressionAttributeNames", "#p", "photos",
-	              "ExpressionAttributeValues", ":pk", "S", "CODES"),
-	    max, on_codes, ctx, err);
+	ctx->cat = cat;
+	rc = pf_dynamodb_query(pf_catalog__aws(cat), pf_catalog__table(cat), codes_query(), NULL,
+	                       on_codes, ctx, err);
 	if (rc < 0)
 		free(ctx);
 	return rc;
