@@ -406,6 +406,19 @@ void pf_api__get_unregistered(struct pf_api_request *r)
 #define PHOTOS_MAX_LIMIT 100
 #define MAX_WINDOW_S (6 * 3600)
 
+/* A first folder of an ingress key as pf_catalog_photographer_of gives it. */
+static bool folder_name_is_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > PF_CATALOG_PHOTOGRAPHER_MAX || strchr(s, '/'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
 /* A time given by a client as the catalog's sort-key prefix
  * ("YYYY-MM-DDTHH:MM:SS", UTC); false when it is not RFC 3339. Sort keys
  * hold whole seconds, so an end with a fraction is rounded up: a photo of
@@ -476,11 +489,13 @@ void pf_api__get_photos(struct pf_api_request *r)
 		return;
 	}
 	opts.limit = (int)limit;
-	/* An empty name is the photos whose key has no folder. */
-	if (photographer && *photographer && !pf_catalog_photographer_is_valid(photographer)) {
-		pf_api__reply_error(r, 400, "invalid_photographer",
-		                    "a photographer is 1 to 40 of a-z 0-9 _ - (starting with a "
-		                    "letter or digit)");
+	/* An empty name is the photos whose key has no folder; any folder name
+	 * GET /photographers lists (upper case, dots, spaces too) filters. */
+	if (photographer && !folder_name_is_valid(photographer)) {
+		pf_api__reply_error(
+		    r, 400, "invalid_photographer",
+		    "a photographer is the first folder of a photo's key: at most 64 "
+		    "characters, no '/' nor control characters");
 		return;
 	}
 	q.photographer = photographer;

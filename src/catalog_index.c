@@ -37,8 +37,10 @@ char *pf_catalog_photographer_of(const char *key, const char *prefix)
 	slash = strchr(rest, '/');
 	if (!slash)
 		return pf_xstrdup("");
+	/* A folder name too long to be a photographer's: counted as none, so
+	 * the photo's codes still reach the code index. */
 	if ((size_t)(slash - rest) > PF_CATALOG_PHOTOGRAPHER_MAX)
-		return NULL;
+		return pf_xstrdup("");
 	return pf_xstrndup(rest, (size_t)(slash - rest));
 }
 

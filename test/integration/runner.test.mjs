@@ -163,7 +163,11 @@ describe('runner features', () => {
       validate('Error', r.body);
       assert.equal(r.body.error.code, 'invalid_time_window');
     }
-    assert.equal((await photosOf({ ...window, photographer: 'Bob!' })).body.error.code, 'invalid_photographer');
+    assert.equal((await photosOf({ ...window, photographer: 'a/b' })).body.error.code, 'invalid_photographer');
+    assert.equal((await photosOf({ ...window, photographer: 'x'.repeat(65) })).body.error.code, 'invalid_photographer');
+    const folder = await photosOf({ ...window, photographer: 'Team B' });
+    assert.equal(folder.status, 200, 'any folder name GET /photographers can list filters');
+    assert.deepEqual(folder.body.images, []);
     assert.equal((await photosOf({ ...window, limit: '101' })).body.error.code, 'invalid_limit');
     const first = await photosOf({ ...window, limit: '1' });
     assert.equal((await photosOf({ from: '2026-05-03T12:00:00Z', to: '2026-05-03T13:00:00Z', cursor: first.body.nextCursor })).body.error.code, 'invalid_cursor', 'a cursor of another window');
