@@ -59,6 +59,9 @@ describe('links and filters', () => {
 		expect(parsePhotographer('*')).toBeNull();
 		expect(parsePhotographer('alice')).toBe('alice');
 		expect(parsePhotographer('')).toBe('');
-		expect(parsePhotographer('Bad Name')).toBeUndefined();
+		expect(parsePhotographer('Team B')).toBe('Team B');
+		expect(parsePhotographer('a/b')).toBeUndefined();
+		expect(parsePhotographer('x'.repeat(65))).toBeUndefined();
+		expect(parsePhotographer('tab\there')).toBeUndefined();
 	});
 });

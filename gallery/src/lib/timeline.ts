@@ -59,10 +59,14 @@ export function browseHref(at: string, photographer: string | null, cursor?: str
 	return `/browse?${q}`;
 }
 
-/** A photographer filter from the query: a valid name, "" for photos without a folder, or null (all). */
+/**
+ * A photographer filter from the query: a folder name as the daemon lists it
+ * (at most 64 characters, no "/" or control characters), "" for photos
+ * without a folder, or null (all).
+ */
 export function parsePhotographer(raw: string | null): string | null | undefined {
 	if (raw === null) return null;
 	if (raw === '*') return null;
-	if (raw === '' || /^[a-z0-9][a-z0-9_-]{0,39}$/.test(raw)) return raw;
+	if (raw.length <= 64 && !/[/\u0000-\u001f\u007f]/.test(raw)) return raw;
 	return undefined;
 }
