@@ -238,6 +238,19 @@ static void step_done(struct run *run, const struct pf_error *err)
 		run_next(run);
 }
 
+/* At the start of a step's callback: true when the run stops here (it went
+ * away, or the step failed and the run ended with its error). */
+static bool step_failed(struct run *run, const struct pf_error *err)
+{
+	if (run_stops(run, err))
+		return true;
+	if (err->code) {
+		step_done(run, err);
+		return true;
+	}
+	return false;
+}
+
 static void set_phase(struct run *run, const char *phase)
 {
 	snprintf(run->job.phase, sizeof(run->job.phase), "%s", phase);
@@ -401,12 +414,8 @@ static void on_batch_sent(const struct pf_sqs_batch_result *res, const struct pf
 {
 	struct run *run = arg;
 
-	if (run_stops(run, err))
+	if (step_failed(run, err))
 		return;
-	if (err->code) {
-		step_done(run, err);
-		return;
-	}
 	run->job.queued += (int64_t)(res->n - res->nfailed);
 	run->page_skipped += (int64_t)res->nfailed;
 	/* Progress shows while a long page is queued. */
@@ -448,12 +457,8 @@ static void on_reprocess_page(const struct pf_s3_list_page *page, const struct p
 	struct run *run = arg;
 	const struct pf_config *cfg;
 
-	if (run_stops(run, err))
+	if (step_failed(run, err))
 		return;
-	if (err->code) {
-		step_done(run, err);
-		return;
-	}
 	cfg = run->jobs->d.cfg;
 	run->bodies = pf_xcalloc(page->nobjects + 1, sizeof(char *));
 	run->page_listed = (int64_t)page->nobjects;
@@ -503,12 +508,8 @@ static void on_bucket_page(const struct pf_s3_list_page *page, const struct pf_e
 	const char **keys;
 	struct pf_error e;
 
-	if (run_stops(run, err))
+	if (step_failed(run, err))
 		return;
-	if (err->code) {
-		step_done(run, err);
-		return;
-	}
 	originals = !strcmp(run->job.phase, "originals");
 	if (page->nobjects == 0) {
 		if (originals) {
@@ -618,12 +619,8 @@ static void on_erase_page(const struct pf_catalog_page *page, const struct pf_er
 {
 	struct run *run = arg;
 
-	if (run_stops(run, err))
+	if (step_failed(run, err))
 		return;
-	if (err->code) {
-		step_done(run, err);
-		return;
-	}
 	if (page->count == 0) {
 		set_phase(run, "claims");
 		step_done(run, NULL);
@@ -684,12 +681,8 @@ static void on_claims_page(const struct pf_catalog_claim *claims, size_t n, cons
 {
 	struct run *run = arg;
 
-	if (run_stops(run, err))
+	if (step_failed(run, err))
 		return;
-	if (err->code) {
-		step_done(run, err);
-		return;
-	}
 	run->claims = pf_xcalloc(n + 1, sizeof(*run->claims));
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(claims[i].code, run->job.code))
