@@ -294,6 +294,25 @@ static unsigned char *slurp(const char *name, size_t *len)
 	return buf;
 }
 
+/* A fixture's first band as 8-bit grey pixels (g_free them), w x h. */
+static unsigned char *fixture_grey(const char *name, int *w, int *h)
+{
+	size_t len, n;
+	unsigned char *png = slurp(name, &len), *px;
+	VipsImage *im = vips_image_new_from_buffer(png, len, "", NULL), *grey = NULL;
+
+	assert_non_null(im);
+	assert_int_equal(vips_extract_band(im, &grey, 0, NULL), 0);
+	px = vips_image_write_to_memory(grey, &n);
+	*w = vips_image_get_width(grey);
+	*h = vips_image_get_height(grey);
+	assert_int_equal(n, (size_t)*w * *h);
+	g_object_unref(grey);
+	g_object_unref(im);
+	free(png);
+	return px;
+}
+
 /* Encodes a synthetic picture with libvips (format by suffix, e.g. ".png[bitdepth=16]"). */
 static unsigned char *make_image(int w, int h, int bands, const char *suffix, size_t *len)
 {
@@ -523,20 +542,11 @@ static void test_scan_weak_code(void **state)
 	struct pf_image__scan_stats stats;
 	struct pf_image__grey g = {0};
 	struct pf_error err;
-	VipsImage *im, *grey = NULL;
-	unsigned char *png, *code, *tmp;
-	size_t len, clen;
+	unsigned char *code, *tmp;
 	int cw, ch;
 
 	(void)state;
-	png = slurp("code128_a7-19.png", &len);
-	im = vips_image_new_from_buffer(png, len, "", NULL);
-	assert_non_null(im);
-	assert_int_equal(vips_extract_band(im, &grey, 0, NULL), 0);
-	code = vips_image_write_to_memory(grey, &clen);
-	cw = vips_image_get_width(grey);
-	ch = vips_image_get_height(grey);
-	assert_int_equal(clen, (size_t)cw * ch);
+	code = fixture_grey("code128_a7-19.png", &cw, &ch);
 	g.w = W;
 	g.h = H;
 	g.px = pf_xmalloc((size_t)W * H);
@@ -572,9 +582,6 @@ static void test_scan_weak_code(void **state)
 	free(tmp);
 	free(g.px);
 	g_free(code);
-	g_object_unref(grey);
-	g_object_unref(im);
-	free(png);
 }
 
 /* A bib folded along a vertical crease through its QR code: the part
@@ -591,20 +598,11 @@ static void test_scan_folded_qr(void **state)
 	struct pf_image__scan_stats stats;
 	struct pf_image__grey g = {0};
 	struct pf_error err;
-	VipsImage *im, *grey = NULL;
-	unsigned char *png, *code, *card;
-	size_t len, clen;
+	unsigned char *code, *card;
 	int cw, ch, qx, qy, xf;
 
 	(void)state;
-	png = slurp("qr_10423.png", &len);
-	im = vips_image_new_from_buffer(png, len, "", NULL);
-	assert_non_null(im);
-	assert_int_equal(vips_extract_band(im, &grey, 0, NULL), 0);
-	code = vips_image_write_to_memory(grey, &clen);
-	cw = vips_image_get_width(grey);
-	ch = vips_image_get_height(grey);
-	assert_int_equal(clen, (size_t)cw * ch);
+	code = fixture_grey("qr_10423.png", &cw, &ch);
 	/* The bib: paper with the code enlarged K times, below the middle. */
 	card = pf_xmalloc((size_t)CW * CH);
 	memset(card, 235, (size_t)CW * CH);
@@ -655,9 +653,6 @@ static void test_scan_folded_qr(void **state)
 	free(g.px);
 	free(card);
 	g_free(code);
-	g_object_unref(grey);
-	g_object_unref(im);
-	free(png);
 }
 
 /* The start-of-frame marker of a JPEG: 0xC0 baseline, 0xC1 extended
