@@ -86,14 +86,6 @@ const char *pf_admin_auth_check(const struct pf_admin_auth *auth, const char *au
 	return found == SIZE_MAX ? NULL : auth->tokens[found].name;
 }
 
-bool pf_admin_auth_has(const struct pf_admin_auth *auth, const char *name)
-{
-	for (size_t i = 0; auth && name && i < auth->n; i++)
-		if (!strcmp(auth->tokens[i].name, name))
-			return true;
-	return false;
-}
-
 bool pf_admin_auth_digest(const struct pf_admin_auth *auth, const char *name, unsigned char out[32])
 {
 	for (size_t i = 0; auth && name && i < auth->n; i++) {

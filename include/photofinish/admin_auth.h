@@ -27,10 +27,8 @@ bool pf_admin_auth_is_enabled(const struct pf_admin_auth *auth);
  * name stays owned by auth. */
 const char *pf_admin_auth_check(const struct pf_admin_auth *auth, const char *authorization);
 
-/* Whether a token of this name is configured. */
-bool pf_admin_auth_has(const struct pf_admin_auth *auth, const char *name);
 /* The SHA-256 of the secret of the token of this name into out; false when
- * there is no such token. */
+ * there is no such token (an admin session's binding is made from it). */
 bool pf_admin_auth_digest(const struct pf_admin_auth *auth, const char *name,
                           unsigned char out[32]);
 
