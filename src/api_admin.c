@@ -28,9 +28,6 @@
 static bool admin_admit(struct pf_api_request *r)
 {
 	struct pf_api *api = r->api;
-	struct evhttp_connection *conn = r->req ? evhttp_request_get_connection(r->req) : NULL;
-	char *peer = NULL;
-	ev_uint16_t port = 0;
 
 	if (!pf_admin_auth_is_enabled(api->auth) || !api->d.admin) {
 		pf_api__reply_error(r, 404, "not_found",
@@ -38,9 +35,8 @@ static bool admin_admit(struct pf_api_request *r)
 		                    "PHOTOFINISH_ADMIN_TOKEN)");
 		return false;
 	}
-	if (conn)
-		evhttp_connection_get_peer(conn, &peer, &port);
-	snprintf(r->client, sizeof(r->client), "%s", peer ? peer : "");
+	/* The audit trail names the operator's address, not the load balancer's. */
+	pf_api__client_address(r, r->client);
 	r->who = pf_admin_auth_check(api->auth, pf_api__header(r, "Authorization"));
 	if (r->who)
 		return true;

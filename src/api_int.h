@@ -104,8 +104,6 @@ void pf_api__sessions_free(struct pf_api *api);
 /* Whether an admin session still stands: its token is configured with the
  * secret that opened it. */
 bool pf_api__admin_session_stands(struct pf_api *api, const struct pf_session *s);
-/* The request's client address into r->client (pf_api__client_address). */
-void pf_api__client(struct pf_api_request *r);
 /* A valid session cookie of r into s: 1 when there is one (and, for a
  * request other than GET/HEAD, its CSRF token and Origin are right), 0 when
  * there is none, -1 when it was refused (403 sent). */
@@ -147,8 +145,9 @@ json_t *pf_api__photos_json(struct pf_api_request *r, const struct pf_catalog_pa
 /* Runners' features (api_runner.c). */
 struct pf_api__runner *pf_api__runner_new(struct pf_api *api);
 void pf_api__runner_free(struct pf_api__runner *rn);
-/* The client's address for rate limits: the peer, or the last
- * X-Forwarded-For entry when PHOTOFINISH_TRUST_FORWARDED_FOR is 1. */
+/* Who is asking, for every per-client limit and the audit trail: the peer,
+ * or the last X-Forwarded-For entry when PHOTOFINISH_TRUST_FORWARDED_FOR is
+ * 1; an IPv6 client as its /64. */
 void pf_api__client_address(const struct pf_api_request *r, char out[64]);
 /* Spends one of the client's tokens for a lookup of code that found
  * nothing (none when it is the code the client last missed); false when it

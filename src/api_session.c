@@ -29,14 +29,6 @@
 
 /* ---- who is asking -------------------------------------------------------- */
 
-/* Who is asking, as the runners' rate limits see it: behind a load balancer
- * every client has its address, so the sign-in limit would be one for all;
- * a trusted X-Forwarded-For names the client there. */
-void pf_api__client(struct pf_api_request *r)
-{
-	pf_api__client_address(r, r->client);
-}
-
 void pf_api__private_headers(struct pf_api_request *r)
 {
 	pf_api__set_header(r, "Content-Security-Policy",
@@ -523,7 +515,8 @@ static void delete_session(struct pf_api_request *r)
 
 static bool session_admit(struct pf_api_request *r)
 {
-	pf_api__client(r);
+	/* Behind a load balancer the sign-in limit counts clients, not it. */
+	pf_api__client_address(r, r->client);
 	pf_api__private_headers(r);
 	if (r->api->sessions && r->api->d.admin)
 		return true;

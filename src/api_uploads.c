@@ -54,7 +54,7 @@ static bool uploads_admit(struct pf_api_request *r)
 	struct pf_session s;
 	int rc;
 
-	pf_api__client(r);
+	pf_api__client_address(r, r->client);
 	pf_api__private_headers(r);
 	if (auth) {
 		const char *secret = strncasecmp(auth, "Bearer ", 7) == 0 ? auth + 7 : NULL;
