@@ -13,6 +13,7 @@
 
 #include <event2/event.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -429,9 +430,11 @@ static bool is_presign_method(const char *m)
 
 int pf_s3__presign_query(const char *region, const struct pf_sigv4_credentials *creds, int64_t now,
                          const char *method, const char *host, const char *path, const char *query,
-                         int64_t expires_seconds, char **out, struct pf_error *err)
+                         int64_t expires_seconds, int64_t content_length, char **out,
+                         struct pf_error *err)
 {
-	struct pf_sigv4_header h = {"Host", host};
+	char length[24];
+	struct pf_sigv4_header h[2] = {{"Host", host}, {"Content-Length", length}};
 	struct pf_sigv4_request req;
 	struct pf_sigv4_params params;
 	struct pf_sigv4_signed sig;
@@ -444,12 +447,16 @@ int pf_s3__presign_query(const char *region, const struct pf_sigv4_credentials *
 	if (expires_seconds < 1 || expires_seconds > PF_S3_PRESIGN_MAX_EXPIRES)
 		return pf_error_set(err, PF_EINVAL, "presigned URL lifetime must be 1..%d s",
 		                    PF_S3_PRESIGN_MAX_EXPIRES);
+	if (content_length < 0)
+		return pf_error_set(err, PF_EINVAL,
+		                    "presigned content length must not be negative");
+	snprintf(length, sizeof(length), "%lld", (long long)content_length);
 	memset(&req, 0, sizeof(req));
 	req.method = method;
 	req.path = path;
 	req.query = query;
-	req.headers = &h;
-	req.nheaders = 1;
+	req.headers = h;
+	req.nheaders = content_length > 0 ? 2 : 1;
 	req.payload_hash = PF_SIGV4_UNSIGNED_PAYLOAD;
 	memset(&params, 0, sizeof(params));
 	params.region = region;
@@ -1450,7 +1457,8 @@ int pf_s3_presign_url_at(const struct pf_endpoints *ep, const struct pf_sigv4_cr
 	if (rc < 0)
 		goto out;
 	rc = pf_s3__presign_query(pf_endpoints_region(ep), creds, now, req->method, u.host, u.path,
-	                          query, req->expires_seconds, &signed_query, err);
+	                          query, req->expires_seconds, req->content_length, &signed_query,
+	                          err);
 	if (rc < 0)
 		goto out;
 	rc = pf_endpoints_url(ep, PF_AWS_S3, req->bucket, req->key, signed_query, &full, err);
@@ -1495,12 +1503,19 @@ int pf_s3_presign_url(struct pf_aws *aws, const struct pf_s3_presign_request *re
 }
 
 int pf_s3_presign_upload_part(struct pf_aws *aws, const char *bucket, const char *key,
-                              const char *upload_id, int part_number, int64_t expires_seconds,
-                              char **url, int64_t *expires_at, struct pf_error *err)
+                              const char *upload_id, int part_number, int64_t content_length,
+                              int64_t expires_seconds, char **url, int64_t *expires_at,
+                              struct pf_error *err)
 {
 	char num[16];
 	struct pf_s3_query_param q[2] = {{"partNumber", num}, {"uploadId", upload_id}};
-	struct pf_s3_presign_request req = {"PUT", bucket, key, q, 2, expires_seconds};
+	struct pf_s3_presign_request req = {.method = "PUT",
+	                                    .bucket = bucket,
+	                                    .key = key,
+	                                    .query = q,
+	                                    .nquery = 2,
+	                                    .expires_seconds = expires_seconds,
+	                                    .content_length = content_length};
 
 	*url = NULL;
 	if (!key || !upload_id || !*upload_id || part_number < 1 || part_number > 10000)
@@ -1511,12 +1526,31 @@ int pf_s3_presign_upload_part(struct pf_aws *aws, const char *bucket, const char
 	return pf_s3_presign_url(aws, &req, url, expires_at, err);
 }
 
+int pf_s3_presign_put_object(struct pf_aws *aws, const char *bucket, const char *key,
+                             int64_t content_length, int64_t expires_seconds, char **url,
+                             int64_t *expires_at, struct pf_error *err)
+{
+	struct pf_s3_presign_request req = {.method = "PUT",
+	                                    .bucket = bucket,
+	                                    .key = key,
+	                                    .expires_seconds = expires_seconds,
+	                                    .content_length = content_length};
+
+	*url = NULL;
+	if (!key || !*key || content_length < 1)
+		return pf_error_set(err, PF_EINVAL,
+		                    "presigned PutObject: a key and a length of 1 byte or more");
+	return pf_s3_presign_url(aws, &req, url, expires_at, err);
+}
+
 int pf_s3_presign_get_url(const struct pf_endpoints *ep, const struct pf_sigv4_credentials *creds,
                           int64_t now, const char *bucket, const char *key, int64_t expires_seconds,
                           char **url, struct pf_error *err)
 {
-	struct pf_s3_presign_request req = {"GET", bucket, key ? key : "",
-	                                    NULL,  0,      expires_seconds};
+	struct pf_s3_presign_request req = {.method = "GET",
+	                                    .bucket = bucket,
+	                                    .key = key ? key : "",
+	                                    .expires_seconds = expires_seconds};
 
 	return pf_s3_presign_url_at(ep, creds, now, &req, url, err);
 }
@@ -1524,8 +1558,10 @@ int pf_s3_presign_get_url(const struct pf_endpoints *ep, const struct pf_sigv4_c
 int pf_s3_presign_get(struct pf_aws *aws, const char *bucket, const char *key,
                       int64_t expires_seconds, char **url, struct pf_error *err)
 {
-	struct pf_s3_presign_request req = {"GET", bucket, key ? key : "",
-	                                    NULL,  0,      expires_seconds};
+	struct pf_s3_presign_request req = {.method = "GET",
+	                                    .bucket = bucket,
+	                                    .key = key ? key : "",
+	                                    .expires_seconds = expires_seconds};
 
 	return pf_s3_presign_url(aws, &req, url, NULL, err);
 }

@@ -44,9 +44,11 @@ int pf_s3__presign_params(const struct pf_s3_query_param *params, size_t n, char
 
 /* The signed query string (without '?') of a presigned S3 request to host
  * and path (encoded once, as on the wire) with query (encoded, may be NULL):
- * only host signed, UNSIGNED-PAYLOAD. *out is malloc'd. */
+ * host (and content_length when > 0) signed, UNSIGNED-PAYLOAD. *out is
+ * malloc'd. */
 int pf_s3__presign_query(const char *region, const struct pf_sigv4_credentials *creds, int64_t now,
                          const char *method, const char *host, const char *path, const char *query,
-                         int64_t expires_seconds, char **out, struct pf_error *err);
+                         int64_t expires_seconds, int64_t content_length, char **out,
+                         struct pf_error *err);
 
 #endif

@@ -243,6 +243,9 @@ describe('presigned URLs equal the AWS SDK presigner\'s', () => {
     { name: 'UploadPart, virtual-hosted on AWS', region: 'eu-west-1', key: 'race/bob/a*b\'c.jpg', part: 10000, uploadId: 'abc', expires: 604800 },
     { name: 'UploadPart with a session token', region: 'eu-central-1', key: 'k', part: 1, uploadId: 'u', expires: 1, token: 'IQoJb3JpZ2luX2VjEJ//////////wEaCXVzLWVhc3QtMSJHMEUCIQ+token=' },
     { name: 'GetObject, dotted bucket (path-style on AWS)', region: 'us-west-2', bucket: 'photos.example.com', key: 'a/b/c.jpg', expires: 900, get: true },
+    // The console's one-request upload: the length is signed, so S3 takes no other.
+    { name: 'PutObject with its length signed', region: 'us-east-1', endpoint: 'http://127.0.0.1:4566', key: 'race/alice/day 1/IMG_0001.JPG', length: 5_123_456, expires: 3600 },
+    { name: 'PutObject with its length signed, on AWS with a session token', region: 'ap-southeast-2', key: 'k/ü.jpg', length: 1, expires: 60, token: 'tok/en+=' },
   ];
   for (const c of cases) {
     test(c.name, async () => {
@@ -256,7 +259,9 @@ describe('presigned URLs equal the AWS SDK presigner\'s', () => {
       });
       const command = c.get
         ? new GetObjectCommand({ Bucket: bucket, Key: c.key })
-        : new UploadPartCommand({ Bucket: bucket, Key: c.key, PartNumber: c.part, UploadId: c.uploadId });
+        : c.length
+          ? new PutObjectCommand({ Bucket: bucket, Key: c.key, ContentLength: c.length })
+          : new UploadPartCommand({ Bucket: bucket, Key: c.key, PartNumber: c.part, UploadId: c.uploadId });
       const sdkUrl = await getSignedUrl(client, command, { expiresIn: c.expires, signingDate: new Date(when * 1000) });
       client.destroy();
 
@@ -269,13 +274,16 @@ describe('presigned URLs equal the AWS SDK presigner\'s', () => {
       });
       const args = c.get
         ? ['presign-url', 'GET', bucket, c.key, ...sdkExtras('GetObject')]
-        : ['presign-url', 'PUT', bucket, c.key, '--query', `partNumber=${c.part}`, '--query', `uploadId=${c.uploadId}`, ...sdkExtras('UploadPart')];
+        : c.length
+          ? ['presign-url', 'PUT', bucket, c.key, '--content-length', String(c.length), ...sdkExtras('PutObject')]
+          : ['presign-url', 'PUT', bucket, c.key, '--query', `partNumber=${c.part}`, '--query', `uploadId=${c.uploadId}`, ...sdkExtras('UploadPart')];
       const ours = await driveOk([...args, '--expires', String(c.expires), '--time', String(when)], env);
 
       assert.equal(ours.url.split('?')[0], sdkUrl.split('?')[0], 'origin and path');
       assert.deepEqual(rawQuery(ours.url), rawQuery(sdkUrl), 'query parameters');
       assert.match(ours.url, /&X-Amz-Signature=[0-9a-f]{64}$/);
       if (c.token) assert.match(ours.url, /X-Amz-Security-Token=/);
+      if (c.length) assert.match(ours.url, /X-Amz-SignedHeaders=content-length%3Bhost/);
     });
   }
 

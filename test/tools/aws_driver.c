@@ -56,6 +56,7 @@ static void usage(void)
 	        "  list BUCKET [--prefix P] [--delimiter D] [--max-keys N] [--all]\n"
 	        "  presign BUCKET KEY [--expires S]\n"
 	        "  presign-url METHOD BUCKET KEY|- [--query NAME=VALUE]... [--expires S]\n"
+	        "              [--content-length N]\n"
 	        "              [--time EPOCH (pure: credentials from AWS_* variables)]\n"
 	        "  mp-create BUCKET KEY [--content-type T] [--presign-parts N] [--expires S]\n"
 	        "  mp-list-parts BUCKET KEY UPLOAD-ID [--max-parts N] [--marker N] [--all [--max N]]\n"
@@ -402,8 +403,8 @@ static void on_mpc_created(const char *upload_id, const struct pf_error *err, vo
 		char *url = NULL;
 
 		pf_error_clear(&e);
-		if (pf_s3_presign_upload_part(aws, m->bucket, m->key, upload_id, i, m->expires, &url,
-		                              &at, &e) < 0) {
+		if (pf_s3_presign_upload_part(aws, m->bucket, m->key, upload_id, i, 0, m->expires,
+		                              &url, &at, &e) < 0) {
 			check(&e);
 			return;
 		}
@@ -507,6 +508,7 @@ static int presign_url(int argc, char **argv, bool pure, struct pf_error *e)
 	req.query = q;
 	req.nquery = presign_query(argc, argv, q, sizeof(q) / sizeof(q[0]));
 	req.expires_seconds = num(opt(argc, argv, "--expires"), 900);
+	req.content_length = num(opt(argc, argv, "--content-length"), 0);
 	if (pure) {
 		creds.access_key_id = getenv("AWS_ACCESS_KEY_ID");
 		creds.secret_access_key = getenv("AWS_SECRET_ACCESS_KEY");

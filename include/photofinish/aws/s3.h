@@ -273,9 +273,11 @@ struct pf_s3_query_param {
 #define PF_S3_PRESIGN_MAX_QUERY 16
 #define PF_S3_PRESIGN_MAX_EXPIRES 604800 /* 7 days, S3's limit */
 
-/* What to presign. Only the Host header is signed and the payload is
- * UNSIGNED-PAYLOAD, so whoever uses the URL sends the method, the path and
- * the query exactly as given, any body, and no header that needs signing. */
+/* What to presign. The Host header (and, when content_length > 0, the
+ * Content-Length) is signed and the payload is UNSIGNED-PAYLOAD, so whoever
+ * uses the URL sends the method, the path and the query exactly as given,
+ * any body (of exactly content_length bytes when that is set), and no
+ * header that needs signing. */
 struct pf_s3_presign_request {
 	const char *method; /* "GET", "HEAD", "PUT", "POST" or "DELETE" */
 	const char *bucket;
@@ -285,6 +287,8 @@ struct pf_s3_presign_request {
 	const struct pf_s3_query_param *query;
 	size_t nquery;
 	int64_t expires_seconds; /* 1..PF_S3_PRESIGN_MAX_EXPIRES */
+	/* > 0: signed, so S3 refuses a body of any other length; 0: not signed */
+	int64_t content_length;
 };
 
 /* A presigned URL (pure: no I/O; the signing time `now` and the credentials
@@ -305,10 +309,18 @@ int pf_s3_presign_url(struct pf_aws *aws, const struct pf_s3_presign_request *re
                       int64_t *expires_at, struct pf_error *err);
 
 /* Shorthand: the presigned UploadPart URL (PUT ?partNumber=&uploadId=) of
- * part_number (1..10000) of upload_id; as pf_s3_presign_url. */
+ * part_number (1..10000) of upload_id, for a part of exactly content_length
+ * bytes when that is > 0 (0: any length); as pf_s3_presign_url. */
 int pf_s3_presign_upload_part(struct pf_aws *aws, const char *bucket, const char *key,
-                              const char *upload_id, int part_number, int64_t expires_seconds,
-                              char **url, int64_t *expires_at, struct pf_error *err);
+                              const char *upload_id, int part_number, int64_t content_length,
+                              int64_t expires_seconds, char **url, int64_t *expires_at,
+                              struct pf_error *err);
+
+/* Shorthand: the presigned PutObject URL (PUT, no query) of key, for a
+ * body of exactly content_length (>= 1) bytes; as pf_s3_presign_url. */
+int pf_s3_presign_put_object(struct pf_aws *aws, const char *bucket, const char *key,
+                             int64_t content_length, int64_t expires_seconds, char **url,
+                             int64_t *expires_at, struct pf_error *err);
 
 /* A presigned GET URL (pure: no I/O; the signing time and credentials are
  * given). expires_seconds 1..604800. *url is malloc'd; never log it. */
