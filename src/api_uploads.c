@@ -4,8 +4,10 @@
  * <ingress prefix><photographer>/ and nowhere else. The daemon never sees
  * the bytes: it starts multipart uploads and answers presigned UploadPart
  * URLs the browser PUTs parts to, then completes the upload from the parts
- * S3 lists. The batch routes start or complete up to MAX_BATCH files in one
- * request, so that a page sending a folder spends its round trips on bytes,
+ * S3 lists; or, for a file of one part asked as "single", answers one
+ * presigned PutObject URL for exactly its size, as photofinish upload sends
+ * such a file (no upload to create, complete or abort). The batch routes start or complete up to
+ * MAX_BATCH files in one request, so that a page sending a folder spends its round trips on bytes,
  * not on the daemon. Each request re-checks that the credential is still
  * valid (as read at most 30 s ago). Loop thread only.
  */
@@ -320,6 +322,7 @@ struct started {
 	char *key;
 	int64_t size;
 	const char *type;
+	bool single; /* one presigned PutObject wanted, if the file is one part */
 	char *upload_id;
 	json_t *answer; /* a batch file's answer, once known */
 };
@@ -458,8 +461,11 @@ static void on_upload_created(const char *upload_id, const struct pf_error *err,
 	for (int n = 1; n <= nparts; n++) {
 		char *url = NULL;
 		int64_t exp = 0;
+		int64_t from = (int64_t)(n - 1) * part_size;
+		/* Each part's length is signed: a URL takes no more than its part. */
+		int64_t length = st->size - from < part_size ? st->size - from : part_size;
 
-		if (pf_s3_presign_upload_part(r->api->d.aws, bucket, st->key, upload_id, n,
+		if (pf_s3_presign_upload_part(r->api->d.aws, bucket, st->key, upload_id, n, length,
 		                              URL_SECONDS, &url, &exp, &e) < 0) {
 			json_decref(parts);
 			if (pf_s3_abort_multipart_upload(r->api->d.aws, bucket, st->key, upload_id,
@@ -484,6 +490,32 @@ static void on_upload_created(const char *upload_id, const struct pf_error *err,
 	                     parts, "expiresAt", at));
 }
 
+/* A one-part file asked as single: one presigned PutObject of exactly its
+ * size. Nothing is created in the bucket until the PUT arrives, so there is
+ * nothing to complete or abort; the page resumes it by listing. */
+static void sign_single(struct started *st)
+{
+	struct pf_api_request *r = st->r;
+	char *url = NULL;
+	int64_t expires = 0;
+	char at[32];
+	struct pf_error e;
+
+	if (pf_s3_presign_put_object(r->api->d.aws, r->api->d.cfg->ingress_bucket, st->key,
+	                             st->size, URL_SECONDS, &url, &expires, &e) < 0) {
+		started_fail(st, 503, "unavailable", "cannot sign upload URLs yet; try again");
+		return;
+	}
+	pf_format_rfc3339_ms(expires * 1000, at);
+	pf_info("upload signed", PF_LS("photographer", r->photographer), PF_LS("key", st->key),
+	        PF_LI("size", st->size));
+	started_ok(st, 200,
+	           json_pack("{s:s,s:s,s:s,s:s}", "path", st->path, "key", st->key, "url", url,
+	                     "expiresAt", at));
+	OPENSSL_cleanse(url, strlen(url));
+	free(url);
+}
+
 static void start_one(struct started *st)
 {
 	struct pf_api_request *r = st->r;
@@ -491,6 +523,10 @@ static void start_one(struct started *st)
 	struct pf_error err;
 
 	st->key = key_of(r, st->path);
+	if (st->single && st->size <= ONE_PART_MAX) {
+		sign_single(st);
+		return;
+	}
 	if (pf_s3_create_multipart_upload(r->api->d.aws, r->api->d.cfg->ingress_bucket, st->key,
 	                                  &opts, on_upload_created, st, &err) < 0)
 		started_s3_fail(st, &err);
@@ -501,13 +537,14 @@ static void start_upload(struct pf_api_request *r)
 	start_one(r->state);
 }
 
-/* Whether one file's {"path","size","type"} is right (else a 400 sent);
- * fills path, size and type. */
+/* Whether one file's {"path","size","type"[,"single"]} is right (else a
+ * 400 sent); fills path, size, type and single. */
 static bool file_spec(struct pf_api_request *r, const json_t *doc, const char **path, int64_t *size,
-                      const char **type)
+                      const char **type, bool *single)
 {
 	const char *t = json_string_value(json_object_get(doc, "type"));
 	const json_t *sz = json_object_get(doc, "size");
+	const json_t *one = json_object_get(doc, "single");
 	size_t i;
 
 	*path = body_path(r, doc, NULL);
@@ -526,8 +563,13 @@ static bool file_spec(struct pf_api_request *r, const json_t *doc, const char **
 		                    "type must be image/jpeg, image/png, image/tiff or image/webp");
 		return false;
 	}
+	if (one && !json_is_boolean(one)) {
+		pf_api__reply_error(r, 400, "invalid_body", "single must be true or false");
+		return false;
+	}
 	*size = json_integer_value(sz);
 	*type = image_types[i];
+	*single = json_is_true(one);
 	return true;
 }
 
@@ -536,14 +578,16 @@ static void post_files(struct pf_api_request *r)
 	json_t *doc = pf_api__read_body(r);
 	const char *path, *type;
 	int64_t size;
+	bool single;
 	struct started *st;
 
 	if (!doc)
 		return;
-	if (file_spec(r, doc, &path, &size, &type)) {
+	if (file_spec(r, doc, &path, &size, &type, &single)) {
 		st = started_new(r, path);
 		st->size = size;
 		st->type = type;
+		st->single = single;
 		with_uploader(r, start_upload);
 	}
 	json_decref(doc);
@@ -599,15 +643,17 @@ static void post_batch_files(struct pf_api_request *r)
 	for (size_t i = 0; i < json_array_size(files); i++) {
 		const char *path, *type;
 		int64_t size;
+		bool single;
 		struct started *st;
 
 		/* A wrong file refuses the whole batch: the page checks the same
 		 * before it asks. */
-		if (!file_spec(r, json_array_get(files, i), &path, &size, &type))
+		if (!file_spec(r, json_array_get(files, i), &path, &size, &type, &single))
 			goto out_free_doc;
 		st = batch_add(b, r, path);
 		st->size = size;
 		st->type = type;
+		st->single = single;
 	}
 	with_uploader(r, start_batch);
 out_free_doc:

@@ -9,6 +9,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { REPO_ROOT, startStack, waitFor } from './lib/stack.mjs';
 import { getJson, startDaemon } from './lib/daemon.mjs';
 import { imageId, makePhotos } from './lib/photos.mjs';
@@ -407,6 +408,65 @@ describe('console API', () => {
     assert.equal((await withSession(s, '/uploads/objects')).body.objects.length, 3, 'nothing started by a refused batch');
     const noCsrf = await getJson(`${daemon.url}/uploads/batch/files`, { method: 'POST', body: JSON.stringify({ files: [{ path: 'a.jpg', size: 10, type: 'image/jpeg' }] }), headers: { Cookie: s.cookie } });
     assert.equal(noCsrf.status, 403);
+  });
+
+  test('a photo of one part asked as single is one presigned PutObject of exactly its length; every URL signs its length', async () => {
+    const cred = await newCredential('photographer-w');
+    const s = await signIn(cred.secret);
+    const dir = makePhotos([{ file: 'w1.jpg', codes: ['30001'], seed: 51, width: 800, height: 600 }]);
+    const photo = readFileSync(path.join(dir, 'w1.jpg'));
+    rmSync(dir, { recursive: true, force: true });
+    const big = Buffer.alloc(17 * 1024 * 1024, 9);
+    const started = await withSession(s, '/uploads/batch/files', {
+      method: 'POST',
+      body: JSON.stringify({ files: [{ path: 'one/w1.jpg', size: photo.length, type: 'image/jpeg', single: true }, { path: 'one/big.jpg', size: big.length, type: 'image/jpeg', single: true }] }),
+    });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    validate('UploadBatchStarted', started.body);
+    const [one, multi] = started.body.files;
+    // The photo: one URL, no upload to complete; over 16 MiB: multipart all the same.
+    assert.deepEqual(Object.keys(one).sort(), ['expiresAt', 'key', 'path', 'url']);
+    assert.equal(one.key, 'race/photographer-w/one/w1.jpg');
+    assert.match(one.url, /X-Amz-SignedHeaders=content-length%3Bhost/);
+    assert.ok(multi.uploadId && multi.parts.length === 3, JSON.stringify(multi).slice(0, 200));
+    assert.ok(multi.parts.every((p) => /X-Amz-SignedHeaders=content-length%3Bhost/.test(p.url)), 'each part URL signs its length');
+    assert.ok(!daemon.lines.some((l) => l.includes('X-Amz-Signature')), 'presigned URLs are not logged');
+
+    // Another length than the one signed is refused, as S3 refuses it; nothing is stored.
+    const longer = await fetch(one.url, { method: 'PUT', body: Buffer.concat([photo, Buffer.alloc(1)]) });
+    assert.equal(longer.status, 403);
+    assert.match(await longer.text(), /SignatureDoesNotMatch/);
+    assert.equal((await withSession(s, '/uploads/objects')).body.objects.length, 0);
+    const put = await fetch(one.url, { method: 'PUT', body: photo, headers: { 'Content-Type': 'image/jpeg' } });
+    assert.equal(put.status, 200, await put.text());
+    // A part URL takes its own part's length only (the last part is the rest).
+    const last = multi.parts[2];
+    assert.equal((await fetch(last.url, { method: 'PUT', body: big.subarray(0, multi.partSize) })).status, 403);
+    for (const part of multi.parts) {
+      const from = (part.partNumber - 1) * multi.partSize;
+      assert.equal((await fetch(part.url, { method: 'PUT', body: big.subarray(from, from + multi.partSize) })).status, 200);
+    }
+    const done = await withSession(s, '/uploads/batch/complete', { method: 'POST', body: JSON.stringify({ files: [{ path: 'one/big.jpg', uploadId: multi.uploadId }] }) });
+    assert.deepEqual(done.body, { files: [{ path: 'one/big.jpg', size: big.length }] });
+
+    // What the bucket holds, as the AWS SDK reads it.
+    const got = await stack.s3.send(new GetObjectCommand({ Bucket: env.PHOTOFINISH_INGRESS_BUCKET, Key: one.key }));
+    assert.equal(got.ContentType, 'image/jpeg');
+    assert.ok(Buffer.from(await got.Body.transformToByteArray()).equals(photo));
+    const listed = await withSession(s, '/uploads/objects');
+    assert.deepEqual(listed.body.objects.map((o) => [o.path, o.size]).sort(), [['one/big.jpg', big.length], ['one/w1.jpg', photo.length]]);
+    // The photo is processed like any other.
+    await waitFor(async () => {
+      const st = await withSession(s, '/uploads/status', { method: 'POST', body: JSON.stringify({ paths: ['one/w1.jpg'] }) });
+      return st.body.files?.[0]?.state === 'processed' && st.body.files[0].codes === 1;
+    }, { timeoutMs: 60000, intervalMs: 500, what: 'the single-PUT photo processed with its code' });
+
+    const alone = await withSession(s, '/uploads/files', { method: 'POST', body: JSON.stringify({ path: 'one/w2.jpg', size: 10, type: 'image/jpeg', single: true }) });
+    assert.equal(alone.status, 200, JSON.stringify(alone.body));
+    validate('UploadSigned', alone.body);
+    const wrong = await withSession(s, '/uploads/files', { method: 'POST', body: JSON.stringify({ path: 'one/w3.jpg', size: 10, type: 'image/jpeg', single: 'yes' }) });
+    assert.equal(wrong.status, 400);
+    assert.equal(wrong.body.error.code, 'invalid_body');
   });
 
   test('the upload surface refuses bad input, other roles and missing CSRF', async () => {
