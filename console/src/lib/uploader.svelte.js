@@ -1,15 +1,18 @@
-// The upload engine: presigned multipart uploads straight to the ingress
-// bucket. The daemon signs and completes; the bytes go from the browser to
-// S3, PARALLEL parts at a time, each part retried. The daemon is asked in
-// batches (POST /uploads/batch/files for the files ahead, /uploads/batch/complete
-// for those whose parts are in), so the page's time goes to the bytes and
-// the part slots never wait for a round trip to the daemon.
+// The upload engine: presigned uploads straight to the ingress bucket. The
+// daemon signs (and completes multipart uploads); the bytes go from the
+// browser to S3, PARALLEL requests at a time, each retried. A file of one
+// part (up to 16 MiB: a camera's photo) is one presigned PutObject of its
+// exact size, as photofinish upload sends it; a larger one is a multipart
+// upload of 8 MiB parts. The daemon is asked in batches (POST
+// /uploads/batch/files for the files ahead, /uploads/batch/complete for
+// multipart files whose parts are in), so the page's time goes to the bytes
+// and the slots never wait for a round trip to the daemon.
 //
 // Resume: what the bucket already has (same path and size) is skipped, and a
 // file whose multipart upload was under way when the tab closed continues the
 // same upload: its upload id, part URLs (until they expire) and finished part
 // numbers are kept in localStorage until the file completes, so no finished
-// part is sent again.
+// part is sent again. A one-request file is either in the bucket or not.
 import { ApiError, get, post } from './api.js';
 import { checkPhoto } from './files.js';
 
@@ -90,10 +93,11 @@ class PartError extends Error {
 	}
 }
 
-function putPart(url, blob, onProgress, signal) {
+function putPart(url, blob, type, onProgress, signal) {
 	return new Promise((resolve, reject) => {
 		const xhr = new XMLHttpRequest();
 		xhr.open('PUT', url);
+		if (type) xhr.setRequestHeader('Content-Type', type);
 		xhr.upload.onprogress = (e) => onProgress(e.loaded);
 		xhr.onload = () => resolve(xhr.status);
 		xhr.onerror = () => resolve(0);
@@ -301,17 +305,26 @@ export class Uploader {
 		this.planned = new Map(); // path -> promise of a fresh plan
 		this.completer = new Completer(this.controller.signal);
 		let next = 0;
+		const finishing = [];
 		const worker = async () => {
 			while (next < queue.length) {
 				const i = next++;
 				// Starts the files a batch ahead while this one is sent.
 				this.planAhead(i + this.parallel);
-				await this.uploadFile(queue[i], slots, i);
+				// A worker moves on once the file's parts are in: its completion
+				// (a round trip to the daemon, and the bucket assembling the
+				// object) goes on beside the next files' parts.
+				await new Promise((partsSent) => {
+					const finished = this.uploadFile(queue[i], slots, i, partsSent);
+					finished.then(partsSent);
+					finishing.push(finished);
+				});
 			}
 		};
-		// Twice as many files as part slots: while some files wait for the daemon
-		// (complete), the slots stay busy with the parts of others.
+		// Twice as many files as part slots, so a file's last part and the next
+		// file's first share the slots with no gap.
 		await Promise.all(Array.from({ length: Math.min(this.parallel * 2, queue.length) }, worker));
+		await Promise.all(finishing);
 		clearInterval(meter);
 		this.measure();
 		this.phase = 'done';
@@ -335,11 +348,13 @@ export class Uploader {
 
 	/** Starts the uploads of files together; each file's promise of its plan is kept in this.planned. */
 	startBatch(files) {
-		const answer = retried(() => post('/uploads/batch/files', { files: files.map((f) => ({ path: f.path, size: f.size, type: f.type })) }, { signal: this.controller.signal }));
+		const answer = retried(() => post('/uploads/batch/files', { files: files.map((f) => ({ path: f.path, size: f.size, type: f.type, single: true })) }, { signal: this.controller.signal }));
 		files.forEach((f, i) => {
 			const plan = answer.then((r) => {
 				const res = itemResult(r?.files?.[i]);
 				if (res instanceof Error) throw res;
+				// One PutObject: the whole file as its one "part"; nothing to keep.
+				if (!res.uploadId) return { size: f.size, single: true, partSize: f.size, parts: [{ partNumber: 1, url: res.url }], expiresAt: res.expiresAt, done: [] };
 				const p = { size: f.size, uploadId: res.uploadId, partSize: res.partSize, parts: res.parts, expiresAt: res.expiresAt, done: [] };
 				this.store.set(f.path, p);
 				return p;
@@ -375,7 +390,8 @@ export class Uploader {
 		this.controller.abort();
 	}
 
-	async uploadFile(f, slots, i) {
+	/** Uploads f; partsSent() is called once its parts are in, before it is completed. */
+	async uploadFile(f, slots, i, partsSent = () => {}) {
 		f.state = 'uploading';
 		f.tried = true;
 		f.loaded = 0;
@@ -386,7 +402,8 @@ export class Uploader {
 				if (!plan) plan = await this.freshPlan(f, attempt === 0 ? i : undefined);
 				try {
 					await this.sendParts(f, plan, slots);
-					await this.complete(f, plan);
+					partsSent();
+					if (!plan.single) await this.complete(f, plan);
 					this.store.delete(f.path);
 					this.live.delete(f);
 					f.state = 'done';
@@ -458,6 +475,7 @@ export class Uploader {
 						const status = await putPart(
 							p.url,
 							blob,
+							plan.single ? f.type : null,
 							(n) => {
 								progress.set(p.partNumber, n);
 								update();
@@ -469,13 +487,14 @@ export class Uploader {
 						update();
 						const retryable = status === 0 || status === 408 || status === 429 || status >= 500;
 						if (!retryable || attempt >= PART_ATTEMPTS) {
-							throw new PartError(status, status ? `part ${p.partNumber} refused by the bucket (HTTP ${status})` : `part ${p.partNumber} could not be sent after ${attempt} tries`);
+							const what = plan.single ? 'the file' : `part ${p.partNumber}`;
+							throw new PartError(status, status ? `${what} refused by the bucket (HTTP ${status})` : `${what} could not be sent after ${attempt} tries`);
 						}
 						await sleep(backoff(attempt));
 					}
 					progress.delete(p.partNumber);
 					plan.done.push(p.partNumber);
-					this.store.set(f.path, plan);
+					if (!plan.single) this.store.set(f.path, plan);
 					update();
 				} catch (e) {
 					failure ??= e;

@@ -85,7 +85,7 @@ export async function startBackend({ env = {}, quietQueue = false } = {}) {
 }
 
 const testRequire = createRequire(path.join(REPO_ROOT, 'test/package.json'));
-const { ListObjectsV2Command } = testRequire('@aws-sdk/client-s3');
+const { GetObjectCommand, ListObjectsV2Command } = testRequire('@aws-sdk/client-s3');
 
 /** Key -> size of every object under prefix in the ingress bucket. */
 export async function listKeys(backend, prefix) {
@@ -97,4 +97,10 @@ export async function listKeys(backend, prefix) {
 		token = r.NextContinuationToken;
 	} while (token);
 	return keys;
+}
+
+/** An object's bytes, as the AWS SDK reads them. */
+export async function objectBytes(backend, key) {
+	const r = await backend.stack.s3.send(new GetObjectCommand({ Bucket: backend.bucket, Key: key }));
+	return Buffer.from(await r.Body.transformToByteArray());
 }
