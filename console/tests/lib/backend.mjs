@@ -85,7 +85,7 @@ export async function startBackend({ env = {}, quietQueue = false } = {}) {
 }
 
 const testRequire = createRequire(path.join(REPO_ROOT, 'test/package.json'));
-const { GetObjectCommand, ListObjectsV2Command } = testRequire('@aws-sdk/client-s3');
+const { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command } = testRequire('@aws-sdk/client-s3');
 
 /** Key -> size of every object under prefix in the ingress bucket. */
 export async function listKeys(backend, prefix) {
@@ -103,4 +103,12 @@ export async function listKeys(backend, prefix) {
 export async function objectBytes(backend, key) {
 	const r = await backend.stack.s3.send(new GetObjectCommand({ Bucket: backend.bucket, Key: key }));
 	return Buffer.from(await r.Body.transformToByteArray());
+}
+
+/** Deletes every object under prefix (DeleteObjects, 1000 at a time). */
+export async function deleteKeys(backend, prefix) {
+	const keys = [...(await listKeys(backend, prefix)).keys()];
+	for (let i = 0; i < keys.length; i += 1000) {
+		await backend.stack.s3.send(new DeleteObjectsCommand({ Bucket: backend.bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }));
+	}
 }
