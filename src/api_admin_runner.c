@@ -17,6 +17,7 @@
 #include "photofinish/catalog_claims.h"
 #include "photofinish/catalog_index.h"
 #include "photofinish/config.h"
+#include "photofinish/log.h"
 #include "photofinish/util.h"
 
 /* ---- status ------------------------------------------------------------------ */
@@ -355,6 +356,8 @@ struct decision {
 	enum pf_claim_state to;
 	struct pf_catalog_claim claim;
 	char id[PF_CATALOG_CLAIM_ID_LEN + 1];
+	bool added;           /* this approval put the code on the photo */
+	struct pf_error lost; /* why the approval lost, while its code is taken back */
 };
 
 static void decision_end(struct decision *d, const struct pf_catalog_claim *claim,
@@ -377,11 +380,36 @@ static void decision_end(struct decision *d, const struct pf_catalog_claim *clai
 	free(d);
 }
 
+static void on_code_withdrawn(const struct pf_catalog_image *img, const struct pf_error *err,
+                              void *arg)
+{
+	struct decision *d = arg;
+
+	if (err->code)
+		pf_error_log("claim lost, its code not taken back from the photo",
+		             PF_LS("claim", d->id), PF_LS("photo", d->claim.photo),
+		             PF_LS("code", d->claim.code), PF_LS("error", err->message));
+	decision_end(d, &d->claim, &d->lost);
+}
+
 static void on_decided(const struct pf_catalog_claim *claim, bool created,
                        const struct pf_error *err, void *arg)
 {
 	struct decision *d = arg;
+	struct pf_error e;
+	char *code[1];
 
+	/* Another operator decided the claim between this approval's edit and
+	 * its decision: the code it added goes again, so the photo agrees with
+	 * the decision that won. */
+	if (err->code == PF_ECONFLICT && d->to == PF_CLAIM_APPROVED && d->added) {
+		d->lost = *err;
+		code[0] = d->claim.code;
+		if (pf_admin_edit_codes(d->r->api->d.admin, d->claim.photo, NULL, 0, code, 1,
+		                        on_code_withdrawn, d, &e) < 0)
+			on_code_withdrawn(NULL, &e, d);
+		return;
+	}
 	decision_end(d, err->code ? &d->claim : claim, err);
 }
 
@@ -414,12 +442,38 @@ static void on_code_added(const struct pf_catalog_image *img, const struct pf_er
 	decide(d);
 }
 
+/* The claimed photo as it is: a code already on it (an operator's edit) is
+ * not this approval's to take back. */
+static void on_claim_photo(const struct pf_catalog_image *img, const struct pf_error *err,
+                           void *arg)
+{
+	struct decision *d = arg;
+	struct pf_error e;
+	char *add[1];
+
+	if (err->code) {
+		on_code_added(NULL, err, d);
+		return;
+	}
+	for (size_t i = 0; img && i < img->ncodes; i++) {
+		if (!strcmp(img->codes[i], d->claim.code)) {
+			decide(d);
+			return;
+		}
+	}
+	/* Approving adds the code as an operator's edit would (PATCH add). */
+	d->added = true;
+	add[0] = d->claim.code;
+	if (pf_admin_edit_codes(d->r->api->d.admin, d->claim.photo, add, 1, NULL, 0, on_code_added,
+	                        d, &e) < 0)
+		on_code_added(NULL, &e, d);
+}
+
 static void on_claim_to_decide(const struct pf_catalog_claim *claim, bool created,
                                const struct pf_error *err, void *arg)
 {
 	struct decision *d = arg;
 	struct pf_error e;
-	char *add[1];
 
 	if (!err->code && !claim)
 		pf_error_set(&e, PF_ENOTFOUND, "no such claim");
@@ -437,11 +491,8 @@ static void on_claim_to_decide(const struct pf_catalog_claim *claim, bool create
 		decide(d);
 		return;
 	}
-	/* Approving adds the code as an operator's edit would (PATCH add). */
-	add[0] = d->claim.code;
-	if (pf_admin_edit_codes(d->r->api->d.admin, d->claim.photo, add, 1, NULL, 0, on_code_added,
-	                        d, &e) < 0)
-		on_code_added(NULL, &e, d);
+	if (pf_catalog_get(d->r->api->d.catalog, d->claim.photo, on_claim_photo, d, &e) < 0)
+		on_claim_photo(NULL, &e, d);
 }
 
 static void decide_route(struct pf_api_request *r, enum pf_claim_state to)

@@ -286,6 +286,25 @@ describe('runner features', () => {
     assert.ok(audit.some((e) => e.action === 'claim.reject' && e.outcome === 'ok'));
   });
 
+  test('approving and rejecting one claim at the same instant: one wins, and the photo agrees with it', async () => {
+    const outcomes = new Set();
+    for (let i = 0; i < 6; i++) {
+      const code = `71${i}`;
+      const made = await claim({ photo: at('bob/b1.jpg'), code }, client());
+      assert.equal(made.status, 202, JSON.stringify(made.body));
+      const id = made.body.claim.id;
+      // Two operators click opposite buttons together.
+      const [approve, reject] = await Promise.all([admin(`claims/${id}/approve`, { method: 'POST' }), admin(`claims/${id}/reject`, { method: 'POST' })]);
+      assert.deepEqual([approve.status, reject.status].sort(), [200, 409], `one decision wins: ${approve.status} ${reject.status}`);
+      const state = (await getItem(`CLAIM#${id}`, 'CLAIM')).state.S;
+      assert.equal(state, approve.status === 200 ? 'approved' : 'rejected');
+      const codes = (await getItem(`IMAGE#${at('bob/b1.jpg')}`, 'IMAGE')).codes.L.map((c) => c.S);
+      assert.equal(codes.includes(code), state === 'approved', `${code} on the photo (${codes}) only if the claim is approved (${state})`);
+      outcomes.add(state);
+    }
+    assert.ok(outcomes.has('rejected'), 'the race was run: a rejection won at least once');
+  });
+
   test('claims are limited per client: 5, then 429', async () => {
     const from = client();
     for (let i = 0; i < 5; i++) assert.equal((await claim({ photo: at('alice/a2.jpg'), code: `60${i}` }, from)).status, 202);
