@@ -104,6 +104,13 @@ const load = loadavg()[0];
 try {
 	backend = await startBackend({ env: { PHOTOFINISH_WORKERS: '1' }, quietQueue: true });
 	const cpuMark = () => cpuNow(backend.stack.pid, backend.daemon.proc.pid);
+	// Every photo of a run is in the bucket; then they go, so that the next
+	// run starts from the same bucket.
+	const landedThenCleared = async (prefix, who) => {
+		const n = (await listKeys(backend, prefix)).size;
+		if (n !== files.length) throw new Error(`${who} left ${n} of ${files.length} objects`);
+		await deleteKeys(backend, prefix);
+	};
 	const env = { ...process.env, ...Object.fromEntries(Object.entries(backend.stack.env).filter(([k]) => k.startsWith('AWS_'))), AWS_EC2_METADATA_DISABLED: 'true' };
 
 	const cli = async (round) => {
@@ -118,9 +125,7 @@ try {
 		});
 		const seconds = (performance.now() - t0) / 1000;
 		cpu.cli.push(cpuSince(c0, cpuMark()));
-		const n = (await listKeys(backend, prefix)).size;
-		if (n !== files.length) throw new Error(`photofinish upload left ${n} of ${files.length} objects`);
-		await deleteKeys(backend, prefix);
+		await landedThenCleared(prefix, 'photofinish upload');
 		return seconds;
 	};
 
@@ -157,9 +162,7 @@ try {
 			browserCalls.push({ ...calls });
 			const summary = await b.page.getByTestId('summary').textContent();
 			if (!summary.includes(`${files.length} uploaded, 0 already there, 0 failed`)) throw new Error(`browser upload: ${summary.slice(0, 300)}`);
-			const n = (await listKeys(backend, `${backend.prefix}${name}/`)).size;
-			if (n !== files.length) throw new Error(`the browser left ${n} of ${files.length} objects`);
-			await deleteKeys(backend, `${backend.prefix}${name}/`);
+			await landedThenCleared(`${backend.prefix}${name}/`, 'the browser');
 			return seconds;
 		} finally {
 			await b.close();
@@ -221,9 +224,7 @@ try {
 				{ urls, parallel: PARALLEL }
 			);
 			cpu.bare.push(cpuSince(c0, cpuMark()));
-			const n = (await listKeys(backend, `${backend.prefix}${name}/`)).size;
-			if (n !== files.length) throw new Error(`the bare page left ${n} of ${files.length} objects`);
-			await deleteKeys(backend, `${backend.prefix}${name}/`);
+			await landedThenCleared(`${backend.prefix}${name}/`, 'the bare page');
 			return seconds;
 		} finally {
 			await b.close();
@@ -325,9 +326,7 @@ try {
 		);
 		const seconds = (performance.now() - t0) / 1000;
 		cpu.node.push(cpuSince(c0, cpuMark()));
-		const n = (await listKeys(backend, `${backend.prefix}${name}/`)).size;
-		if (n !== files.length) throw new Error(`node left ${n} of ${files.length} objects`);
-		await deleteKeys(backend, `${backend.prefix}${name}/`);
+		await landedThenCleared(`${backend.prefix}${name}/`, 'node');
 		return seconds;
 	};
 
