@@ -255,9 +255,15 @@ test('phone: dropped and picked photos upload, parts retried, files that are not
 		// And one more from the phone's picker.
 		await page.setInputFiles('#pick-files', path.join(folder, 'IMG_0002.jpg'));
 		await page.waitForFunction(() => document.querySelector('[data-testid=counts]')?.textContent.includes('4 to upload'));
-		// The bucket fails the first try of two parts (a 503, a dropped
-		// connection): each is retried after a pause and gets through.
+		// The bucket fails the first try of two photos (a 503, a dropped
+		// connection): each is retried after a pause and gets through. It
+		// refuses a third one's URL (403, as for a URL expired while the phone
+		// slept): the page asks the daemon for a new one, once.
 		const tries = new Map();
+		const signed = [];
+		page.on('request', (r) => {
+			if (r.url().endsWith('/uploads/batch/files')) signed.push(...JSON.parse(r.postData()).files.map((f) => f.path));
+		});
 		await b.context.route(
 			(u) => u.pathname.includes(`/${backend.bucket}/`),
 			async (route) => {
@@ -269,6 +275,9 @@ test('phone: dropped and picked photos upload, parts retried, files that are not
 					return route.fulfill({ status: 503, headers: { 'Access-Control-Allow-Origin': '*' }, body: 'SlowDown' });
 				}
 				if (req.method() === 'PUT' && n === 1 && name === 'finish.JPEG') return route.abort('connectionreset');
+				if (req.method() === 'PUT' && n === 1 && name === 'renamed.jpg') {
+					return route.fulfill({ status: 403, headers: { 'Access-Control-Allow-Origin': '*' }, body: '<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>' });
+				}
 				return route.continue();
 			}
 		);
@@ -277,6 +286,8 @@ test('phone: dropped and picked photos upload, parts retried, files that are not
 		assert.match(await page.getByTestId('summary').textContent(), /4 uploaded, 0 already there, 0 failed, 2 refused/);
 		assert.equal(tries.get('start.jpg'), 2, 'a part answered 503 is sent again');
 		assert.equal(tries.get('finish.JPEG'), 2, 'a part whose connection dropped is sent again');
+		assert.equal(tries.get('renamed.jpg'), 2, 'a photo whose URL was refused is sent again');
+		assert.deepEqual(signed.filter((p) => p === 'renamed.jpg').length, 2, 'with a URL signed again');
 		const keys = await listKeys(backend, `${backend.prefix}bob/`);
 		assert.deepEqual([...keys.keys()].sort(), [`${backend.prefix}bob/IMG_0002.jpg`, `${backend.prefix}bob/finish.JPEG`, `${backend.prefix}bob/renamed.jpg`, `${backend.prefix}bob/start.jpg`]);
 		assert.ok(!sent.some((u) => /entry-list|video\.mov/.test(u)));

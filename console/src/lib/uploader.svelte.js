@@ -422,9 +422,12 @@ export class Uploader {
 					this.stage(f, { state: 'done', loaded: f.size });
 					return;
 				} catch (e) {
-					// A kept upload the bucket no longer knows (expired, aborted):
-					// start this file once more from scratch.
-					if (resumed && e instanceof PartError && (e.status === 403 || e.status === 404 || e.status === 400)) {
+					// A kept upload the bucket no longer knows (expired, aborted), or
+					// a photo's URL refused (it expired while the computer slept, or
+					// its signing credentials were rotated since): start this file
+					// once more from scratch, with new URLs.
+					const stale = resumed ? e.status === 403 || e.status === 404 || e.status === 400 : plan.single && attempt === 0 && e.status === 403;
+					if (e instanceof PartError && stale) {
 						this.store.delete(f.path);
 						plan = null;
 						resumed = false;
