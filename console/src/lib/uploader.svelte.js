@@ -20,6 +20,8 @@ export const PARALLEL = 6;
 const PART_ATTEMPTS = 6;
 const BATCH = 32; // files per batch request (the daemon's limit)
 const STATUS_EVERY_MS = 3000;
+// The largest file the daemon answers with one PutObject URL (its ONE_PART_MAX).
+const ONE_REQUEST_MAX = 16 * 1024 * 1024;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -291,6 +293,13 @@ export class Uploader {
 		performance.mark('pf-upload-start');
 		this.error = null;
 		this.phase = 'listing';
+		this.planned = new Map(); // path -> promise of a fresh plan
+		// The first photos' URLs are asked for while the listing runs: a
+		// photo's URL is only a signature (nothing is created in the bucket),
+		// so one the listing makes unneeded costs nothing. Larger files wait:
+		// theirs would start multipart uploads.
+		this.queue = this.files.filter((f) => (f.state === 'queued' || f.state === 'failed') && f.size <= ONE_REQUEST_MAX);
+		this.planAhead(0);
 		let have;
 		try {
 			have = await this.listExisting();
@@ -315,7 +324,6 @@ export class Uploader {
 		const slots = new Semaphore(this.parallel);
 		const queue = this.files.filter((f) => f.state === 'queued');
 		this.queue = queue;
-		this.planned = new Map(); // path -> promise of a fresh plan
 		this.completer = new Completer(this.controller.signal);
 		let next = 0;
 		const finishing = [];
