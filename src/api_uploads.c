@@ -6,10 +6,11 @@
  * URLs the browser PUTs parts to, then completes the upload from the parts
  * S3 lists; or, for a file of one part asked as "single", answers one
  * presigned PutObject URL for exactly its size, as photofinish upload sends
- * such a file (no upload to create, complete or abort). The batch routes start or complete up to
- * MAX_BATCH files in one request, so that a page sending a folder spends its round trips on bytes,
- * not on the daemon. Each request re-checks that the credential is still
- * valid (as read at most 30 s ago). Loop thread only.
+ * such a file (no upload to create, complete or abort). The batch routes
+ * start or complete up to MAX_BATCH files in one request, so that a page
+ * sending a folder spends its round trips on bytes, not on the daemon.
+ * Each request re-checks that the credential is still valid (as read at
+ * most 30 s ago). Loop thread only.
  */
 #include "api_int.h"
 
