@@ -299,7 +299,7 @@ static void test_presign_aws_docs_example(void **state)
 	memset(&e, 0, sizeof(e));
 	assert_int_equal(pf_s3__presign_query("us-east-1", &creds, DOC_TIME, "GET",
 	                                      "examplebucket.s3.amazonaws.com", "/test.txt", NULL,
-	                                      86400, &query, &e),
+	                                      86400, 0, &query, &e),
 	                 0);
 	url = pf_xasprintf("https://examplebucket.s3.amazonaws.com/test.txt?%s", query);
 	assert_string_equal(url, expected);
@@ -335,7 +335,7 @@ static void test_presign_matches_sdk_upload_part(void **state)
 	                                {"uploadId", "abc/def+="},
 	                                {"X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD"},
 	                                {"x-id", "UploadPart"}};
-	struct pf_s3_presign_request req = {"PUT", "examplebucket", "a b/ü+.jpg", q, 4, 3600};
+	struct pf_s3_presign_request req = {"PUT", "examplebucket", "a b/ü+.jpg", q, 4, 3600, 0};
 	struct pf_endpoints *ep = endpoints("us-east-1", NULL);
 	struct pf_error e;
 	char *url;
@@ -351,7 +351,7 @@ static void test_presign_addressing_and_token(void **state)
 {
 	struct pf_sigv4_credentials creds = {DOC_KEY_ID, DOC_SECRET, "tok/en+="};
 	struct pf_s3_query_param q[] = {{"uploads", NULL}};
-	struct pf_s3_presign_request req = {"POST", "photos", "race/a.jpg", q, 1, 60};
+	struct pf_s3_presign_request req = {"POST", "photos", "race/a.jpg", q, 1, 60, 0};
 	struct pf_endpoints *local = endpoints("eu-west-1", "http://127.0.0.1:4566");
 	struct pf_endpoints *aws = endpoints("eu-west-1", NULL);
 	struct pf_error e;
@@ -388,6 +388,31 @@ static void test_presign_addressing_and_token(void **state)
 	pf_endpoints_free(aws);
 }
 
+/* A signed length is one more signed header: another length, another URL. */
+static void test_presign_signs_length(void **state)
+{
+	struct pf_sigv4_credentials creds = {DOC_KEY_ID, DOC_SECRET, NULL};
+	struct pf_s3_presign_request req = {"PUT", "photos", "race/a.jpg", NULL, 0, 3600, 5123456};
+	struct pf_endpoints *ep = endpoints("eu-west-1", NULL);
+	struct pf_error e;
+	char *url, *other;
+
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(pf_s3_presign_url_at(ep, &creds, DOC_TIME, &req, &url, &e), 0);
+	assert_non_null(strstr(url, "&X-Amz-SignedHeaders=content-length%3Bhost&X-Amz-Signature="));
+	req.content_length = 5123457;
+	assert_int_equal(pf_s3_presign_url_at(ep, &creds, DOC_TIME, &req, &other, &e), 0);
+	assert_string_not_equal(strstr(url, "X-Amz-Signature="), strstr(other, "X-Amz-Signature="));
+	free(other);
+	/* 0: only the host is signed, as before */
+	req.content_length = 0;
+	assert_int_equal(pf_s3_presign_url_at(ep, &creds, DOC_TIME, &req, &other, &e), 0);
+	assert_non_null(strstr(other, "&X-Amz-SignedHeaders=host&X-Amz-Signature="));
+	free(other);
+	free(url);
+	pf_endpoints_free(ep);
+}
+
 static void test_presign_refused(void **state)
 {
 	struct pf_sigv4_credentials creds = {DOC_KEY_ID, DOC_SECRET, NULL};
@@ -401,17 +426,18 @@ static void test_presign_refused(void **state)
 		struct pf_s3_presign_request req;
 		const char *needle;
 	} cases[] = {
-	    {{"GET", "photos", "k", NULL, 0, 0}, "lifetime"},
-	    {{"GET", "photos", "k", NULL, 0, PF_S3_PRESIGN_MAX_EXPIRES + 1}, "lifetime"},
-	    {{"PATCH", "photos", "k", NULL, 0, 60}, "method"},
-	    {{NULL, "photos", "k", NULL, 0, 60}, "method"},
-	    {{"GET", "Bad_Bucket", "k", NULL, 0, 60}, "bucket"},
-	    {{"GET", "photos", "", NULL, 0, 60}, "key"},
-	    {{"GET", "photos", "k", sig, 1, 60}, "signer"},
-	    {{"GET", "photos", "k", lower, 1, 60}, "signer"},
-	    {{"GET", "photos", "k", ctl, 1, 60}, "control"},
-	    {{"GET", "photos", "k", empty, 1, 60}, "names"},
-	    {{"GET", "photos", "k", many, PF_S3_PRESIGN_MAX_QUERY + 1, 60}, "at most"},
+	    {{"GET", "photos", "k", NULL, 0, 0, 0}, "lifetime"},
+	    {{"GET", "photos", "k", NULL, 0, PF_S3_PRESIGN_MAX_EXPIRES + 1, 0}, "lifetime"},
+	    {{"PATCH", "photos", "k", NULL, 0, 60, 0}, "method"},
+	    {{NULL, "photos", "k", NULL, 0, 60, 0}, "method"},
+	    {{"GET", "Bad_Bucket", "k", NULL, 0, 60, 0}, "bucket"},
+	    {{"GET", "photos", "", NULL, 0, 60, 0}, "key"},
+	    {{"GET", "photos", "k", sig, 1, 60, 0}, "signer"},
+	    {{"GET", "photos", "k", lower, 1, 60, 0}, "signer"},
+	    {{"GET", "photos", "k", ctl, 1, 60, 0}, "control"},
+	    {{"GET", "photos", "k", empty, 1, 60, 0}, "names"},
+	    {{"GET", "photos", "k", many, PF_S3_PRESIGN_MAX_QUERY + 1, 60, 0}, "at most"},
+	    {{"PUT", "photos", "k", NULL, 0, 60, -1}, "length"},
 	};
 	struct pf_error e;
 	char *url;
@@ -455,6 +481,7 @@ int main(void)
 	    cmocka_unit_test(test_presign_aws_docs_example),
 	    cmocka_unit_test(test_presign_matches_sdk_upload_part),
 	    cmocka_unit_test(test_presign_addressing_and_token),
+	    cmocka_unit_test(test_presign_signs_length),
 	    cmocka_unit_test(test_presign_refused),
 	};
 
