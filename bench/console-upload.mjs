@@ -162,7 +162,7 @@ try {
 			driven.push((performance.now() - t0) / 1000);
 			cpu.browser.push(cpuSince(c0, cpuMark()));
 			// The page's own clock, from the Upload button's handler to the
-			// summary on screen (User Timing marks the console sets): the DevTools
+			// summary in the page (User Timing marks the console sets): the DevTools
 			// client's click and its polling for the summary (which backs off to
 			// 0.5 s between looks) are not the browser's upload.
 			const seconds = await b.page.evaluate(() => {
@@ -384,7 +384,7 @@ const section = [
 	'',
 	`The console uploading ${files.length} photos (${(totalBytes / 1e6).toFixed(1)} MB, ${source}) from Chromium to the local stack's ingress bucket,`,
 	`presigned uploads ${PARALLEL} at a time (each photo one PutObject of its signed length, as \`photofinish upload\` sends a file up to 16 MiB; multipart over that), against \`photofinish upload --parallel ${PARALLEL}\` sending the same photos.`,
-	`Runs alternate, best of ${rounds} each. The browser's time runs from the Upload button, clicked once Chromium is idle after the folder was picked, to the summary on screen (listing what is there included), by the page's clock (User Timing marks the console sets); seen from the DevTools client driving it, the same runs took ${driven.map(f2).join(', ')} s, which adds its click and its polling for the summary (backing off to 0.5 s between looks). Each run's objects are deleted after it, so every run starts from the same bucket: the local S3 keeps objects in memory and slows as it fills.`,
+	`Runs alternate, best of ${rounds} each. The browser's time runs from the Upload button, clicked once Chromium is idle after the folder was picked, to the summary in the page, before it is painted (listing what is there included), by the page's clock (User Timing marks the console sets); seen from the DevTools client driving it, the same runs took ${driven.map(f2).join(', ')} s, which adds its click and its polling for the summary (backing off to 0.5 s between looks). Each run's objects are deleted after it, so every run starts from the same bucket: the local S3 keeps objects in memory and slows as it fills.`,
 	'The third line sends the same photos through the same daemon routes and presigned URLs from Node, without a browser: the cost of the flow itself.',
 	'The fourth PUTs the same files to URLs signed beforehand from a bare XMLHttpRequest loop in the same Chromium, 6 at a time, timed by the page: no listing, no daemon, no page to update, what the browser itself costs (the floor of any page).',
 	'The CPU columns are the seconds of CPU each side used during the best run (from /proc): the uploader itself, the local stack (the S3, SQS and DynamoDB emulators, one Node process) and photofinishd.',

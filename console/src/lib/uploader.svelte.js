@@ -287,7 +287,7 @@ export class Uploader {
 	async start() {
 		if (this.phase === 'uploading' || this.phase === 'listing') return;
 		// User Timing marks (read by the upload benchmark, and by any RUM tool):
-		// from here to the summary on screen (pf-upload-summary, Upload.svelte).
+		// from here to the summary in the page (pf-upload-summary, Upload.svelte).
 		performance.clearMarks('pf-upload-start');
 		performance.clearMarks('pf-upload-summary');
 		performance.mark('pf-upload-start');
