@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Browser upload throughput (part of `make bench`): the console in Chromium
 // uploading a folder of photos to the local stack through presigned uploads
-// (one PutObject per photo of one part, multipart over 16 MiB), against `photofinish upload` sending the same photos, the same
-// number of transfers at a time; and the console's protocol driven from
-// Node's fetch, which shows what the flow itself costs without a browser.
+// (one PutObject per photo of one part, multipart over 16 MiB), against
+// `photofinish upload` sending the same photos, the same number of transfers
+// at a time; the console's protocol driven from Node's fetch, which shows
+// what the flow itself costs without a browser; and Chromium alone, a bare
+// loop PUTting the same files, the floor of any page.
 // Runs alternate and the best of each counts, so a busy moment of the machine
 // hurts no side alone; each run's objects are deleted after it (the local S3
 // keeps objects in memory and gets slower as it fills, which would charge
@@ -123,6 +125,8 @@ try {
 		await deleteKeys(backend, prefix);
 	};
 	const env = { ...process.env, ...Object.fromEntries(Object.entries(backend.stack.env).filter(([k]) => k.startsWith('AWS_'))), AWS_EC2_METADATA_DISABLED: 'true' };
+	// A photo as POST /uploads/batch/files takes it, asked as one PutObject.
+	const fileSpec = (f) => ({ path: `finish-line/${f}`, size: statSync(path.join(folder, f)).size, type: 'image/jpeg', single: true });
 
 	const cli = async (round) => {
 		const prefix = `${backend.prefix}cli-${round}/`;
@@ -194,7 +198,7 @@ try {
 			const r = await fetch(`${backend.url}/uploads/batch/files`, {
 				method: 'POST',
 				headers: { Authorization: `Bearer ${secret}`, 'Content-Type': 'application/json' },
-				body: JSON.stringify({ files: batch.map((f) => ({ path: `finish-line/${f}`, size: statSync(path.join(folder, f)).size, type: 'image/jpeg', single: true })) })
+				body: JSON.stringify({ files: batch.map(fileSpec) })
 			});
 			if (!r.ok) throw new Error(`/uploads/batch/files: ${r.status}`);
 			urls.push(...(await r.json()).files.map((x) => x.url));
@@ -268,7 +272,7 @@ try {
 		const planAhead = (i) => {
 			const batch = files.slice(i, i + 32).filter((f) => !plans.has(f));
 			if (!batch.length) return;
-			const answer = call('/uploads/batch/files', { files: batch.map((f) => ({ path: `finish-line/${f}`, size: statSync(path.join(folder, f)).size, type: 'image/jpeg', single: true })) });
+			const answer = call('/uploads/batch/files', { files: batch.map(fileSpec) });
 			batch.forEach((f, k) => {
 				const p = answer.then((r) => item(r.files[k]));
 				p.catch(() => {});
@@ -359,7 +363,7 @@ try {
 }
 
 const mbps = (s) => totalBytes / 1e6 / s;
-const best = { cli: Math.min(...results.cli), node: Math.min(...results.node), browser: Math.min(...results.browser), bare: Math.min(...results.bare) };
+const best = Object.fromEntries(Object.entries(results).map(([k, runs]) => [k, Math.min(...runs)]));
 const ratio = mbps(best.browser) / mbps(best.cli);
 const chromium = (() => {
 	try {
