@@ -64,7 +64,8 @@ const totalBytes = files.reduce((n, f) => n + statSync(path.join(folder, f)).siz
 log(`${files.length} photos, ${(totalBytes / 1e6).toFixed(1)} MB (${source})`);
 
 // CPU seconds used so far, from /proc (Linux): the local stack's processes,
-// photofinishd, this process's other descendants (Chromium), this process
+// photofinishd, this process's other descendants (Chromium; apart, its
+// network service, with the reads it made: /proc/<pid>/io), this process
 // itself (the Node line; playwright during the browser's), and its reaped
 // children (photofinish upload). Where the machine's time goes when the
 // uploader, the stack and the daemon share its cores.
@@ -86,10 +87,26 @@ function cpuNow(stackPid, daemonPid) {
 		return false;
 	};
 	const me = all.get(process.pid) ?? { cpu: 0, reaped: 0 };
-	const out = { stack: 0, daemon: all.get(daemonPid)?.cpu ?? 0, chromium: 0, self: me.cpu, reaped: me.reaped };
+	const out = { stack: 0, daemon: all.get(daemonPid)?.cpu ?? 0, chromium: 0, network: 0, netReads: 0, netReadBytes: 0, self: me.cpu, reaped: me.reaped };
 	for (const [pid, p] of all) {
 		if (under(pid, stackPid)) out.stack += p.cpu;
-		else if (pid !== process.pid && pid !== daemonPid && under(pid, process.pid)) out.chromium += p.cpu;
+		else if (pid !== process.pid && pid !== daemonPid && under(pid, process.pid)) {
+			out.chromium += p.cpu;
+			try {
+				if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--utility-sub-type=network.mojom.NetworkService')) continue;
+				const io = Object.fromEntries(
+					readFileSync(`/proc/${pid}/io`, 'utf8')
+						.trim()
+						.split('\n')
+						.map((l) => l.split(': '))
+				);
+				out.network += p.cpu;
+				out.netReads += Number(io.syscr);
+				out.netReadBytes += Number(io.rchar);
+			} catch {
+				/* gone meanwhile */
+			}
+		}
 	}
 	return out;
 }
@@ -403,8 +420,11 @@ const section = [
 	`**Browser / CLI throughput: ${ratio.toFixed(2)}** (target ≥ ${TARGET.toFixed(2)}: ${ratio >= TARGET ? 'met' : 'NOT met'}); Chromium alone / CLI: ${(mbps(best.bare) / mbps(best.cli)).toFixed(2)}, the console / Chromium alone: ${(mbps(best.browser) / mbps(best.bare)).toFixed(2)}. ${chromium}, headless; the daemon processed nothing meanwhile; load average ${load.toFixed(1)} on ${availableParallelism()} cores at the start.`,
 	'',
 	`Where the browser's time goes: the page asked the daemon ${calls.daemon} times in its best run (the listing, the URLs signed in batches ahead of the transfers, the first status poll) for ${calls.puts} PUTs, so the upload slots do not wait on the daemon; what is left is CPU.`,
-	`The bytes cost Chromium ${f2(at('browser').chromium)} s of CPU against ${f2(at('cli').reaped)} s for \`photofinish upload\` (its network service reads each file and sends it after a CORS preflight; its page, browser and GPU processes handle every request and redraw the progress four times a second, and the DevTools client driving it adds ${f2(at('browser').self)} s more; Chromium alone spent ${f2(at('bare').chromium)} s),`,
-	`while the local stack spends about the same on either (${f2(at('browser').stack)} s against ${f2(at('cli').stack)} s); on ${availableParallelism()} cores shared by the uploader, the stack and the daemon, that CPU is the time.`,
+	`The bytes cost Chromium ${f2(at('browser').chromium)} s of CPU against ${f2(at('cli').reaped)} s for \`photofinish upload\`, of which its network service used ${f2(at('browser').network)} s (${f2(at('bare').network)} s of Chromium alone's ${f2(at('bare').chromium)} s).`,
+	`It read the files in ${at('browser').netReads} reads of ${(at('browser').netReadBytes / Math.max(1, at('browser').netReads) / 1024).toFixed(1)} KiB on average (/proc/<pid>/io): Chromium sends an HTTP/1.1 request body through a fixed 16 KiB buffer (kRequestBodyBufferSize, net/http/http_stream_parser.cc), each piece read from the file on a worker thread and handed to the socket's thread, while \`photofinish upload\` hands libcurl each photo whole.`,
+	'A page cannot choose that buffer: a Blob slice of the file instead of the File itself moves the reading into the browser process, which then spent about 1 CPU-s more on these photos (measured by hand on 2026-12-03); fetch() and ArrayBuffer bodies cost more still.',
+	`The rest is the page, browser and GPU processes handling every request and its CORS preflight and redrawing the progress four times a second; the DevTools client driving Chromium adds ${f2(at('browser').self)} s more.`,
+	`The local stack spent ${f2(at('browser').stack)} s against ${f2(at('cli').stack)} s; on ${availableParallelism()} cores shared by the uploader, the stack and the daemon, that CPU is the time.`,
 	END
 ].join('\n');
 let doc = existsSync(docs) ? readFileSync(docs, 'utf8') : '# Benchmarks\n';
