@@ -1,0 +1,82 @@
+// A photographer picks a folder of a thousand photos: the page checks them
+// in a few redraws rather than one per file, asks for their URLs only a
+// window ahead of the transfers (a URL expires in an hour, which a big
+// folder on a slow uplink outlasts), and every one reaches the bucket.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { listKeys, startBackend } from './lib/backend.mjs';
+import { openBrowser, signIn } from './lib/browser.mjs';
+
+const N = 1000;
+// The page's lookahead (32 files) plus the batch it asks for (32), with
+// the files the upload slots hold (12): URLs signed beyond the files taken.
+const MAX_SIGNED_AHEAD = 100;
+let backend;
+let folder;
+
+before(async () => {
+	// The daemon reads the dead-letter queue: these are not real photos and
+	// nothing is to be processed.
+	backend = await startBackend({ quietQueue: true });
+	folder = mkdtempSync(path.join(os.tmpdir(), 'console-many-'));
+	// JPEG's first bytes, which is what the page checks before sending.
+	const head = Buffer.from('ffd8ffe000104a46494600010100000100010000', 'hex');
+	for (let i = 1; i <= N; i++) writeFileSync(path.join(folder, `IMG_${String(i).padStart(5, '0')}.jpg`), Buffer.concat([head, randomBytes(1000)]));
+});
+
+after(async () => {
+	await backend?.stop();
+	if (folder) rmSync(folder, { recursive: true, force: true });
+});
+
+test(`desktop: a folder of ${N} photos is checked in a few redraws, signed a window ahead of the transfers, and all uploaded`, async () => {
+	const secret = await backend.credential('many');
+	const b = await openBrowser('desktop');
+	try {
+		const page = b.page;
+		await signIn(page, backend.url, secret);
+		await page.waitForSelector('h1:text("Upload photos")');
+		// How often the counts line is redrawn while the files are checked.
+		await page.evaluate(() => {
+			window.countsRedraws = 0;
+			let last = null;
+			new MutationObserver(() => {
+				const text = document.querySelector('[data-testid=counts]')?.textContent ?? null;
+				if (text !== null && text !== last) window.countsRedraws++;
+				last = text;
+			}).observe(document.body, { subtree: true, childList: true, characterData: true });
+		});
+		await page.setInputFiles('#pick-folder', folder);
+		await page.waitForFunction((n) => document.querySelector('[data-testid=counts]')?.textContent.includes(`${n} to upload`), N, { timeout: 120_000 });
+		const redraws = await page.evaluate(() => window.countsRedraws);
+		assert.ok(redraws >= 1 && redraws <= 50, `the counts were redrawn ${redraws} times while ${N} files were checked (in batches: at most 50)`);
+
+		// URLs asked for (files named in POST /uploads/batch/files) against PUTs sent.
+		let signed = 0;
+		let puts = 0;
+		let aheadMax = 0;
+		page.on('request', (req) => {
+			if (req.method() === 'PUT') puts++;
+			else if (new URL(req.url()).pathname === '/uploads/batch/files') {
+				signed += JSON.parse(req.postData()).files.length;
+				aheadMax = Math.max(aheadMax, signed - puts);
+			}
+		});
+		await page.getByTestId('start').click();
+		await page.waitForSelector('[data-testid=summary]', { timeout: 300_000 });
+		const summary = await page.getByTestId('summary').textContent();
+		assert.match(summary, new RegExp(`${N} uploaded, 0 already there, 0 failed`), summary.slice(0, 300));
+		assert.equal(puts, N, 'one PUT per photo');
+		assert.ok(signed >= N && signed <= N + 32, `each photo signed about once (${signed} for ${N})`);
+		assert.ok(aheadMax <= MAX_SIGNED_AHEAD, `URLs were asked for at most ${MAX_SIGNED_AHEAD} files ahead of the PUTs sent (${aheadMax})`);
+		const keys = await listKeys(backend, `${backend.prefix}many/`);
+		assert.equal(keys.size, N);
+		for (const size of keys.values()) assert.equal(size, 1020);
+	} finally {
+		await b.close();
+	}
+});
