@@ -1,7 +1,8 @@
 // A photographer picks a folder of a thousand photos: the page checks them
 // in a few redraws rather than one per file, asks for their URLs only a
 // window ahead of the transfers (a URL expires in an hour, which a big
-// folder on a slow uplink outlasts), and every one reaches the bucket.
+// folder on a slow uplink outlasts), every one reaches the bucket, and
+// the page asks how they were processed at a bounded rate.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -33,7 +34,7 @@ after(async () => {
 	if (folder) rmSync(folder, { recursive: true, force: true });
 });
 
-test(`desktop: a folder of ${N} photos is checked in a few redraws, signed a window ahead of the transfers, and all uploaded`, async () => {
+test(`desktop: a folder of ${N} photos is checked in a few redraws, signed a window ahead of the transfers, all uploaded, its processing asked about at a bounded rate`, async () => {
 	const secret = await backend.credential('many');
 	const b = await openBrowser('desktop');
 	try {
@@ -59,8 +60,10 @@ test(`desktop: a folder of ${N} photos is checked in a few redraws, signed a win
 		let signed = 0;
 		let puts = 0;
 		let aheadMax = 0;
+		const statusAsks = []; // [ms, paths] per POST /uploads/status
 		page.on('request', (req) => {
 			if (req.method() === 'PUT') puts++;
+			else if (new URL(req.url()).pathname === '/uploads/status') statusAsks.push([performance.now(), JSON.parse(req.postData()).paths.length]);
 			else if (new URL(req.url()).pathname === '/uploads/batch/files') {
 				signed += JSON.parse(req.postData()).files.length;
 				aheadMax = Math.max(aheadMax, signed - puts);
@@ -73,6 +76,14 @@ test(`desktop: a folder of ${N} photos is checked in a few redraws, signed a win
 		assert.equal(puts, N, 'one PUT per photo');
 		assert.ok(signed >= N && signed <= N + 32, `each photo signed about once (${signed} for ${N})`);
 		assert.ok(aheadMax <= MAX_SIGNED_AHEAD, `URLs were asked for at most ${MAX_SIGNED_AHEAD} files ahead of the PUTs sent (${aheadMax})`);
+
+		// Nothing is processed here, so the page keeps asking about all of
+		// them: at most about 100 paths a second (each one catalog read).
+		await new Promise((r) => setTimeout(r, 4500));
+		assert.ok(statusAsks.length >= 2, `the page asks how its photos were processed (${statusAsks.length} requests)`);
+		const busiest = Math.max(...statusAsks.map(([t]) => statusAsks.filter(([u]) => u >= t && u <= t + 2000).reduce((n, [, k]) => n + k, 0)));
+		assert.ok(busiest <= 300, `at most 300 paths asked about in any 2 s (${busiest})`);
+
 		const keys = await listKeys(backend, `${backend.prefix}many/`);
 		assert.equal(keys.size, N);
 		for (const size of keys.values()) assert.equal(size, 1020);

@@ -22,6 +22,7 @@ const BATCH = 32; // files per batch request (the daemon's limit)
 // How far ahead of the files being sent their URLs are asked for.
 const LOOKAHEAD = BATCH;
 const STATUS_EVERY_MS = 3000;
+const STATUS_PATHS_PER_S = 100;
 const CHECK_SHOW_MS = 200;
 // The largest file the daemon answers with one PutObject URL (its ONE_PART_MAX).
 const ONE_REQUEST_MAX = 16 * 1024 * 1024;
@@ -578,6 +579,10 @@ export class Uploader {
 				const open = this.files.filter((f) => (f.state === 'done' || f.state === 'skipped') && (!f.result || f.result === 'waiting'));
 				if (!open.length) break;
 				for (let i = 0; i < open.length; i += 100) {
+					// Each path is one catalog read: a folder of thousands is asked
+					// about STATUS_PATHS_PER_S a second, not all at once every 3 s,
+					// while the race's photos are being processed.
+					if (i) await sleep((100 * 1000) / STATUS_PATHS_PER_S);
 					const chunk = open.slice(i, i + 100);
 					try {
 						const r = await post('/uploads/status', { paths: chunk.map((f) => f.path) }, { signal: this.controller.signal });
