@@ -2,9 +2,11 @@
 // in a few redraws rather than one per file, asks for their URLs only a
 // window ahead of the transfers (a URL expires in an hour, which a big
 // folder on a slow uplink outlasts), every one reaches the bucket, and
-// the page asks how they were processed at a bounded rate.
+// the page asks how they were processed at a bounded rate. A folder dropped
+// from the file manager is walked whole: sub-folders, and folders of more
+// entries than the browser lists at once.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,20 +20,30 @@ const N = 1000;
 const MAX_SIGNED_AHEAD = 100;
 let backend;
 let folder;
+let tree;
+// JPEG's first bytes, which is what the page checks before sending.
+const photo = () => Buffer.concat([Buffer.from('ffd8ffe000104a46494600010100000100010000', 'hex'), randomBytes(1000)]);
 
 before(async () => {
 	// The daemon reads the dead-letter queue: these are not real photos and
 	// nothing is to be processed.
 	backend = await startBackend({ quietQueue: true });
 	folder = mkdtempSync(path.join(os.tmpdir(), 'console-many-'));
-	// JPEG's first bytes, which is what the page checks before sending.
-	const head = Buffer.from('ffd8ffe000104a46494600010100000100010000', 'hex');
-	for (let i = 1; i <= N; i++) writeFileSync(path.join(folder, `IMG_${String(i).padStart(5, '0')}.jpg`), Buffer.concat([head, randomBytes(1000)]));
+	for (let i = 1; i <= N; i++) writeFileSync(path.join(folder, `IMG_${String(i).padStart(5, '0')}.jpg`), photo());
+	// race-day/cam1: 150 photos (Chromium lists 100 entries at a time);
+	// race-day/cam2/finish: 3; race-day/notes.txt, refused.
+	tree = mkdtempSync(path.join(os.tmpdir(), 'console-drop-'));
+	mkdirSync(path.join(tree, 'race-day/cam1'), { recursive: true });
+	mkdirSync(path.join(tree, 'race-day/cam2/finish'), { recursive: true });
+	for (let i = 1; i <= 150; i++) writeFileSync(path.join(tree, `race-day/cam1/DSC_${String(i).padStart(4, '0')}.JPG`), photo());
+	for (let i = 1; i <= 3; i++) writeFileSync(path.join(tree, `race-day/cam2/finish/P${i}.jpg`), photo());
+	writeFileSync(path.join(tree, 'race-day/notes.txt'), 'start 9:00');
 });
 
 after(async () => {
 	await backend?.stop();
 	if (folder) rmSync(folder, { recursive: true, force: true });
+	if (tree) rmSync(tree, { recursive: true, force: true });
 });
 
 test(`desktop: a folder of ${N} photos is checked in a few redraws, signed a window ahead of the transfers, all uploaded, its processing asked about at a bounded rate`, async () => {
@@ -87,6 +99,34 @@ test(`desktop: a folder of ${N} photos is checked in a few redraws, signed a win
 		const keys = await listKeys(backend, `${backend.prefix}many/`);
 		assert.equal(keys.size, N);
 		for (const size of keys.values()) assert.equal(size, 1020);
+	} finally {
+		await b.close();
+	}
+});
+
+test('desktop: a folder dropped from the file manager is walked whole, sub-folders and all', async () => {
+	const secret = await backend.credential('dropper');
+	const b = await openBrowser('desktop');
+	try {
+		const page = b.page;
+		await signIn(page, backend.url, secret);
+		await page.waitForSelector('h1:text("Upload photos")');
+		// A drag from outside the browser, as the file manager starts it.
+		const cdp = await b.context.newCDPSession(page);
+		const box = await page.getByTestId('drop').boundingBox();
+		const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+		const data = { items: [], files: [path.join(tree, 'race-day')], dragOperationsMask: 1 };
+		for (const type of ['dragEnter', 'dragOver', 'drop']) await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
+		await page.waitForFunction(() => document.querySelector('[data-testid=counts]')?.textContent.includes('153 to upload'), null, { timeout: 60_000 });
+		const refused = await page.locator('[data-testid=refused] li').allTextContents();
+		assert.equal(refused.length, 1, refused.join(' | '));
+		assert.match(refused[0], /race-day\/notes\.txt.*not a photo/);
+		await page.getByTestId('start').click();
+		await page.waitForSelector('[data-testid=summary]', { timeout: 120_000 });
+		assert.match(await page.getByTestId('summary').textContent(), /153 uploaded, 0 already there, 0 failed, 1 refused/);
+		const keys = [...(await listKeys(backend, `${backend.prefix}dropper/`)).keys()].map((k) => k.slice(`${backend.prefix}dropper/`.length)).sort();
+		const expected = [...Array.from({ length: 150 }, (_, i) => `race-day/cam1/DSC_${String(i + 1).padStart(4, '0')}.JPG`), 'race-day/cam2/finish/P1.jpg', 'race-day/cam2/finish/P2.jpg', 'race-day/cam2/finish/P3.jpg'].sort();
+		assert.deepEqual(keys, expected);
 	} finally {
 		await b.close();
 	}
