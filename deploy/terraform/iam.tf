@@ -3,12 +3,15 @@
 #                    groups, read the admin token secret.
 #   daemon task role what photofinishd may do, and nothing else:
 #                    - MediaIngress: read objects (+ list, for reprocessing a race;
-#                      + delete, for an operator deleting a photo or resetting a race)
+#                      + delete, for an operator deleting a photo or resetting a race;
+#                      with upload_cidrs, + put, list parts and abort under the
+#                      ingress prefix: it signs the photographers' uploads)
 #                    - ProcessedMedia: write, delete and read objects (reads sign
 #                      the presigned URLs handed to browsers)
 #                    - its queue: receive, delete, extend visibility, read
 #                      attributes (+ send, for reprocessing)
-#                    - its table: item reads/writes, Query, Scan, BatchWriteItem.
+#                    - its table: item reads/writes, Query, Scan, BatchGetItem,
+#                      BatchWriteItem.
 #                      TransactWriteItems has no IAM action of its own: each
 #                      Put/Update/Delete/ConditionCheck inside it is authorised as
 #                      PutItem/UpdateItem/DeleteItem/ConditionCheckItem.
@@ -101,6 +104,7 @@ locals {
         Sid    = "Catalog"
         Effect = "Allow"
         Action = [
+          "dynamodb:BatchGetItem",
           "dynamodb:BatchWriteItem",
           "dynamodb:ConditionCheckItem",
           "dynamodb:DeleteItem",
@@ -113,6 +117,14 @@ locals {
         Resource = [aws_dynamodb_table.metadata.arn]
       },
     ],
+    # A presigned URL carries its signer's permissions: the photographers'
+    # PUTs and multipart uploads are this role's, under the ingress prefix.
+    length(var.upload_cidrs) == 0 ? [] : [{
+      Sid      = "SignUploads"
+      Effect   = "Allow"
+      Action   = ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:PutObject"]
+      Resource = ["${aws_s3_bucket.ingress.arn}/${var.ingress_prefix}*"]
+    }],
     local.overlay_object_arn == null ? [] : [{
       Sid      = "ReadOverlay"
       Effect   = "Allow"

@@ -52,6 +52,7 @@ run "daemon_task_role_grants_exactly_what_it_needs" {
       "dynamodb:ConditionCheckItem arn:aws:dynamodb:eu-west-1:123456789012:table/pf-spring-10k-processed-image-metadata",
       "dynamodb:Query arn:aws:dynamodb:eu-west-1:123456789012:table/pf-spring-10k-processed-image-metadata",
       "dynamodb:Scan arn:aws:dynamodb:eu-west-1:123456789012:table/pf-spring-10k-processed-image-metadata",
+      "dynamodb:BatchGetItem arn:aws:dynamodb:eu-west-1:123456789012:table/pf-spring-10k-processed-image-metadata",
       "dynamodb:BatchWriteItem arn:aws:dynamodb:eu-west-1:123456789012:table/pf-spring-10k-processed-image-metadata",
     ])
     error_message = "The daemon task role must grant exactly the listed (action, resource) pairs."
@@ -159,5 +160,30 @@ run "overlay_adds_read_of_exactly_that_object" {
   assert {
     condition     = local.daemon_environment.PHOTOFINISH_OVERLAY == "s3://race-branding/spring-10k/overlay.png"
     error_message = "The overlay must reach the daemon."
+  }
+}
+
+run "uploads_are_signed_with_put_under_the_ingress_prefix" {
+  command = plan
+
+  variables {
+    certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/0b1c2d3e-0000-4000-8000-123456789abc"
+    domain_name     = "photos.spring10k.example"
+    upload_cidrs    = ["198.51.100.0/24"]
+    ingress_prefix  = "race/"
+  }
+
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.daemon_task.policy).Statement : s if s.Sid == "SignUploads"] == [{
+      Sid      = "SignUploads"
+      Effect   = "Allow"
+      Action   = ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:PutObject"]
+      Resource = ["arn:aws:s3:::pf-spring-10k-ingress-123456789012/race/*"]
+    }]
+    error_message = "With upload_cidrs the daemon signs photographers' PutObject and multipart uploads: put, list parts and abort under the ingress prefix only."
+  }
+  assert {
+    condition     = length(jsondecode(aws_iam_role_policy.daemon_task.policy).Statement) == 6
+    error_message = "The upload statement comes in addition to the five base statements."
   }
 }
