@@ -830,15 +830,12 @@ out_free_doc:
 
 struct status_row {
 	char *path;
-	const char *state;
-	int codes;
 };
 
 struct status {
 	struct pf_api_request *r;
 	struct status_row rows[MAX_STATUS_PATHS];
-	size_t n, pending;
-	bool failed;
+	size_t n;
 };
 
 static void status_free(void *arg)
@@ -850,75 +847,60 @@ static void status_free(void *arg)
 	free(st);
 }
 
-struct status_get {
-	struct status *st;
-	size_t i;
-};
-
-static void status_reply(struct status *st)
+static void on_status_images(const struct pf_catalog_image *const *imgs, size_t n,
+                             const struct pf_error *err, void *arg)
 {
-	json_t *files = json_array();
+	struct pf_api_request *r = arg;
+	struct status *st = r->state;
+	json_t *files;
 
-	if (st->failed) {
-		json_decref(files);
-		pf_api__reply_error(st->r, 503, "unavailable",
-		                    "AWS could not be reached; try again");
+	if (err->code) {
+		pf_api__reply_error(r, 503, "unavailable", "AWS could not be reached; try again");
 		return;
 	}
-	for (size_t i = 0; i < st->n; i++)
-		json_array_append_new(files,
-		                      json_pack("{s:s,s:s,s:i}", "path", st->rows[i].path, "state",
-		                                st->rows[i].state, "codes", st->rows[i].codes));
-	pf_api__reply_doc(st->r, 200, json_pack("{s:o}", "files", files));
+	files = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const struct pf_catalog_image *img = imgs[i];
+		const char *state;
+
+		if (!img || img->status == PF_IMAGE_DELETED)
+			state = "waiting";
+		else if (img->status == PF_IMAGE_FAILED)
+			state = "failed";
+		else
+			state = img->ncodes ? "processed" : "unmatched";
+		json_array_append_new(
+		    files,
+		    json_pack("{s:s,s:s,s:i}", "path", st->rows[i].path, "state", state, "codes",
+		              img && img->status == PF_IMAGE_PROCESSED ? (int)img->ncodes : 0));
+	}
+	pf_api__reply_doc(r, 200, json_pack("{s:o}", "files", files));
 }
 
-static void on_status_image(const struct pf_catalog_image *img, const struct pf_error *err,
-                            void *arg)
-{
-	struct status_get *g = arg;
-	struct status *st = g->st;
-	struct status_row *row = &st->rows[g->i];
-
-	free(g);
-	if (err->code)
-		st->failed = true;
-	else if (!img || img->status == PF_IMAGE_DELETED)
-		row->state = "waiting";
-	else if (img->status == PF_IMAGE_FAILED)
-		row->state = "failed";
-	else
-		row->state = img->ncodes ? "processed" : "unmatched";
-	row->codes = img && img->status == PF_IMAGE_PROCESSED ? (int)img->ncodes : 0;
-	if (--st->pending == 0)
-		status_reply(st);
-}
-
+/* One eventually consistent read for all the paths: a page showing how a
+ * folder of thousands was processed asks about 100 at a time. */
 static void lookup_status(struct pf_api_request *r)
 {
 	struct status *st = r->state;
 	const char *bucket = r->api->d.cfg->ingress_bucket;
+	char ids[MAX_STATUS_PATHS][PF_CATALOG_ID_LEN + 1];
+	const char *id_list[MAX_STATUS_PATHS];
+	struct pf_error err;
 
-	st->pending = st->n + 1; /* one more until every lookup is started */
-	for (size_t i = 0; i < st->n; i++) {
-		struct status_get *g = pf_xcalloc(1, sizeof(*g));
-		char id[PF_CATALOG_ID_LEN + 1];
-		char *key = key_of(r, st->rows[i].path);
-		struct pf_error err;
-
-		g->st = st;
-		g->i = i;
-		st->rows[i].state = "waiting";
-		/* A photo's id is the hash of where it was uploaded. */
-		pf_catalog_image_id(bucket, key, id);
-		free(key);
-		if (pf_catalog_get(r->api->d.catalog, id, on_status_image, g, &err) < 0) {
-			free(g);
-			st->failed = true;
-			st->pending--;
-		}
+	if (st->n == 0) {
+		pf_api__reply_doc(r, 200, json_pack("{s:[]}", "files"));
+		return;
 	}
-	if (--st->pending == 0)
-		status_reply(st);
+	for (size_t i = 0; i < st->n; i++) {
+		char *key = key_of(r, st->rows[i].path);
+
+		/* A photo's id is the hash of where it was uploaded. */
+		pf_catalog_image_id(bucket, key, ids[i]);
+		id_list[i] = ids[i];
+		free(key);
+	}
+	if (pf_catalog_get_many(r->api->d.catalog, id_list, st->n, on_status_images, r, &err) < 0)
+		on_status_images(NULL, 0, &err, r);
 }
 
 static void post_status(struct pf_api_request *r)

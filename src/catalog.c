@@ -84,6 +84,148 @@ int pf_catalog_get(struct pf_catalog *cat, const char *id, pf_catalog_image_cb c
 	return rc;
 }
 
+/* ---- many images (a status display) ------------------------------------------- */
+
+#define GET_MANY_REQUESTS 3
+
+struct get_many_ctx {
+	struct pf_catalog *cat;
+	pf_catalog_images_cb cb;
+	void *arg;
+	size_t n;
+	char (*ids)[PF_CATALOG_ID_LEN + 1];
+	struct pf_catalog_image *found; /* found[i] read for ids[i] when have[i] */
+	bool *have;
+	int requests;
+};
+
+static void get_many_finish(struct get_many_ctx *ctx, const struct pf_error *err)
+{
+	const struct pf_catalog_image **imgs = NULL;
+
+	if (!err->code) {
+		imgs = pf_xcalloc(ctx->n ? ctx->n : 1, sizeof(*imgs));
+		for (size_t i = 0; i < ctx->n; i++) {
+			/* A repeated id gets the image read for its first place. */
+			for (size_t j = 0; j <= i && !imgs[i]; j++)
+				if (ctx->have[j] && !strcmp(ctx->ids[j], ctx->ids[i]))
+					imgs[i] = &ctx->found[j];
+		}
+	}
+	ctx->cb(imgs, ctx->n, err, ctx->arg);
+	free(imgs);
+	for (size_t i = 0; i < ctx->n; i++)
+		if (ctx->have[i])
+			pf_catalog_image_free(&ctx->found[i]);
+	free(ctx->found);
+	free(ctx->have);
+	free(ctx->ids);
+	free(ctx);
+}
+
+static int get_many_send(struct get_many_ctx *ctx, json_t *request_items, struct pf_error *err);
+
+static void on_get_many(json_t *response, const struct pf_error *err, void *arg)
+{
+	struct get_many_ctx *ctx = arg;
+	const char *table = ctx->cat->table;
+	const json_t *items = json_object_get(json_object_get(response, "Responses"), table);
+	const json_t *left = json_object_get(json_object_get(response, "UnprocessedKeys"), table);
+	const json_t *item;
+	struct pf_error e;
+	size_t k;
+
+	if (err->code) {
+		get_many_finish(ctx, err);
+		return;
+	}
+	json_array_foreach(items, k, item)
+	{
+		struct pf_catalog_image img;
+		size_t i;
+
+		if (pf_catalog_image_from_item(item, &img, &e) < 0) {
+			get_many_finish(ctx, &e);
+			return;
+		}
+		for (i = 0; i < ctx->n && (ctx->have[i] || strcmp(ctx->ids[i], img.id)); i++)
+			;
+		if (i == ctx->n) {
+			pf_catalog_image_free(&img); /* not asked for, or read twice */
+			continue;
+		}
+		ctx->found[i] = img;
+		ctx->have[i] = true;
+	}
+	if (json_array_size(json_object_get(left, "Keys"))) {
+		if (ctx->requests >= GET_MANY_REQUESTS) {
+			pf_error_set(&e, PF_EAWS,
+			             "DynamoDB left %zu photos unread after %d requests; try again",
+			             json_array_size(json_object_get(left, "Keys")),
+			             GET_MANY_REQUESTS);
+			e.retryable = true;
+			get_many_finish(ctx, &e);
+			return;
+		}
+		if (get_many_send(ctx, json_pack("{s:O}", table, left), &e) < 0)
+			get_many_finish(ctx, &e);
+		return;
+	}
+	pf_error_clear(&e);
+	get_many_finish(ctx, &e);
+}
+
+static int get_many_send(struct get_many_ctx *ctx, json_t *request_items, struct pf_error *err)
+{
+	ctx->requests++;
+	return pf_dynamodb_call(ctx->cat->aws, "BatchGetItem",
+	                        json_pack("{s:o}", "RequestItems", request_items), on_get_many, ctx,
+	                        err);
+}
+
+int pf_catalog_get_many(struct pf_catalog *cat, const char *const *ids, size_t n,
+                        pf_catalog_images_cb cb, void *arg, struct pf_error *err)
+{
+	struct get_many_ctx *ctx;
+	json_t *keys;
+
+	if (n < 1 || n > PF_CATALOG_GET_MANY_MAX) {
+		pf_error_set(err, PF_EINVAL, "read 1 to %d photos at once, not %zu",
+		             PF_CATALOG_GET_MANY_MAX, n);
+		return -1;
+	}
+	ctx = pf_xcalloc(1, sizeof(*ctx));
+	ctx->cat = cat;
+	ctx->cb = cb;
+	ctx->arg = arg;
+	ctx->n = n;
+	ctx->ids = pf_xcalloc(n, sizeof(*ctx->ids));
+	ctx->found = pf_xcalloc(n, sizeof(*ctx->found));
+	ctx->have = pf_xcalloc(n, sizeof(*ctx->have));
+	keys = json_array();
+	for (size_t i = 0; i < n; i++) {
+		char pk[8 + PF_CATALOG_ID_LEN];
+		size_t j;
+
+		snprintf(ctx->ids[i], sizeof(ctx->ids[i]), "%s", ids[i]);
+		/* BatchGetItem refuses a request that names a key twice. */
+		for (j = 0; j < i && strcmp(ctx->ids[j], ctx->ids[i]); j++)
+			;
+		if (j < i)
+			continue;
+		pf_catalog__image_pk(ctx->ids[i], pk);
+		json_array_append_new(keys, pf_catalog__key(pk, "IMAGE"));
+	}
+	if (get_many_send(ctx, json_pack("{s:{s:o}}", cat->table, "Keys", keys), err) < 0) {
+		free(ctx->found);
+		free(ctx->have);
+		free(ctx->ids);
+		free(ctx);
+		return -1;
+	}
+	return 0;
+}
+
 struct done_ctx {
 	pf_catalog_done_cb cb;
 	void *arg;

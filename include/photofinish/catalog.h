@@ -114,6 +114,19 @@ typedef void (*pf_catalog_image_cb)(const struct pf_catalog_image *img, const st
 int pf_catalog_get(struct pf_catalog *cat, const char *id, pf_catalog_image_cb cb, void *arg,
                    struct pf_error *err);
 
+/* The most ids pf_catalog_get_many reads at once (BatchGetItem's limit). */
+#define PF_CATALOG_GET_MANY_MAX 100
+/* imgs[i] is the image of ids[i], NULL when there is none; all borrowed for
+ * the callback. imgs is NULL when err->code is set. */
+typedef void (*pf_catalog_images_cb)(const struct pf_catalog_image *const *imgs, size_t n,
+                                     const struct pf_error *err, void *arg);
+/* Reads the images of 1 to PF_CATALOG_GET_MANY_MAX ids (repeats allowed) in
+ * one BatchGetItem, eventually consistent: for showing a status, not for a
+ * read before a write. Keys DynamoDB leaves unprocessed are asked again, at
+ * most 3 requests in all, then the read fails as retryable. */
+int pf_catalog_get_many(struct pf_catalog *cat, const char *const *ids, size_t n,
+                        pf_catalog_images_cb cb, void *arg, struct pf_error *err);
+
 typedef void (*pf_catalog_done_cb)(const struct pf_error *err, void *arg);
 /* Moves the catalog from old (NULL: no image item yet) to img: the image
  * item conditioned on old's version, entries img no longer has deleted, its

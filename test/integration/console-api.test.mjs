@@ -304,6 +304,15 @@ describe('console API', () => {
       { path: 'day1/big.jpg', state: 'failed', codes: 0 },
       { path: 'day1/never.jpg', state: 'waiting', codes: 0 },
     ]);
+    // 100 paths at once (one catalog read), a photo named twice: each path
+    // its own answer, in the order asked.
+    const asked = Array.from({ length: 100 }, (_, i) => (i % 25 === 0 ? files[(i / 25) % 3].path : `day1/none-${i}.jpg`));
+    const known = Object.fromEntries(st.body.files.map((f) => [f.path, f]));
+    const hundred = await withSession(s, '/uploads/status', { method: 'POST', body: JSON.stringify({ paths: asked }) });
+    assert.equal(hundred.status, 200, JSON.stringify(hundred.body));
+    assert.deepEqual(hundred.body.files, asked.map((p) => known[p] ?? { path: p, state: 'waiting', codes: 0 }));
+    const none = await withSession(s, '/uploads/status', { method: 'POST', body: JSON.stringify({ paths: [] }) });
+    assert.deepEqual(none.body, { files: [] });
     const runner = await getJson(`${daemon.url}/participants/10423`);
     assert.deepEqual(runner.body.images.map((i) => i.id), [imageId(env.PHOTOFINISH_INGRESS_BUCKET, 'race/photographer-u/day1/a.jpg')]);
 
