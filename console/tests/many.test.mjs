@@ -46,13 +46,24 @@ after(async () => {
 	if (tree) rmSync(tree, { recursive: true, force: true });
 });
 
-test(`desktop: a folder of ${N} photos is checked in a few redraws, signed a window ahead of the transfers, all uploaded, its processing asked about at a bounded rate`, async () => {
-	const secret = await backend.credential('many');
+// A browser signed in as a new photographer, on the upload page.
+async function uploadPage(photographer) {
+	const secret = await backend.credential(photographer);
 	const b = await openBrowser('desktop');
 	try {
+		await signIn(b.page, backend.url, secret);
+		await b.page.waitForSelector('h1:text("Upload photos")');
+		return b;
+	} catch (e) {
+		await b.close();
+		throw e;
+	}
+}
+
+test(`desktop: a folder of ${N} photos is checked in a few redraws, signed a window ahead of the transfers, all uploaded, its processing asked about at a bounded rate`, async () => {
+	const b = await uploadPage('many');
+	try {
 		const page = b.page;
-		await signIn(page, backend.url, secret);
-		await page.waitForSelector('h1:text("Upload photos")');
 		// How often the counts line is redrawn while the files are checked.
 		await page.evaluate(() => {
 			window.countsRedraws = 0;
@@ -105,12 +116,9 @@ test(`desktop: a folder of ${N} photos is checked in a few redraws, signed a win
 });
 
 test('desktop: a folder dropped from the file manager is walked whole, sub-folders and all', async () => {
-	const secret = await backend.credential('dropper');
-	const b = await openBrowser('desktop');
+	const b = await uploadPage('dropper');
 	try {
 		const page = b.page;
-		await signIn(page, backend.url, secret);
-		await page.waitForSelector('h1:text("Upload photos")');
 		// A drag from outside the browser, as the file manager starts it.
 		const cdp = await b.context.newCDPSession(page);
 		const box = await page.getByTestId('drop').boundingBox();
