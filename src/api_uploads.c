@@ -828,13 +828,9 @@ out_free_doc:
 
 /* ---- POST /uploads/status ------------------------------------------------------------ */
 
-struct status_row {
-	char *path;
-};
-
+/* The paths a POST /uploads/status asks about, in its order. */
 struct status {
-	struct pf_api_request *r;
-	struct status_row rows[MAX_STATUS_PATHS];
+	char *paths[MAX_STATUS_PATHS];
 	size_t n;
 };
 
@@ -843,7 +839,7 @@ static void status_free(void *arg)
 	struct status *st = arg;
 
 	for (size_t i = 0; st && i < st->n; i++)
-		free(st->rows[i].path);
+		free(st->paths[i]);
 	free(st);
 }
 
@@ -871,7 +867,7 @@ static void on_status_images(const struct pf_catalog_image *const *imgs, size_t 
 			state = img->ncodes ? "processed" : "unmatched";
 		json_array_append_new(
 		    files,
-		    json_pack("{s:s,s:s,s:i}", "path", st->rows[i].path, "state", state, "codes",
+		    json_pack("{s:s,s:s,s:i}", "path", st->paths[i], "state", state, "codes",
 		              img && img->status == PF_IMAGE_PROCESSED ? (int)img->ncodes : 0));
 	}
 	pf_api__reply_doc(r, 200, json_pack("{s:o}", "files", files));
@@ -892,7 +888,7 @@ static void lookup_status(struct pf_api_request *r)
 		return;
 	}
 	for (size_t i = 0; i < st->n; i++) {
-		char *key = key_of(r, st->rows[i].path);
+		char *key = key_of(r, st->paths[i]);
 
 		/* A photo's id is the hash of where it was uploaded. */
 		pf_catalog_image_id(bucket, key, ids[i]);
@@ -928,8 +924,7 @@ static void post_status(struct pf_api_request *r)
 		}
 	}
 	st = pf_xcalloc(1, sizeof(*st));
-	st->r = r;
-	json_array_foreach(paths, i, p) st->rows[st->n++].path = pf_xstrdup(json_string_value(p));
+	json_array_foreach(paths, i, p) st->paths[st->n++] = pf_xstrdup(json_string_value(p));
 	r->state = st;
 	r->state_free = status_free;
 	with_uploader(r, lookup_status);

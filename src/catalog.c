@@ -99,12 +99,23 @@ struct get_many_ctx {
 	int requests;
 };
 
+static void get_many_free(struct get_many_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n; i++)
+		if (ctx->have[i])
+			pf_catalog_image_free(&ctx->found[i]);
+	free(ctx->found);
+	free(ctx->have);
+	free(ctx->ids);
+	free(ctx);
+}
+
 static void get_many_finish(struct get_many_ctx *ctx, const struct pf_error *err)
 {
 	const struct pf_catalog_image **imgs = NULL;
 
 	if (!err->code) {
-		imgs = pf_xcalloc(ctx->n ? ctx->n : 1, sizeof(*imgs));
+		imgs = pf_xcalloc(ctx->n, sizeof(*imgs));
 		for (size_t i = 0; i < ctx->n; i++) {
 			/* A repeated id gets the image read for its first place. */
 			for (size_t j = 0; j <= i && !imgs[i]; j++)
@@ -114,13 +125,7 @@ static void get_many_finish(struct get_many_ctx *ctx, const struct pf_error *err
 	}
 	ctx->cb(imgs, ctx->n, err, ctx->arg);
 	free(imgs);
-	for (size_t i = 0; i < ctx->n; i++)
-		if (ctx->have[i])
-			pf_catalog_image_free(&ctx->found[i]);
-	free(ctx->found);
-	free(ctx->have);
-	free(ctx->ids);
-	free(ctx);
+	get_many_free(ctx);
 }
 
 static int get_many_send(struct get_many_ctx *ctx, json_t *request_items, struct pf_error *err);
@@ -217,10 +222,7 @@ int pf_catalog_get_many(struct pf_catalog *cat, const char *const *ids, size_t n
 		json_array_append_new(keys, pf_catalog__key(pk, "IMAGE"));
 	}
 	if (get_many_send(ctx, json_pack("{s:{s:o}}", cat->table, "Keys", keys), err) < 0) {
-		free(ctx->found);
-		free(ctx->have);
-		free(ctx->ids);
-		free(ctx);
+		get_many_free(ctx);
 		return -1;
 	}
 	return 0;
