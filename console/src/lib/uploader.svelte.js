@@ -22,6 +22,7 @@ const BATCH = 32; // files per batch request (the daemon's limit)
 // How far ahead of the files being sent their URLs are asked for.
 const LOOKAHEAD = BATCH;
 const STATUS_EVERY_MS = 3000;
+const STATUS_BATCH = 100; // paths per status request (the daemon's limit)
 const STATUS_PATHS_PER_S = 100;
 const CHECK_SHOW_MS = 200;
 // The largest file the daemon answers with one PutObject URL (its ONE_PART_MAX).
@@ -210,15 +211,15 @@ export class Uploader {
 		this.controller = new AbortController();
 		this.samples = [];
 		// Bytes sent per file as the XHR progress events say, and the files'
-		// changes of state while the upload runs, outside the page's state:
-		// copied into it four times a second, so that neither thousands of
-		// progress events nor every file starting and finishing redraws the
+		// changes of state (checked, started, finished), outside the page's
+		// state: copied into it a few times a second, so that neither
+		// thousands of progress events nor every file's change redraws the
 		// page (on 2 cores, those redraws took a tenth of the upload's time).
 		this.live = new Map();
 		this.staged = new Map();
 	}
 
-	/** Changes f's fields at the next measure(). */
+	/** Changes f's fields at the next applyStaged(). */
 	stage(f, patch) {
 		this.staged.set(f, { ...this.staged.get(f), ...patch });
 	}
@@ -261,35 +262,26 @@ export class Uploader {
 		for (let i = 0; i < fresh.length; i += 10_000) this.files.push(...fresh.slice(i, i + 10_000));
 		// The page's (reactive) records, as the list now holds them.
 		const added = this.files.slice(from);
-		// Verdicts reach the page together, five times a second: each change
-		// of a file's state recounts every file, so one redraw per file made
-		// a folder of 3,000 photos take 18 s to check instead of 4.
-		const verdicts = [];
+		// Verdicts are staged and reach the page together, five times a
+		// second: each change of a file's state recounts every file, so one
+		// redraw per file made a folder of 3,000 photos take 18 s to check
+		// instead of 4.
 		let shown = performance.now();
-		const show = () => {
-			for (const [rec, verdict] of verdicts) {
-				if ('reason' in verdict) {
-					rec.state = 'refused';
-					rec.reason = verdict.reason;
-				} else {
-					rec.type = verdict.type;
-					rec.state = 'queued';
-				}
-			}
-			verdicts.length = 0;
-			shown = performance.now();
-		};
 		// First bytes of 16 files at a time: thousands of files check in seconds.
 		let next = 0;
 		const checker = async () => {
 			while (next < added.length) {
 				const rec = added[next++];
-				verdicts.push([rec, await checkPhoto(rec.file, rec.path)]);
-				if (performance.now() - shown >= CHECK_SHOW_MS) show();
+				const verdict = await checkPhoto(rec.file, rec.path);
+				this.stage(rec, 'reason' in verdict ? { state: 'refused', reason: verdict.reason } : { state: 'queued', type: verdict.type });
+				if (performance.now() - shown >= CHECK_SHOW_MS) {
+					this.applyStaged();
+					shown = performance.now();
+				}
 			}
 		};
 		await Promise.all(Array.from({ length: Math.min(16, added.length) }, checker));
-		show();
+		this.applyStaged();
 		if (this.phase === 'checking') this.phase = 'idle';
 	}
 
@@ -384,9 +376,10 @@ export class Uploader {
 	 */
 	planAhead(i) {
 		const unplanned = (f) => !this.planned.has(f.path) && !this.store.get(f.path);
+		const end = Math.min(i + LOOKAHEAD, this.queue.length);
 		let j = i;
-		while (j < Math.min(i + LOOKAHEAD, this.queue.length) && !unplanned(this.queue[j])) j++;
-		if (j >= Math.min(i + LOOKAHEAD, this.queue.length)) return;
+		while (j < end && !unplanned(this.queue[j])) j++;
+		if (j >= end) return;
 		const files = [];
 		for (; j < this.queue.length && files.length < BATCH; j++) if (unplanned(this.queue[j])) files.push(this.queue[j]);
 		this.startBatch(files);
@@ -422,9 +415,14 @@ export class Uploader {
 		return plan;
 	}
 
-	measure() {
+	/** Puts the staged changes in the page's state, all in one redraw. */
+	applyStaged() {
 		for (const [f, patch] of this.staged) Object.assign(f, patch);
 		this.staged.clear();
+	}
+
+	measure() {
+		this.applyStaged();
 		for (const [f, v] of this.live) f.loaded = v;
 		const now = performance.now();
 		const loaded = this.loadedBytes;
@@ -578,12 +576,12 @@ export class Uploader {
 			while (!this.controller.signal.aborted && Date.now() < deadline) {
 				const open = this.files.filter((f) => (f.state === 'done' || f.state === 'skipped') && (!f.result || f.result === 'waiting'));
 				if (!open.length) break;
-				for (let i = 0; i < open.length; i += 100) {
+				for (let i = 0; i < open.length; i += STATUS_BATCH) {
 					// Each path costs the catalog an item read: a folder of thousands is asked
 					// about STATUS_PATHS_PER_S a second, not all at once every 3 s,
 					// while the race's photos are being processed.
-					if (i) await sleep((100 * 1000) / STATUS_PATHS_PER_S);
-					const chunk = open.slice(i, i + 100);
+					if (i) await sleep((STATUS_BATCH * 1000) / STATUS_PATHS_PER_S);
+					const chunk = open.slice(i, i + STATUS_BATCH);
 					try {
 						const r = await post('/uploads/status', { paths: chunk.map((f) => f.path) }, { signal: this.controller.signal });
 						const by = new Map((r.files ?? []).map((x) => [x.path, x]));
