@@ -19,7 +19,7 @@ import path from 'node:path';
 import { REPO_ROOT } from '../test/integration/lib/stack.mjs';
 import { makePhotos } from '../test/integration/lib/photos.mjs';
 import { deleteKeys, listKeys, startBackend } from '../console/tests/lib/backend.mjs';
-import { openBrowser, signIn } from '../console/tests/lib/browser.mjs';
+import { openUploadPage } from '../console/tests/lib/browser.mjs';
 
 const args = Object.fromEntries(
 	process.argv.slice(2).reduce((acc, a, i, all) => {
@@ -163,11 +163,8 @@ try {
 
 	const browser = async (round) => {
 		const name = `bench-${round}`;
-		const secret = await backend.credential(name);
-		const b = await openBrowser('desktop');
+		const b = await openUploadPage(backend.url, await backend.credential(name));
 		try {
-			await signIn(b.page, backend.url, secret);
-			await b.page.waitForSelector('h1:text("Upload photos")');
 			await b.page.setInputFiles('#pick-folder', folder);
 			await b.page.waitForFunction((n) => document.querySelector('[data-testid=counts]')?.textContent.includes(`${n} to upload`), files.length, { timeout: 120_000 });
 			await settle();
@@ -220,10 +217,8 @@ try {
 			if (!r.ok) throw new Error(`/uploads/batch/files: ${r.status}`);
 			urls.push(...(await r.json()).files.map((x) => x.url));
 		}
-		const b = await openBrowser('desktop');
+		const b = await openUploadPage(backend.url, secret);
 		try {
-			await signIn(b.page, backend.url, secret);
-			await b.page.waitForSelector('h1:text("Upload photos")');
 			// The files as the folder picker gives them (the page then clears the input).
 			await b.page.evaluate(() => document.querySelector('#pick-folder').addEventListener('change', (e) => (window.benchFiles = [...e.target.files]), { capture: true }));
 			await b.page.setInputFiles('#pick-folder', folder);
@@ -422,7 +417,7 @@ const section = [
 	`Where the browser's time goes: the page asked the daemon ${calls.daemon} times in its best run (the listing, the URLs signed in batches ahead of the transfers, the first status poll) for ${calls.puts} PUTs, so the upload slots do not wait on the daemon; what is left is CPU.`,
 	`The bytes cost Chromium ${f2(at('browser').chromium)} s of CPU against ${f2(at('cli').reaped)} s for \`photofinish upload\`, of which its network service used ${f2(at('browser').network)} s (${f2(at('bare').network)} s of Chromium alone's ${f2(at('bare').chromium)} s).`,
 	`It read the files in ${at('browser').netReads} reads of ${(at('browser').netReadBytes / Math.max(1, at('browser').netReads) / 1024).toFixed(1)} KiB on average (/proc/<pid>/io): Chromium sends an HTTP/1.1 request body through a fixed 16 KiB buffer (kRequestBodyBufferSize, net/http/http_stream_parser.cc), each piece read from the file on a worker thread and handed to the socket's thread, while \`photofinish upload\` hands libcurl each photo whole.`,
-	'A page cannot choose that buffer: a Blob slice of the file instead of the File itself moves the reading into the browser process, which then spent about 1 CPU-s more on these photos (measured by hand on 2026-12-03); fetch() and ArrayBuffer bodies cost more still.',
+	'A page cannot choose that buffer: a Blob slice of the file instead of the File itself moves the reading into the browser process, which then spent 1.1 to 1.5 CPU-s more on these photos (measured by hand on 2026-12-03); fetch() and ArrayBuffer bodies cost more still.',
 	`The rest is the page, browser and GPU processes handling every request and its CORS preflight and redrawing the progress four times a second; the DevTools client driving Chromium adds ${f2(at('browser').self)} s more.`,
 	`The local stack spent ${f2(at('browser').stack)} s against ${f2(at('cli').stack)} s; on ${availableParallelism()} cores shared by the uploader, the stack and the daemon, that CPU is the time.`,
 	END

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { listKeys, startBackend } from './lib/backend.mjs';
-import { openBrowser, signIn } from './lib/browser.mjs';
+import { openUploadPage } from './lib/browser.mjs';
 
 const N = 1000;
 // The page's lookahead (32 files) plus the batch it asks for (32), with
@@ -47,18 +47,7 @@ after(async () => {
 });
 
 // A browser signed in as a new photographer, on the upload page.
-async function uploadPage(photographer) {
-	const secret = await backend.credential(photographer);
-	const b = await openBrowser('desktop');
-	try {
-		await signIn(b.page, backend.url, secret);
-		await b.page.waitForSelector('h1:text("Upload photos")');
-		return b;
-	} catch (e) {
-		await b.close();
-		throw e;
-	}
-}
+const uploadPage = async (photographer) => openUploadPage(backend.url, await backend.credential(photographer));
 
 test(`desktop: a folder of ${N} photos is checked in a few redraws, signed a window ahead of the transfers, all uploaded, its processing asked about at a bounded rate`, async () => {
 	const b = await uploadPage('many');

@@ -50,6 +50,19 @@ export async function signIn(page, url, credential) {
 	await page.waitForSelector('header nav');
 }
 
+/** A fresh Chromium signed in with a photographer's credential, on the upload page. */
+export async function openUploadPage(url, credential, kind = 'desktop') {
+	const b = await openBrowser(kind);
+	try {
+		await signIn(b.page, url, credential);
+		await b.page.waitForSelector('h1:text("Upload photos")');
+		return b;
+	} catch (e) {
+		await b.close();
+		throw e;
+	}
+}
+
 /** Serious or critical axe-core violations on the current page. */
 export async function axeViolations(page) {
 	// Injected through the DevTools protocol: the page's CSP does not apply to it.
